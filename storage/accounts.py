@@ -1,0 +1,74 @@
+"""The brand's own accounts on each network (never their secrets: those live in the keyring)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage.records import (
+    Account,
+    AccountState,
+    Network,
+    NewAccount,
+    from_timestamp,
+    to_timestamp,
+    utc_now,
+)
+from storage.store import Store
+
+_COLUMNS = (
+    "id, network, server, handle, display_name, platform_user_id, state, state_detail, created_at"
+)
+
+
+class AccountRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def add(self, account: NewAccount) -> Account:
+        with self._store.write() as db:
+            cursor = db.execute(
+                "INSERT INTO accounts (network, server, handle, display_name, platform_user_id,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    account.network.value,
+                    account.server,
+                    account.handle,
+                    account.display_name,
+                    account.platform_user_id,
+                    to_timestamp(utc_now()),
+                ],
+            )
+            account_id = cursor.lastrowid
+        assert account_id is not None
+        return self.get(account_id)
+
+    def get(self, account_id: int) -> Account:
+        rows = list(
+            self._store.db.query(f"SELECT {_COLUMNS} FROM accounts WHERE id = ?", [account_id])
+        )
+        if not rows:
+            raise KeyError(account_id)
+        return _account_from_row(rows[0])
+
+    def all(self) -> list[Account]:
+        return [
+            _account_from_row(row)
+            for row in self._store.db.query(f"SELECT {_COLUMNS} FROM accounts ORDER BY id")
+        ]
+
+    def count(self) -> int:
+        return int(self._store.conn.execute("SELECT count(*) FROM accounts").fetchone()[0])
+
+
+def _account_from_row(row: dict[str, Any]) -> Account:
+    return Account(
+        id=row["id"],
+        network=Network(row["network"]),
+        server=row["server"],
+        handle=row["handle"],
+        display_name=row["display_name"],
+        platform_user_id=row["platform_user_id"],
+        state=AccountState(row["state"]),
+        state_detail=row["state_detail"],
+        created_at=from_timestamp(row["created_at"]),
+    )

@@ -1,0 +1,348 @@
+"""Mentions in the local store: ingesting what the networks send, and paging the inbox in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.records import (
+    Author,
+    InboxRow,
+    Mention,
+    MentionKind,
+    Network,
+    NewAuthor,
+    NewMention,
+    TriageStatus,
+    from_timestamp,
+    to_timestamp,
+    utc_now,
+)
+from storage.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilter:
+    """Which mentions a view shows. Empty sets mean "any"."""
+
+    statuses: frozenset[TriageStatus] = frozenset()
+    account_ids: frozenset[int] = frozenset()
+    match: str | None = None  # an FTS5 MATCH expression, built by app.search from what was typed
+
+
+@dataclass(frozen=True, slots=True)
+class PageCursor:
+    """Where the last page ended, in inbox order (newest first)."""
+
+    created_at: str
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    ids: list[int]
+    next: PageCursor | None  # None: this was the last page
+
+
+_ROW_SELECT = """
+    SELECT m.id, ac.network, ac.handle AS account_handle, au.handle AS author_handle,
+           au.display_name AS author_name, m.kind, {text} AS text, m.language, m.created_at,
+           m.status, m.assignee, m.is_own
+    FROM mentions AS m
+    JOIN accounts AS ac ON ac.id = m.account_id
+    JOIN authors AS au ON au.id = m.author_id
+"""
+
+# SQLite's default limit on host parameters is far above this; batches keep statements small.
+_ID_BATCH = 500
+
+
+class MentionRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    # --- writing ---------------------------------------------------------------------
+
+    def ingest(self, items: Sequence[NewMention]) -> int:
+        """Store new mentions in one transaction; ones already stored are left alone.
+
+        Returns how many were new. Authors are created or updated (renames) on the way.
+        """
+        fetched_at = to_timestamp(utc_now())
+        with self._store.write() as db:
+            author_ids: dict[tuple[str, str], int] = {}
+            for item in items:
+                key = (item.author.network.value, item.author.platform_id)
+                if key not in author_ids:
+                    author_ids[key] = self._upsert_author(item.author, fetched_at)
+            cursor = db.conn.executemany(
+                "INSERT INTO mentions (account_id, platform_id, platform_cid, url, author_id, kind,"
+                " text, html, spoiler_text, language, visibility, created_at, fetched_at,"
+                " parent_platform_id, root_platform_id, is_own, raw, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (account_id, platform_id) DO NOTHING",
+                (
+                    (
+                        item.account_id,
+                        item.platform_id,
+                        item.platform_cid,
+                        item.url,
+                        author_ids[(item.author.network.value, item.author.platform_id)],
+                        item.kind.value,
+                        item.text,
+                        item.html,
+                        item.spoiler_text,
+                        item.language,
+                        item.visibility,
+                        to_timestamp(item.created_at),
+                        fetched_at,
+                        item.parent_platform_id,
+                        item.root_platform_id,
+                        int(item.is_own),
+                        item.raw,
+                        item.status.value,
+                    )
+                    for item in items
+                ),
+            )
+            added = max(cursor.rowcount, 0)
+            tagged = [item for item in items if item.tags]
+            if tagged:
+                self._tag(tagged)
+        return added
+
+    def _upsert_author(self, author: NewAuthor, seen_at: str) -> int:
+        conn = self._store.conn
+        conn.execute(
+            "INSERT INTO authors (network, platform_id, handle, display_name, avatar_url,"
+            " first_seen_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (network, platform_id) DO UPDATE SET handle = excluded.handle,"
+            " display_name = excluded.display_name,"
+            " avatar_url = coalesce(excluded.avatar_url, avatar_url)"
+            " WHERE handle IS NOT excluded.handle OR display_name IS NOT excluded.display_name"
+            " OR (excluded.avatar_url IS NOT NULL AND avatar_url IS NOT excluded.avatar_url)",
+            [
+                author.network.value,
+                author.platform_id,
+                author.handle,
+                author.display_name,
+                author.avatar_url,
+                seen_at,
+            ],
+        )
+        row = conn.execute(
+            "SELECT id FROM authors WHERE network = ? AND platform_id = ?",
+            [author.network.value, author.platform_id],
+        ).fetchone()
+        return int(row[0])
+
+    def _tag(self, items: Iterable[NewMention]) -> None:
+        conn = self._store.conn
+        for item in items:
+            mention_id = conn.execute(
+                "SELECT id FROM mentions WHERE account_id = ? AND platform_id = ?",
+                [item.account_id, item.platform_id],
+            ).fetchone()[0]
+            for tag in item.tags:
+                conn.execute("INSERT INTO tags (name) VALUES (?) ON CONFLICT DO NOTHING", [tag])
+                conn.execute(
+                    "INSERT INTO mention_tags (mention_id, tag_id)"
+                    " SELECT ?, id FROM tags WHERE name = ? ON CONFLICT DO NOTHING",
+                    [mention_id, tag],
+                )
+
+    # --- reading -----------------------------------------------------------------------
+
+    def page(self, view: InboxFilter, after: PageCursor | None, limit: int) -> InboxPage:
+        """The next `limit` mention ids of a view, newest first (keyset paging: no OFFSET)."""
+        where, params = _where(view)
+        if after is not None:
+            where.append("(m.created_at < ? OR (m.created_at = ? AND m.id < ?))")
+            params += [after.created_at, after.created_at, after.id]
+        source = "mentions AS m"
+        if view.match:
+            source = "mentions_fts AS f JOIN mentions AS m ON m.id = f.rowid"
+        sql = (
+            f"SELECT m.id, m.created_at FROM {source} WHERE {' AND '.join(where)}"
+            " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
+        )
+        with self._store.guard():
+            rows = self._store.conn.execute(sql, [*params, limit]).fetchall()
+        ids = [int(row[0]) for row in rows]
+        next_cursor = PageCursor(rows[-1][1], ids[-1]) if len(rows) == limit else None
+        return InboxPage(ids, next_cursor)
+
+    def count(self, view: InboxFilter) -> int:
+        where, params = _where(view)
+        source = "mentions AS m"
+        if view.match:
+            source = "mentions_fts AS f JOIN mentions AS m ON m.id = f.rowid"
+        sql = f"SELECT count(*) FROM {source} WHERE {' AND '.join(where)}"
+        with self._store.guard():
+            return int(self._store.conn.execute(sql, params).fetchone()[0])
+
+    def rows(self, ids: Sequence[int], *, preview_chars: int | None = None) -> dict[int, InboxRow]:
+        """Inbox rows by id. `preview_chars` cuts the text in SQL (posts can be megabytes)."""
+        text = "m.text" if preview_chars is None else f"substr(m.text, 1, {int(preview_chars)})"
+        found: dict[int, InboxRow] = {}
+        for start in range(0, len(ids), _ID_BATCH):
+            batch = list(ids[start : start + _ID_BATCH])
+            marks = ", ".join("?" * len(batch))
+            sql = _ROW_SELECT.format(text=text) + f" WHERE m.id IN ({marks})"
+            with self._store.guard():
+                for row in self._store.db.query(sql, batch):
+                    found[row["id"]] = _inbox_row(row)
+        return found
+
+    def get(self, mention_id: int) -> Mention:
+        sql = """
+            SELECT m.*, ac.network, ac.handle AS account_handle,
+                   au.id AS a_id, au.network AS a_network, au.platform_id AS a_platform_id,
+                   au.handle AS a_handle, au.display_name AS a_display_name,
+                   au.avatar_url AS a_avatar_url, au.first_seen_at AS a_first_seen_at
+            FROM mentions AS m
+            JOIN accounts AS ac ON ac.id = m.account_id
+            JOIN authors AS au ON au.id = m.author_id
+            WHERE m.id = ?
+        """
+        with self._store.guard():
+            rows = list(self._store.db.query(sql, [mention_id]))
+            if not rows:
+                raise KeyError(mention_id)
+            tags = [
+                str(r[0])
+                for r in self._store.conn.execute(
+                    "SELECT t.name FROM mention_tags AS mt JOIN tags AS t ON t.id = mt.tag_id"
+                    " WHERE mt.mention_id = ? ORDER BY t.name",
+                    [mention_id],
+                )
+            ]
+        return _mention(rows[0], tuple(tags))
+
+    def thread(self, mention_id: int) -> list[InboxRow]:
+        """The conversation around a mention: its parents and every reply below it, in order.
+
+        Only what is in the store; the sync thread fetches missing parents separately.
+        """
+        sql = """
+            WITH RECURSIVE
+            start AS (SELECT id, account_id, platform_id, parent_platform_id
+                      FROM mentions WHERE id = :id),
+            up (id, parent, depth) AS (
+                SELECT id, parent_platform_id, 0 FROM start
+                UNION ALL
+                SELECT m.id, m.parent_platform_id, up.depth + 1
+                FROM up JOIN mentions AS m
+                  ON m.account_id = (SELECT account_id FROM start) AND m.platform_id = up.parent
+                WHERE up.depth < :max_depth
+            ),
+            down (id, platform_id, depth) AS (
+                SELECT id, platform_id, 0 FROM start
+                UNION ALL
+                SELECT m.id, m.platform_id, down.depth + 1
+                FROM down JOIN mentions AS m
+                  ON m.account_id = (SELECT account_id FROM start)
+                 AND m.parent_platform_id = down.platform_id
+                WHERE down.depth < :max_depth
+            )
+            SELECT id FROM up UNION SELECT id FROM down
+        """
+        with self._store.guard():
+            ids = [
+                int(r[0])
+                for r in self._store.conn.execute(sql, {"id": mention_id, "max_depth": 50})
+            ]
+        rows = self.rows(ids)
+        return sorted(rows.values(), key=lambda row: (row.created_at, row.id))
+
+    def by_author(self, author_id: int, *, limit: int = 50) -> list[InboxRow]:
+        """The author's mentions, newest first: a customer repeating a complaint shows up here."""
+        with self._store.guard():
+            ids = [
+                int(r[0])
+                for r in self._store.conn.execute(
+                    "SELECT id FROM mentions WHERE author_id = ? AND is_own = 0"
+                    " ORDER BY created_at DESC, id DESC LIMIT ?",
+                    [author_id, limit],
+                )
+            ]
+        rows = self.rows(ids)
+        return [rows[i] for i in ids if i in rows]
+
+    def author_first_seen(self, author_id: int) -> datetime | None:
+        """When the author first wrote to the brand, as far as the store knows."""
+        with self._store.guard():
+            found = self._store.conn.execute(
+                "SELECT min(created_at) FROM mentions WHERE author_id = ?", [author_id]
+            ).fetchone()[0]
+        return None if found is None else from_timestamp(found)
+
+
+def _where(view: InboxFilter) -> tuple[list[str], list[Any]]:
+    where = ["m.is_own = 0"]
+    params: list[Any] = []
+    if view.match:
+        where.append("mentions_fts MATCH ?")
+        params.append(view.match)
+    if view.statuses:
+        statuses = sorted(status.value for status in view.statuses)
+        where.append(f"m.status IN ({', '.join('?' * len(statuses))})")
+        params += statuses
+    if view.account_ids:
+        accounts = sorted(view.account_ids)
+        where.append(f"m.account_id IN ({', '.join('?' * len(accounts))})")
+        params += accounts
+    return where, params
+
+
+def _inbox_row(row: dict[str, Any]) -> InboxRow:
+    return InboxRow(
+        id=row["id"],
+        network=Network(row["network"]),
+        account_handle=row["account_handle"],
+        author_handle=row["author_handle"],
+        author_name=row["author_name"],
+        kind=MentionKind(row["kind"]),
+        text=row["text"],
+        language=row["language"],
+        created_at=from_timestamp(row["created_at"]),
+        status=TriageStatus(row["status"]),
+        assignee=row["assignee"],
+        is_own=bool(row["is_own"]),
+    )
+
+
+def _mention(row: dict[str, Any], tags: tuple[str, ...]) -> Mention:
+    return Mention(
+        id=row["id"],
+        account_id=row["account_id"],
+        network=Network(row["network"]),
+        account_handle=row["account_handle"],
+        platform_id=row["platform_id"],
+        url=row["url"],
+        author=Author(
+            id=row["a_id"],
+            network=Network(row["a_network"]),
+            platform_id=row["a_platform_id"],
+            handle=row["a_handle"],
+            display_name=row["a_display_name"],
+            avatar_url=row["a_avatar_url"],
+            first_seen_at=from_timestamp(row["a_first_seen_at"]),
+        ),
+        kind=MentionKind(row["kind"]),
+        text=row["text"],
+        html=row["html"],
+        spoiler_text=row["spoiler_text"],
+        language=row["language"],
+        visibility=row["visibility"],
+        created_at=from_timestamp(row["created_at"]),
+        fetched_at=from_timestamp(row["fetched_at"]),
+        parent_platform_id=row["parent_platform_id"],
+        root_platform_id=row["root_platform_id"],
+        is_own=bool(row["is_own"]),
+        status=TriageStatus(row["status"]),
+        assignee=row["assignee"],
+        tags=tags,
+    )

@@ -1,0 +1,169 @@
+"""Typed row records: what the local store holds, and what callers hand it to store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class Network(StrEnum):
+    MASTODON = "mastodon"
+    BLUESKY = "bluesky"
+
+
+class MentionKind(StrEnum):
+    MENTION = "mention"
+    REPLY = "reply"
+    QUOTE = "quote"
+    DIRECT = "direct"
+
+
+class TriageStatus(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    DONE = "done"
+
+
+class AccountState(StrEnum):
+    OK = "ok"
+    OFFLINE = "offline"
+    RATE_LIMITED = "rate_limited"
+    NEEDS_SIGN_IN = "needs_sign_in"
+    ERROR = "error"
+
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def to_timestamp(moment: datetime) -> str:
+    """One fixed UTC text form for every stored time, so text order is time order."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def from_timestamp(text: str) -> datetime:
+    return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- What callers hand the store -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    network: Network
+    server: str  # base URL of the Mastodon server or Bluesky PDS
+    handle: str
+    display_name: str = ""
+    platform_user_id: str | None = None  # Mastodon account id / Bluesky DID
+
+
+@dataclass(frozen=True, slots=True)
+class NewAuthor:
+    network: Network
+    platform_id: str  # Mastodon account id or acct / Bluesky DID: stable across renames
+    handle: str
+    display_name: str = ""
+    avatar_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMention:
+    """One item fetched from a network (or written by the demo generator)."""
+
+    account_id: int
+    platform_id: str  # Mastodon status id / Bluesky at:// URI
+    author: NewAuthor
+    kind: MentionKind
+    text: str  # plain text, for display and search
+    created_at: datetime
+    html: str | None = None  # sanitised HTML, when the network sends HTML
+    language: str | None = None  # BCP-47 primary tag, e.g. "nb", "en"
+    url: str | None = None  # link to the post on the web
+    platform_cid: str | None = None  # Bluesky content id (for strong refs)
+    spoiler_text: str = ""
+    visibility: str | None = None  # Mastodon: public / unlisted / private / direct
+    parent_platform_id: str | None = None
+    root_platform_id: str | None = None
+    is_own: bool = False  # posted by the brand's own account: thread context, never inbox work
+    raw: str | None = None  # the network's payload as received (JSON text)
+    status: TriageStatus = TriageStatus.NEW
+    tags: tuple[str, ...] = field(default=())
+
+
+# --- What the store hands back ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    network: Network
+    server: str
+    handle: str
+    display_name: str
+    platform_user_id: str | None
+    state: AccountState
+    state_detail: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    id: int
+    network: Network
+    platform_id: str
+    handle: str
+    display_name: str
+    avatar_url: str | None
+    first_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    """A mention as the inbox list and the command line show it."""
+
+    id: int
+    network: Network
+    account_handle: str
+    author_handle: str
+    author_name: str
+    kind: MentionKind
+    text: str
+    language: str | None
+    created_at: datetime
+    status: TriageStatus
+    assignee: str | None
+    is_own: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A mention in full, as the detail pane shows it."""
+
+    id: int
+    account_id: int
+    network: Network
+    account_handle: str
+    platform_id: str
+    url: str | None
+    author: Author
+    kind: MentionKind
+    text: str
+    html: str | None
+    spoiler_text: str
+    language: str | None
+    visibility: str | None
+    created_at: datetime
+    fetched_at: datetime
+    parent_platform_id: str | None
+    root_platform_id: str | None
+    is_own: bool
+    status: TriageStatus
+    assignee: str | None
+    tags: tuple[str, ...]
