@@ -1,0 +1,124 @@
+"""The composition root: builds a workspace's parts in order and logs how long each took."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from storage.accounts import AccountRepository
+from storage.mentions import MentionRepository
+from storage.records import utc_now
+from storage.store import Store, open_store
+
+from app.inbox import InboxService
+from app.paths import DEFAULT_PROFILE, DEMO_PROFILE, AppPaths, ProfilePaths
+from app.settings import Settings, load_settings, save_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StartupOptions:
+    home: Path | None = None
+    demo: bool = False
+    # The window opens the demo workspace while no account is configured; the CLI never
+    # switches profiles behind a user's back.
+    demo_when_no_accounts: bool = False
+
+
+@dataclass
+class StartupTimer:
+    started: float = field(default_factory=time.perf_counter)
+    steps: list[tuple[str, float]] = field(default_factory=list)
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            took = time.perf_counter() - began
+            self.steps.append((name, took))
+            log.info("start-up: %s took %.1f ms", name, took * 1000)
+
+    def total(self) -> float:
+        return time.perf_counter() - self.started
+
+
+@dataclass
+class Workspace:
+    """Everything one open profile needs, built once and passed down through constructors."""
+
+    paths: AppPaths
+    profile: ProfilePaths
+    settings: Settings
+    settings_problems: list[str]
+    store: Store
+    accounts: AccountRepository
+    mentions: MentionRepository
+    inbox: InboxService
+
+    @property
+    def is_demo(self) -> bool:
+        return self.profile.name == DEMO_PROFILE
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def build_workspace(
+    options: StartupOptions, timer: StartupTimer | None = None, now: datetime | None = None
+) -> Workspace:
+    timer = timer or StartupTimer()
+    with timer.step("paths"):
+        paths = AppPaths.resolve(options.home)
+    with timer.step("store"):
+        profile, store = _open_profile(paths, options)
+    with timer.step("settings"):
+        loaded = load_settings(profile.settings)
+        for problem in loaded.problems:
+            log.warning("%s", problem)
+        if not profile.settings.exists():
+            save_settings(profile.settings, loaded.settings)
+    with timer.step("services"):
+        accounts = AccountRepository(store)
+        mentions = MentionRepository(store)
+        inbox = InboxService(mentions)
+    workspace = Workspace(
+        paths, profile, loaded.settings, loaded.problems, store, accounts, mentions, inbox
+    )
+    if workspace.is_demo and accounts.count() == 0:
+        with timer.step("demo workspace"):
+            seed_demo_workspace(workspace, now or utc_now())
+    return workspace
+
+
+def _open_profile(paths: AppPaths, options: StartupOptions) -> tuple[ProfilePaths, Store]:
+    if not options.demo:
+        profile = paths.profile(DEFAULT_PROFILE)
+        store = open_store(profile.database)
+        if not options.demo_when_no_accounts or AccountRepository(store).count() > 0:
+            return profile, store
+        store.close()
+        log.info("no account configured yet: opening the demo workspace")
+    profile = paths.profile(DEMO_PROFILE)
+    return profile, open_store(profile.database)
+
+
+def seed_demo_workspace(workspace: Workspace, now: datetime) -> int:
+    """Fill an empty demo profile with the fictional brand's accounts and mentions."""
+    # Only the first demo start needs the generator and its data.
+    from app.demo import demo_accounts, demo_mentions
+
+    with workspace.store.write():
+        account_ids = {
+            account.handle: workspace.accounts.add(account).id for account in demo_accounts()
+        }
+        added = workspace.mentions.ingest(demo_mentions(account_ids, now))
+    log.info("demo workspace: %d mentions", added)
+    return added

@@ -1,0 +1,47 @@
+"""Making untrusted text safe to show on one line (lists, terminals, window titles)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+
+# Bidi overrides and isolates can make text render backwards ("evil.exe" shown as "exe.live");
+# in a one-line preview they are dropped, the full text keeps them for the detail pane.
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+_WHITESPACE = re.compile(r"\s+")
+_LEADING_MENTIONS = re.compile(r"^(?:@[\w.@-]+\s+)+")
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """Whitespace collapsed, control and bidi-override characters removed, cut at `limit`."""
+    # Posts can be megabytes; only the start can ever show on one line.
+    text = text[: limit * 4 + 64]
+    text = text.translate(_BIDI_CONTROLS)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc" or ch in "\t\n\r ")
+    text = _WHITESPACE.sub(" ", text).strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def preview(text: str, limit: int = 160) -> str:
+    """A list preview: one line, without the run of @-mentions most posts start with
+    (the account column already says whom it was addressed to)."""
+    line = one_line(text, limit + 200)
+    stripped = _LEADING_MENTIONS.sub("", line)
+    return one_line(stripped or line, limit)
+
+
+def age(moment: datetime, now: datetime) -> str:
+    """How long ago, the way an inbox says it: "now", "5 min", "3 h", "2 d", "7 wk"."""
+    seconds = max(0, int((now - moment).total_seconds()))
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h"
+    if seconds < 86400 * 14:
+        return f"{seconds // 86400} d"
+    return f"{seconds // (86400 * 7)} wk"
