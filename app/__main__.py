@@ -1,0 +1,23 @@
+"""Entry point of `heedful` and `python -m app`: a command runs headless, none opens the window."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from app.cli import build_parser, run_command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is not None:
+        return run_command(args)
+    # The one place the core reaches up to the window layer: the program's entry point.
+    # Imported here so that headless commands never load Qt's widgets.
+    from ui.launcher import run_window
+
+    return run_window(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
