@@ -1,0 +1,176 @@
+"""The inbox list model: mention ids in view order, paged from SQL, with a small cache of rows."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont
+
+from storage.mentions import InboxFilter, PageCursor
+from storage.records import InboxRow, MentionKind, TriageStatus, utc_now
+
+from app.inbox import InboxService
+from app.text import age, one_line, preview
+
+_Index = QModelIndex | QPersistentModelIndex
+
+COLUMNS = ("From", "Message", "Kind", "Lang", "Account", "Age", "Status")
+MESSAGE_COLUMN = COLUMNS.index("Message")
+MENTION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+_KIND_LABELS = {
+    MentionKind.MENTION: "Mention",
+    MentionKind.REPLY: "Reply",
+    MentionKind.QUOTE: "Quote",
+    MentionKind.DIRECT: "DM",
+}
+_STATUS_LABELS = {
+    TriageStatus.NEW: "New",
+    TriageStatus.OPEN: "Open",
+    TriageStatus.PENDING: "Pending",
+    TriageStatus.DONE: "Done",
+}
+_NETWORK_LABELS = {"mastodon": "Mastodon", "bluesky": "Bluesky"}
+
+
+class InboxModel(QAbstractTableModel):
+    """Holds only ids; rows are built from SQL a screenful at a time and cached (LRU)."""
+
+    view_did_change = Signal()
+
+    def __init__(
+        self, inbox: InboxService, *, page_size: int = 200, cache_size: int = 4000
+    ) -> None:
+        super().__init__()
+        self._inbox = inbox
+        self._page_size = page_size
+        self._cache_size = cache_size
+        self._filter = InboxFilter()
+        self._ids: list[int] = []
+        self._next: PageCursor | None = None
+        self._cache: OrderedDict[int, InboxRow] = OrderedDict()
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # --- what to show ---------------------------------------------------------------------
+
+    @property
+    def current_filter(self) -> InboxFilter:
+        return self._filter
+
+    def set_filter(self, view: InboxFilter) -> None:
+        self.beginResetModel()
+        self._filter = view
+        self._ids = []
+        self._cache.clear()
+        page = self._inbox.page(view, None, self._page_size)
+        self._ids = list(page.ids)
+        self._next = page.next
+        self._remember(self._inbox.rows(self._ids))
+        self.endResetModel()
+        self.view_did_change.emit()
+
+    def mention_id(self, row: int) -> int:
+        return self._ids[row]
+
+    def row_of(self, mention_id: int) -> int | None:
+        try:
+            return self._ids.index(mention_id)
+        except ValueError:
+            return None
+
+    # --- Qt's model interface ---------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def canFetchMore(self, parent: _Index) -> bool:
+        return not parent.isValid() and self._next is not None
+
+    def fetchMore(self, parent: _Index) -> None:
+        if parent.isValid() or self._next is None:
+            return
+        page = self._inbox.page(self._filter, self._next, self._page_size)
+        self._next = page.next
+        if not page.ids:
+            return
+        first = len(self._ids)
+        self.beginInsertRows(QModelIndex(), first, first + len(page.ids) - 1)
+        self._ids.extend(page.ids)
+        self.endInsertRows()
+        self._remember(self._inbox.rows(page.ids))
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._ids):
+            return None
+        if role == MENTION_ID_ROLE:
+            return self._ids[index.row()]
+        if role not in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.ToolTipRole,
+            Qt.ItemDataRole.FontRole,
+            Qt.ItemDataRole.AccessibleTextRole,
+        ):
+            return None
+        row = self._row(index.row())
+        if row is None:
+            return None
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold if row.status is TriageStatus.NEW else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() == MESSAGE_COLUMN:
+                return one_line(row.text, 280)
+            if index.column() == COLUMNS.index("From"):
+                return f"{row.author_name} (@{row.author_handle})"
+            return None
+        if role == Qt.ItemDataRole.AccessibleTextRole and index.column() == MESSAGE_COLUMN:
+            return f"{row.author_name}: {one_line(row.text, 280)}"
+        return self._display(row, index.column())
+
+    def _display(self, row: InboxRow, column: int) -> str:
+        name = COLUMNS[column]
+        if name == "From":
+            return one_line(row.author_name or row.author_handle, 40)
+        if name == "Message":
+            return preview(row.text)
+        if name == "Kind":
+            return _KIND_LABELS[row.kind]
+        if name == "Lang":
+            return row.language or ""
+        if name == "Account":
+            return f"{_NETWORK_LABELS[row.network.value]} · {one_line(row.account_handle, 40)}"
+        if name == "Age":
+            return age(row.created_at, utc_now())
+        return _STATUS_LABELS[row.status]
+
+    # --- the row cache ------------------------------------------------------------------------
+
+    def _row(self, position: int) -> InboxRow | None:
+        mention_id = self._ids[position]
+        row = self._cache.get(mention_id)
+        if row is not None:
+            self._cache.move_to_end(mention_id)
+            return row
+        # A miss means the view scrolled somewhere new: load the screenful around it at once.
+        start = max(0, position - 50)
+        chunk = self._ids[start : position + 100]
+        self._remember(self._inbox.rows(chunk))
+        return self._cache.get(mention_id)
+
+    def _remember(self, rows: dict[int, InboxRow]) -> None:
+        self._cache.update(rows)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)

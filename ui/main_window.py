@@ -1,0 +1,162 @@
+"""The main window: a shell of menus, the inbox and detail panels, and the status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
+
+from app import __version__
+from app.bootstrap import Workspace
+from app.inbox import InboxView
+
+from ui.detail_pane import DetailPane
+from ui.inbox_panel import InboxPanel
+
+
+class MainWindow(QMainWindow):
+    window_did_close = Signal()
+    inbox_did_paint = Signal()  # the first time the list is on screen: start-up is over
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__()
+        self._workspace = workspace
+        self._painted = False
+        self.setWindowTitle("Heedful — Demo workspace" if workspace.is_demo else "Heedful")
+        self.setMinimumSize(720, 420)
+
+        self.inbox_panel = InboxPanel(workspace.inbox, page_size=workspace.settings.inbox_page_size)
+        self.detail_pane = DetailPane(workspace.inbox)
+        self.inbox_panel.mention_was_selected.connect(self.detail_pane.show_mention)
+        self.inbox_panel.selection_was_cleared.connect(self.detail_pane.show_nothing)
+        self.detail_pane.mention_was_requested.connect(self._go_to_mention)
+
+        self._splitter = QSplitter(Qt.Orientation.Horizontal)
+        self._splitter.addWidget(self.inbox_panel)
+        self._splitter.addWidget(self.detail_pane)
+        self._splitter.setStretchFactor(0, 3)
+        self._splitter.setStretchFactor(1, 2)
+        self._splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self._splitter)
+
+        self.count_label = QLabel()
+        self.statusBar().addPermanentWidget(self.count_label)
+        self.inbox_panel.counts_did_change.connect(self._show_counts)
+        self._show_counts(self.inbox_panel.counts)
+        if workspace.is_demo:
+            self.statusBar().showMessage(
+                "Demo workspace: a fictional brand's mentions. Nothing here is sent anywhere."
+            )
+
+        self._build_menus()
+        self._restore_ui_state()
+        current = self.inbox_panel.current_mention_id()
+        if current is not None:
+            self.detail_pane.show_mention(current)
+        self.inbox_panel.table.viewport().installEventFilter(self)
+        self.inbox_panel.focus_list()
+
+    # --- menus -------------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        view_menu = self.menuBar().addMenu("&View")
+        for number, view in enumerate(InboxView, start=1):
+            self._action(
+                view_menu,
+                f"{view.label} mentions",
+                lambda _checked=False, v=view: self.inbox_panel.set_view(v),
+                QKeySequence(f"Ctrl+{number}"),
+            )
+
+        go_menu = self.menuBar().addMenu("&Go")
+        self._action(go_menu, "&Search", self.inbox_panel.focus_search, QKeySequence("/"))
+        self._action(
+            go_menu,
+            "Search (alternative key)",
+            self.inbox_panel.focus_search,
+            QKeySequence.StandardKey.Find,
+        )
+        self._action(go_menu, "Mention &list", self.inbox_panel.focus_list, QKeySequence("Esc"))
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About Heedful", self._about)
+
+    def _action(
+        self,
+        menu: QWidget,
+        text: str,
+        slot: object,
+        shortcut: QKeySequence | QKeySequence.StandardKey | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Heedful",
+            f"<h3>Heedful {__version__}</h3><p>A desktop inbox for community managers: "
+            "fast, offline-first, in the customer's language and the brand's voice.</p>"
+            f"<p>Data: {self._workspace.profile.data_dir}</p>",
+        )
+
+    # --- state -------------------------------------------------------------------------------
+
+    def _go_to_mention(self, mention_id: int) -> None:
+        if not self.inbox_panel.select_mention(mention_id):
+            self.detail_pane.show_mention(mention_id)
+
+    def _show_counts(self, counts: dict[InboxView, int]) -> None:
+        view = self.inbox_panel.current_view
+        self.count_label.setText(f"{counts.get(view, 0):,} in {view.label}")
+
+    def _ui_state(self) -> QSettings:
+        return QSettings(str(self._workspace.profile.ui_state), QSettings.Format.IniFormat)
+
+    def _restore_ui_state(self) -> None:
+        state = self._ui_state()
+        geometry = state.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        splitter = state.value("window/splitter")
+        if isinstance(splitter, QByteArray):
+            self._splitter.restoreState(splitter)
+        else:
+            self._splitter.setSizes([self.width() * 2 // 3, self.width() // 3])
+        columns = state.value("inbox/columns")
+        if isinstance(columns, QByteArray):
+            self.inbox_panel.table.horizontalHeader().restoreState(columns)
+        view = state.value("inbox/view")
+        if isinstance(view, str) and view in {v.value for v in InboxView}:
+            self.inbox_panel.set_view(InboxView(view))
+
+    def _save_ui_state(self) -> None:
+        state = self._ui_state()
+        state.setValue("window/geometry", self.saveGeometry())
+        state.setValue("window/splitter", self._splitter.saveState())
+        state.setValue("inbox/columns", self.inbox_panel.table.horizontalHeader().saveState())
+        state.setValue("inbox/view", self.inbox_panel.current_view.value)
+        state.sync()
+
+    # --- events ------------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not self._painted and event.type() == QEvent.Type.Paint:
+            self._painted = True
+            self.inbox_panel.table.viewport().removeEventFilter(self)
+            self.inbox_did_paint.emit()
+        return super().eventFilter(watched, event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_ui_state()
+        super().closeEvent(event)
+        self.window_did_close.emit()
