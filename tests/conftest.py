@@ -1,0 +1,58 @@
+"""Shared fixtures: a private HEEDFUL_HOME per test, Qt offscreen, one demo store per session."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports Qt: tests render offscreen unless a test opens a real X display itself.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from storage.store import Store, open_store
+
+from app.bootstrap import StartupOptions, Workspace, build_workspace
+from app.paths import DEMO_PROFILE, HOME_VARIABLE, AppPaths
+
+# Demo data is generated relative to this moment in tests, so assertions about ages are stable.
+DEMO_NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def heedful_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test may touch a real profile: HEEDFUL_HOME points into the test's own folder."""
+    home = tmp_path / "heedful-home"
+    monkeypatch.setenv(HOME_VARIABLE, str(home))
+    return home
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(tmp_path / "store" / "heedful.db")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace's database, generated once per test session."""
+    home = tmp_path_factory.mktemp("demo-home")
+    workspace = build_workspace(StartupOptions(home=home, demo=True), now=DEMO_NOW)
+    workspace.close()
+    return AppPaths.resolve(home).profile(DEMO_PROFILE).database
+
+
+@pytest.fixture
+def demo_workspace(heedful_home: Path, demo_database: Path) -> Iterator[Workspace]:
+    """A fresh copy of the demo workspace under this test's HEEDFUL_HOME."""
+    target = AppPaths.resolve(heedful_home).profile(DEMO_PROFILE).database
+    target.parent.mkdir(parents=True)
+    shutil.copy2(demo_database, target)
+    workspace = build_workspace(StartupOptions(demo=True), now=DEMO_NOW)
+    yield workspace
+    workspace.close()

@@ -1,0 +1,41 @@
+"""Small builders for records in tests (realistic defaults, override what a test is about)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from storage.records import MentionKind, Network, NewAccount, NewAuthor, NewMention
+
+BASE_TIME = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+def brand_account(network: Network = Network.MASTODON) -> NewAccount:
+    if network is Network.MASTODON:
+        return NewAccount(network, "https://social.example", "fjellform", "Fjellform")
+    return NewAccount(network, "https://bsky.example", "fjellform.bsky.social", "Fjellform")
+
+
+def author(handle: str = "kari@toot.example", name: str = "Kari Nordmann") -> NewAuthor:
+    return NewAuthor(Network.MASTODON, platform_id=f"id-{handle}", handle=handle, display_name=name)
+
+
+def mention(
+    account_id: int,
+    number: int,
+    text: str = "Where is my order? It has been two weeks.",
+    *,
+    by: NewAuthor | None = None,
+    minutes: int | None = None,
+    **overrides: object,
+) -> NewMention:
+    fields: dict[str, object] = {
+        "account_id": account_id,
+        "platform_id": f"1133{number:014d}",
+        "author": by or author(),
+        "kind": MentionKind.MENTION,
+        "text": text,
+        "created_at": BASE_TIME + timedelta(minutes=number if minutes is None else minutes),
+        "language": "en",
+    }
+    fields.update(overrides)
+    return NewMention(**fields)  # type: ignore[arg-type]

@@ -1,0 +1,87 @@
+"""The window as a person uses it: offscreen, driven by the keyboard."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from app.bootstrap import Workspace
+from app.inbox import InboxView
+
+from ui.main_window import MainWindow
+
+
+def _open(qtbot: QtBot, workspace: Workspace) -> MainWindow:
+    window = MainWindow(workspace)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    # Shortcuts only reach the active window, as on a real desktop.
+    window.windowHandle().requestActivate()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    return window
+
+
+def test_demo_inbox_opens_with_the_newest_mention_shown(
+    qtbot: QtBot, demo_workspace: Workspace
+) -> None:
+    window = _open(qtbot, demo_workspace)
+    panel = window.inbox_panel
+    assert "Demo workspace" in window.windowTitle()
+    assert panel.model.rowCount() > 0
+    first = demo_workspace.inbox.mention(panel.model.mention_id(0))
+    detail = window.detail_pane.plain_text()
+    assert first.author.display_name in detail
+    assert " ".join(first.text.split())[:40] in " ".join(detail.split())
+    open_count = panel.counts[InboxView.OPEN]
+    assert window.count_label.text() == f"{open_count:,} in Open"
+
+
+def test_arrow_keys_move_through_the_inbox_and_the_detail_follows(
+    qtbot: QtBot, demo_workspace: Workspace
+) -> None:
+    window = _open(qtbot, demo_workspace)
+    table = window.inbox_panel.table
+    table.setFocus()
+    second = demo_workspace.inbox.mention(window.inbox_panel.model.mention_id(1))
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    assert window.inbox_panel.current_mention_id() == second.id
+    assert " ".join(second.text.split())[:40] in " ".join(window.detail_pane.plain_text().split())
+
+
+def test_slash_searches_and_enter_returns_to_the_results(
+    qtbot: QtBot, demo_workspace: Workspace
+) -> None:
+    window = _open(qtbot, demo_workspace)
+    panel = window.inbox_panel
+    panel.table.setFocus()
+    before = panel.model.rowCount()
+    target = demo_workspace.inbox.mention(panel.model.mention_id(3))
+    handle_word = target.author.handle.split("@")[0].split(".")[0]
+
+    qtbot.keyClick(panel.table, Qt.Key.Key_Slash)
+    assert panel.search_box.hasFocus()
+    qtbot.keyClicks(panel.search_box, handle_word)
+    # The search runs after a short pause in typing, not per keystroke.
+    qtbot.waitUntil(lambda: panel.model.rowCount() < before, timeout=2000)
+    shown = [panel.model.mention_id(row) for row in range(panel.model.rowCount())]
+    assert target.id in shown
+    qtbot.keyClick(panel.search_box, Qt.Key.Key_Return)
+    assert panel.table.hasFocus()
+
+
+def test_views_switch_from_the_keyboard_and_are_remembered(
+    qtbot: QtBot, demo_workspace: Workspace
+) -> None:
+    window = _open(qtbot, demo_workspace)
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.inbox_panel.current_view is InboxView.DONE
+    window.close()
+
+    reopened = _open(qtbot, demo_workspace)
+    assert reopened.inbox_panel.current_view is InboxView.DONE
+    assert all(
+        demo_workspace.inbox.mention(reopened.inbox_panel.model.mention_id(row)).status.value
+        == "done"
+        for row in range(min(20, reopened.inbox_panel.model.rowCount()))
+    )
