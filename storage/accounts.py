@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from storage.records import (
@@ -16,7 +17,8 @@ from storage.records import (
 from storage.store import Store
 
 _COLUMNS = (
-    "id, network, server, handle, display_name, platform_user_id, state, state_detail, created_at"
+    "id, network, server, handle, display_name, platform_user_id, state, state_detail,"
+    " created_at, last_synced_at, state_until"
 )
 
 
@@ -56,6 +58,38 @@ class AccountRepository:
             for row in self._store.db.query(f"SELECT {_COLUMNS} FROM accounts ORDER BY id")
         ]
 
+    def set_state(
+        self,
+        account_id: int,
+        state: AccountState,
+        detail: str = "",
+        *,
+        until: datetime | None = None,
+        synced_at: datetime | None = None,
+    ) -> None:
+        """Record how the account's last sync went (`synced_at` only when it succeeded)."""
+        with self._store.write() as db:
+            db.execute(
+                "UPDATE accounts SET state = ?, state_detail = ?, state_until = ?,"
+                " last_synced_at = coalesce(?, last_synced_at) WHERE id = ?",
+                [
+                    state.value,
+                    detail,
+                    None if until is None else to_timestamp(until),
+                    None if synced_at is None else to_timestamp(synced_at),
+                    account_id,
+                ],
+            )
+
+    def find(self, network: Network, server: str, handle: str) -> Account | None:
+        rows = list(
+            self._store.db.query(
+                f"SELECT {_COLUMNS} FROM accounts WHERE network = ? AND server = ? AND handle = ?",
+                [network.value, server, handle],
+            )
+        )
+        return _account_from_row(rows[0]) if rows else None
+
     def count(self) -> int:
         return int(self._store.conn.execute("SELECT count(*) FROM accounts").fetchone()[0])
 
@@ -71,4 +105,10 @@ def _account_from_row(row: dict[str, Any]) -> Account:
         state=AccountState(row["state"]),
         state_detail=row["state_detail"],
         created_at=from_timestamp(row["created_at"]),
+        last_synced_at=_maybe_time(row["last_synced_at"]),
+        state_until=_maybe_time(row["state_until"]),
     )
+
+
+def _maybe_time(text: str | None) -> datetime | None:
+    return None if text is None else from_timestamp(text)

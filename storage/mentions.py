@@ -345,4 +345,6 @@ def _mention(row: dict[str, Any], tags: tuple[str, ...]) -> Mention:
         status=TriageStatus(row["status"]),
         assignee=row["assignee"],
         tags=tags,
+        platform_cid=row["platform_cid"],
+        raw=row["raw"],
     )

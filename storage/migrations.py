@@ -231,11 +231,18 @@ _FULL_TEXT_SEARCH = [
     """,
 ]
 
+# What channel health shows for each account: when it last synced successfully.
+_ACCOUNT_SYNC_STATE = [
+    "ALTER TABLE accounts ADD COLUMN last_synced_at TEXT",
+    "ALTER TABLE accounts ADD COLUMN state_until TEXT",  # rate-limited until
+]
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "accounts, mentions, triage, drafts, outbox, snippets, sync cursors", _CORE_TABLES
     ),
     Migration(2, "full-text search over mention text and author", _FULL_TEXT_SEARCH),
+    Migration(3, "accounts remember their last sync and rate-limit wait", _ACCOUNT_SYNC_STATE),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -111,6 +111,33 @@ class Account:
     state: AccountState
     state_detail: str
     created_at: datetime
+    last_synced_at: datetime | None = None
+    state_until: datetime | None = None
+
+
+class OutboxState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # an attempt was started; after a crash it is retried with the same key
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    account_id: int
+    mention_id: int | None
+    kind: str  # "reply" or "direct"
+    body: str
+    idempotency_key: str
+    state: OutboxState
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    platform_id: str | None
+    url: str | None
+    created_at: datetime
+    sent_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,3 +194,5 @@ class Mention:
     status: TriageStatus
     assignee: str | None
     tags: tuple[str, ...]
+    platform_cid: str | None = None
+    raw: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from storage.records import MentionKind, Network, NewAccount, NewAuthor, NewMention
+from storage.store import Store
 
 BASE_TIME = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -39,3 +40,15 @@ def mention(
     }
     fields.update(overrides)
     return NewMention(**fields)  # type: ignore[arg-type]
+
+
+def add_account_as_schema_1(store: Store, account: NewAccount) -> int:
+    """Insert an account the way the first schema's Heedful did (for migration tests)."""
+    cursor = store.conn.execute(
+        "INSERT INTO accounts (network, server, handle, display_name, created_at)"
+        " VALUES (?, ?, ?, ?, '2026-10-01T00:00:00.000000Z')",
+        [account.network.value, account.server, account.handle, account.display_name],
+    )
+    store.conn.commit()
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid

@@ -15,7 +15,7 @@ from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration
 from storage.records import MentionKind, Network, NewAuthor, TriageStatus
 from storage.store import Store, open_store
 
-from tests.factories import author, brand_account, mention
+from tests.factories import add_account_as_schema_1, author, brand_account, mention
 
 
 @pytest.fixture
@@ -54,9 +54,8 @@ def test_older_store_is_migrated_and_keeps_its_mentions(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     old = open_store(path, target_version=1)
     assert old.schema_version() == 1
-    account = AccountRepository(old).add(brand_account())
-    # Version 1 had no search index: write through plain SQL as that Heedful did.
-    MentionRepository(old).ingest([mention(account.id, 1, "Refund still missing for my boots")])
+    account_id = add_account_as_schema_1(old, brand_account())
+    MentionRepository(old).ingest([mention(account_id, 1, "Refund still missing for my boots")])
     old.close()
 
     upgraded = open_store(path)
