@@ -1,0 +1,59 @@
+"""Secrets (tokens, app passwords, OAuth client credentials) live in the OS keyring only."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import keyring
+import keyring.errors
+
+SERVICE = "Heedful"
+
+
+class KeyringUnavailable(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            "Heedful keeps passwords and tokens only in your system's keyring, and none is "
+            f"available ({detail}). Start or install a keyring (GNOME Keyring, KWallet, the "
+            "macOS Keychain, Windows Credential Manager), then try again. Heedful never falls "
+            "back to saving secrets in plain files."
+        )
+
+
+class SecretStore:
+    """JSON values in the keyring, namespaced per profile so two workspaces never collide."""
+
+    def __init__(self, namespace: str) -> None:
+        self._namespace = namespace
+
+    def _key(self, name: str) -> str:
+        return f"{self._namespace}::{name}"
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        try:
+            text = keyring.get_password(SERVICE, self._key(name))
+        except keyring.errors.KeyringError as error:
+            raise KeyringUnavailable(str(error) or type(error).__name__) from error
+        if text is None:
+            return None
+        value = json.loads(text)
+        return value if isinstance(value, dict) else None
+
+    def put(self, name: str, value: dict[str, Any]) -> None:
+        try:
+            keyring.set_password(SERVICE, self._key(name), json.dumps(value))
+        except keyring.errors.KeyringError as error:
+            raise KeyringUnavailable(str(error) or type(error).__name__) from error
+
+    def delete(self, name: str) -> None:
+        try:
+            keyring.delete_password(SERVICE, self._key(name))
+        except keyring.errors.PasswordDeleteError:
+            pass
+        except keyring.errors.KeyringError as error:
+            raise KeyringUnavailable(str(error) or type(error).__name__) from error
+
+
+def account_secret_name(network: str, server: str, handle: str) -> str:
+    return f"account:{network}:{server}:{handle}"

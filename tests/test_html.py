@@ -1,0 +1,49 @@
+"""Network HTML: sanitised to an allow-list, and read as plain text the way a person reads it."""
+
+from __future__ import annotations
+
+from app.html import html_to_text, sanitize_html
+
+# The shape real Mastodon servers send (h-card mentions, hashtags, links with hidden parts).
+REAL_STATUS = (
+    '<p><span class="h-card" translate="no"><a href="https://social.example/@fjellform" '
+    'class="u-url mention">@<span>fjellform</span></a></span> see '
+    '<a href="https://example.org/very/long/path" rel="nofollow noopener" target="_blank">'
+    '<span class="invisible">https://</span><span class="ellipsis">example.org/very/lo</span>'
+    '<span class="invisible">ng/path</span></a> '
+    '<a href="https://social.example/tags/help" class="mention hashtag" rel="tag">'
+    "#<span>help</span></a></p><p>line one<br />line two &amp; more</p>"
+)
+
+
+def test_real_status_html_reads_as_plain_text() -> None:
+    assert html_to_text(REAL_STATUS) == (
+        "@fjellform see https://example.org/very/long/path #help\n\nline one\nline two & more"
+    )
+
+
+def test_scripts_and_styles_are_not_text() -> None:
+    assert html_to_text("<p>hi<script>alert(1)</script><style>p{}</style></p>") == "hi"
+
+
+def test_sanitiser_keeps_links_and_drops_everything_active_or_remote() -> None:
+    dirty = (
+        '<p onclick="steal()">hi <script>x</script><img src="http://tracker.example/p.gif">'
+        '<a href="javascript:alert(1)">j</a> <a href="data:text/html,x">d</a> '
+        '<iframe src="https://evil.example"></iframe><a href="https://ok.example">ok</a>'
+        '<span style="background:url(http://t.example/x)">s</span></p>'
+    )
+    clean = sanitize_html(dirty)
+    for forbidden in (
+        "script",
+        "img",
+        "javascript:",
+        "data:",
+        "iframe",
+        "onclick",
+        "style",
+        "tracker",
+    ):
+        assert forbidden not in clean
+    assert 'href="https://ok.example"' in clean
+    assert "noopener" in clean
