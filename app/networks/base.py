@@ -1,0 +1,100 @@
+"""The interface every network connector gives the sync engine, and the values it trades in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from storage.records import Mention, Network, NewMention
+
+
+@dataclass(frozen=True, slots=True)
+class AccountIdentity:
+    """Who the brand's account is on the network, as the network itself says."""
+
+    platform_user_id: str
+    handle: str
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    """One page of new items, oldest first, and the cursor to keep once they are stored.
+
+    The cursor must be saved in the same transaction as the items: a crash then re-fetches
+    at most this page, and the store's uniqueness keeps it from being stored twice.
+    """
+
+    items: list[NewMention]
+    cursor: str
+    skipped: list[str] = field(default_factory=list)  # why unreadable items were left out
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """The post being answered, with what each network needs to thread the reply."""
+
+    platform_id: str
+    platform_cid: str | None = None  # Bluesky strong ref
+    root_platform_id: str | None = None
+    root_platform_cid: str | None = None
+    author_handle: str = ""
+    visibility: str | None = None  # Mastodon: a reply to a direct message stays direct
+    mentioned_handles: tuple[str, ...] = ()  # other participants to keep in the reply
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingPost:
+    text: str
+    # Chosen once, when the reply is queued, and reused on every attempt: the network then
+    # recognises a retry of a post it already has, and nothing is posted twice.
+    idempotency_key: str
+    reply_to: ReplyTarget | None = None
+    direct: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SentPost:
+    platform_id: str
+    url: str | None
+    as_mention: NewMention  # the brand's own post, stored as thread context
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitState:
+    limit: int | None = None
+    remaining: int | None = None
+    resets_at: datetime | None = None
+
+
+class Connector(Protocol):
+    """One brand account on one network. Every method may raise app.networks.errors types."""
+
+    network: Network
+
+    def verify(self) -> AccountIdentity:
+        """Check the credentials still work, and say whose they are."""
+        ...
+
+    def fetch_new(self, cursor: str | None) -> Iterator[FetchedPage]:
+        """Every item newer than `cursor` (all the network still serves when None), a page
+        at a time, oldest first."""
+        ...
+
+    def fetch_thread(self, platform_id: str) -> list[NewMention]:
+        """The conversation around a post: its ancestors and replies."""
+        ...
+
+    def reply_target(self, mention: Mention) -> ReplyTarget:
+        """What a reply to this stored mention must refer to and address."""
+        ...
+
+    def send(self, post: OutgoingPost) -> SentPost: ...
+
+    def max_post_length(self) -> int:
+        """How long a post may be, counted as this network counts."""
+        ...
+
+    def rate_limit(self) -> RateLimitState: ...

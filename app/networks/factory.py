@@ -1,0 +1,38 @@
+"""Building the connector for an account from its record and its keyring secret."""
+
+from __future__ import annotations
+
+import threading
+
+from storage.records import Account, Network
+
+from app.networks.base import Connector
+from app.networks.errors import NeedsSignIn
+from app.secrets import SecretStore, account_secret_name
+
+
+class ConnectorFactory:
+    def __init__(self, secrets_store: SecretStore, stop: threading.Event | None = None) -> None:
+        self._secrets = secrets_store
+        self._stop = stop
+
+    def __call__(self, account: Account) -> Connector:
+        secret = self._secrets.get(
+            account_secret_name(account.network.value, account.server, account.handle)
+        )
+        if account.network is Network.MASTODON:
+            token = (secret or {}).get("access_token")
+            if not isinstance(token, str) or not account.platform_user_id:
+                raise NeedsSignIn(f"Heedful has no sign-in for {account.handle}: sign in again.")
+            # Imported here: only accounts that sync need the Mastodon library loaded.
+            from app.networks.mastodon import MastodonConnector
+
+            return MastodonConnector(
+                account_id=account.id,
+                server=account.server,
+                access_token=token,
+                own_user_id=account.platform_user_id,
+                own_handle=account.handle,
+                stop=self._stop,
+            )
+        raise NotImplementedError(f"{account.network.value} is not connected yet")

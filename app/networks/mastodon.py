@@ -1,0 +1,460 @@
+"""Mastodon (and Mastodon-API servers) through Mastodon.py: mentions, DMs, replies, rate limits."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import mastodon as mastodon_py
+import requests
+
+from storage.records import Mention, MentionKind, Network, NewAuthor, NewMention
+
+from app.html import html_to_text, sanitize_html
+from app.networks.base import (
+    AccountIdentity,
+    FetchedPage,
+    OutgoingPost,
+    RateLimitState,
+    ReplyTarget,
+    SentPost,
+)
+from app.networks.errors import (
+    NeedsSignIn,
+    NetworkError,
+    Offline,
+    RateLimited,
+    Rejected,
+    ServerTrouble,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+STREAM = "notifications"
+PAGE_SIZE = 40  # the most /api/v1/notifications returns at once
+REQUEST_TIMEOUT_S = 20
+# Below this many requests left in the window, wait for the window to reset instead of
+# spending the last ones: other clients of the same account need some too.
+PACE_FLOOR = 5
+# A rate-limit wait longer than this is reported (account shows "rate-limited until ...")
+# instead of blocking the sync.
+LONGEST_WAIT_S = 300
+DEFAULT_MAX_CHARACTERS = 500
+URL_LENGTH = 23  # Mastodon counts every link as 23 characters
+
+
+# --- Parsing: the server's JSON to store records (pure functions) -------------------------
+
+
+class SkipItem(Exception):
+    """An item that cannot or should not be stored; the message says why (for the log)."""
+
+
+def full_handle(acct: str, server: str) -> str:
+    """`user@host` for everyone: local accounts come without the host."""
+    if "@" in acct:
+        return acct
+    return f"{acct}@{urlsplit(server).hostname or server}"
+
+
+def _time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    else:
+        raise SkipItem(f"unreadable time {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _text_field(payload: Mapping[str, Any], name: str) -> str:
+    value = payload.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise SkipItem(f"{name} is not text")
+    return value
+
+
+def status_to_mention(
+    status: Mapping[str, Any],
+    *,
+    account_id: int,
+    own_user_id: str,
+    server: str,
+    raw: str | None = None,
+) -> NewMention:
+    """One status as a store record. Raises SkipItem for what cannot be stored safely."""
+    if not isinstance(status, Mapping):
+        raise SkipItem("status is not an object")
+    status_id = status.get("id")
+    author = status.get("account")
+    if not isinstance(status_id, str | int) or not isinstance(author, Mapping):
+        raise SkipItem("status without id or author")
+    author_id = str(author.get("id", ""))
+    acct = _text_field(author, "acct")
+    if not author_id or not acct:
+        raise SkipItem("author without id or handle")
+    content = _text_field(status, "content")
+    visibility = _text_field(status, "visibility") or None
+    is_own = author_id == own_user_id
+    parent = status.get("in_reply_to_id")
+    quote = status.get("quote")
+    quoted = quote.get("quoted_status") if isinstance(quote, Mapping) else None
+    if visibility == "direct":
+        kind = MentionKind.DIRECT
+    elif (
+        isinstance(quoted, Mapping) and str((quoted.get("account") or {}).get("id")) == own_user_id
+    ):
+        kind = MentionKind.QUOTE
+    elif (parent is not None and str(status.get("in_reply_to_account_id")) == own_user_id) or (
+        is_own and parent is not None
+    ):
+        kind = MentionKind.REPLY
+    else:
+        kind = MentionKind.MENTION
+    text = html_to_text(content)
+    # Image descriptions are part of what the customer said.
+    for attachment in status.get("media_attachments") or []:
+        if isinstance(attachment, Mapping) and attachment.get("description"):
+            text += f"\n[{attachment.get('type', 'media')}: {attachment['description']}]"
+    language = status.get("language")
+    return NewMention(
+        account_id=account_id,
+        platform_id=str(status_id),
+        author=NewAuthor(
+            Network.MASTODON,
+            platform_id=author_id,
+            handle=full_handle(acct, server),
+            display_name=_text_field(author, "display_name"),
+            avatar_url=_text_field(author, "avatar_static") or None,
+        ),
+        kind=kind,
+        text=text,
+        html=sanitize_html(content) if content else None,
+        created_at=_time(status.get("created_at")),
+        language=language if isinstance(language, str) and language else None,
+        url=_text_field(status, "url") or _text_field(status, "uri") or None,
+        spoiler_text=_text_field(status, "spoiler_text"),
+        visibility=visibility,
+        parent_platform_id=None if parent is None else str(parent),
+        is_own=is_own,
+        raw=raw,
+    )
+
+
+def _json_text(payload: Any) -> str:
+    return json.dumps(payload, default=str, ensure_ascii=False)
+
+
+def notifications_to_page(
+    notifications: list[Mapping[str, Any]],
+    *,
+    account_id: int,
+    own_user_id: str,
+    server: str,
+    cursor: str | None,
+) -> FetchedPage:
+    """A page of mention notifications, oldest first, with the cursor to keep after it."""
+    items: list[NewMention] = []
+    skipped: list[str] = []
+    ids = [str(n.get("id")) for n in notifications if isinstance(n, Mapping) and n.get("id")]
+    for notification in sorted(
+        (n for n in notifications if isinstance(n, Mapping)), key=lambda n: _id_order(n.get("id"))
+    ):
+        try:
+            status = notification.get("status")
+            if notification.get("type") != "mention" or not isinstance(status, Mapping):
+                raise SkipItem(f"notification {notification.get('id')} is not a mention")
+            mention = status_to_mention(
+                status,
+                account_id=account_id,
+                own_user_id=own_user_id,
+                server=server,
+                raw=_json_text(notification),
+            )
+            if mention.is_own:
+                raise SkipItem("the brand's own post")
+            items.append(mention)
+        except (SkipItem, ValueError, TypeError, AttributeError) as why:
+            skipped.append(f"notification {notification.get('id')!r}: {why}")
+    newest = max(ids, key=_id_order) if ids else cursor
+    return FetchedPage(items=items, cursor=newest or "0", skipped=skipped)
+
+
+def _id_order(value: Any) -> tuple[int, str]:
+    text = str(value)
+    return (int(text), text) if text.isdigit() else (0, text)
+
+
+# --- Counting and addressing like Mastodon --------------------------------------------------
+
+_URL = re.compile(r"https?://\S+")
+_MENTION = re.compile(r"(?<![\w/])@(\w+)@[\w.-]+\w")
+
+
+def mastodon_length(text: str) -> int:
+    """Characters as Mastodon counts them: links as 23, `@user@host` as `@user`."""
+    text = _URL.sub("x" * URL_LENGTH, text)
+    text = _MENTION.sub(lambda match: "@" + match.group(1), text)
+    return len(text)
+
+
+def addressed(text: str, handles: tuple[str, ...]) -> str:
+    """Prefix the @handles a reply must carry (Mastodon notifies, and a DM reaches, only
+    those mentioned), keeping any the writer already typed."""
+    missing = [h for h in handles if f"@{h}".lower() not in text.lower()]
+    return " ".join([*(f"@{handle}" for handle in missing), text]) if missing else text
+
+
+# --- The connector --------------------------------------------------------------------------
+
+
+class MastodonConnector:
+    network = Network.MASTODON
+
+    def __init__(
+        self,
+        *,
+        account_id: int,
+        server: str,
+        access_token: str,
+        own_user_id: str,
+        own_handle: str,
+        stop: threading.Event | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._account_id = account_id
+        self._server = server
+        self._own_user_id = own_user_id
+        self._own_handle = own_handle
+        self._stop = stop or threading.Event()
+        self._max_characters: int | None = None
+        self._api = mastodon_py.Mastodon(
+            access_token=access_token,
+            api_base_url=server,
+            ratelimit_method="throw",  # waits happen here, where quitting can interrupt them
+            request_timeout=REQUEST_TIMEOUT_S,
+            session=session,
+            user_agent="Heedful",
+        )
+
+    # --- calls, paced and with typed errors ----------------------------------------------------
+
+    def _call(self, what: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        for _attempt in range(3):
+            self._pace()
+            try:
+                return function(*args, **kwargs)
+            except mastodon_py.MastodonRatelimitError:
+                wait = self._seconds_until_reset()
+                if wait > LONGEST_WAIT_S:
+                    raise RateLimited(
+                        f"Mastodon asks Heedful to wait before {what}.", self._reset_time()
+                    ) from None
+                log.info("rate-limited while %s: waiting %.1f s", what, wait)
+                self._sleep(wait)
+            except mastodon_py.MastodonUnauthorizedError as error:
+                raise NeedsSignIn(
+                    f"{self._server} no longer accepts Heedful's sign-in ({_reason(error)}). "
+                    "Sign in to this account again."
+                ) from error
+            except mastodon_py.MastodonNetworkError as error:
+                raise Offline(f"Cannot reach {self._server} while {what}.") from error
+            except mastodon_py.MastodonServerError as error:
+                raise ServerTrouble(
+                    f"{self._server} had a problem while {what} ({_reason(error)}); "
+                    "Heedful will try again."
+                ) from error
+            except mastodon_py.MastodonNotFoundError as error:
+                raise Rejected(f"Not found on {self._server} while {what}.") from error
+            except mastodon_py.MastodonAPIError as error:
+                if _status(error) == 403:
+                    raise NeedsSignIn(
+                        f"{self._server} refused Heedful's permissions while {what}. "
+                        "Sign in again to grant them."
+                    ) from error
+                raise Rejected(f"{self._server} refused {what}: {_reason(error)}") from error
+            except (mastodon_py.MastodonError, ValueError) as error:
+                raise ServerTrouble(f"Unreadable answer from {self._server}: {error}") from error
+        raise RateLimited(f"Mastodon kept rate-limiting {what}.", self._reset_time())
+
+    def _seconds_until_reset(self) -> float:
+        reset = getattr(self._api, "ratelimit_reset", None)
+        if not isinstance(reset, int | float):
+            return 1.0
+        return max(0.5, min(float(reset) - time.time() + 0.5, LONGEST_WAIT_S + 1))
+
+    def _reset_time(self) -> datetime | None:
+        reset = getattr(self._api, "ratelimit_reset", None)
+        return datetime.fromtimestamp(reset, UTC) if isinstance(reset, int | float) else None
+
+    def _pace(self) -> None:
+        remaining = getattr(self._api, "ratelimit_remaining", None)
+        reset = getattr(self._api, "ratelimit_reset", None)
+        window_open = isinstance(reset, int | float) and reset > time.time()
+        if isinstance(remaining, int) and remaining <= PACE_FLOOR and window_open:
+            wait = self._seconds_until_reset()
+            if wait > LONGEST_WAIT_S:
+                raise RateLimited("Mastodon's request budget is used up.", self._reset_time())
+            log.info("only %d requests left: waiting %.1f s for the window", remaining, wait)
+            self._sleep(wait)
+
+    def _sleep(self, seconds: float) -> None:
+        if self._stop.wait(seconds):
+            raise Offline("Stopped while waiting for the rate limit.")
+
+    # --- the Connector interface ----------------------------------------------------------------
+
+    def verify(self) -> AccountIdentity:
+        me = self._call("checking the account", self._api.account_verify_credentials)
+        return AccountIdentity(
+            platform_user_id=str(me["id"]),
+            handle=full_handle(str(me["acct"]), self._server),
+            display_name=str(me.get("display_name") or ""),
+        )
+
+    def fetch_new(self, cursor: str | None) -> Iterator[FetchedPage]:
+        # min_id returns the items just above the cursor: paging forward from the oldest
+        # unseen one means a crash loses nothing, and "0" reaches back as far as the
+        # server keeps notifications.
+        position = cursor or "0"
+        while True:
+            batch = self._call(
+                "fetching mentions",
+                self._api.notifications,
+                types=["mention"],
+                min_id=position,
+                limit=PAGE_SIZE,
+            )
+            if not batch:
+                return
+            page = notifications_to_page(
+                list(batch),
+                account_id=self._account_id,
+                own_user_id=self._own_user_id,
+                server=self._server,
+                cursor=position,
+            )
+            for reason in page.skipped:
+                log.warning("skipped a Mastodon item: %s", reason)
+            yield page
+            if page.cursor == position:
+                return
+            position = page.cursor
+
+    def fetch_thread(self, platform_id: str) -> list[NewMention]:
+        context = self._call("fetching the conversation", self._api.status_context, platform_id)
+        found: list[NewMention] = []
+        for status in [*context.get("ancestors", []), *context.get("descendants", [])]:
+            try:
+                found.append(self._to_mention(status))
+            except SkipItem as why:
+                log.warning("skipped a status in a thread: %s", why)
+        return found
+
+    def _to_mention(self, status: Mapping[str, Any]) -> NewMention:
+        return status_to_mention(
+            status,
+            account_id=self._account_id,
+            own_user_id=self._own_user_id,
+            server=self._server,
+            raw=_json_text(status),
+        )
+
+    def max_post_length(self) -> int:
+        if self._max_characters is None:
+            try:
+                instance = self._call("reading the server's limits", self._api.instance_v2)
+                limit = instance["configuration"]["statuses"]["max_characters"]
+                self._max_characters = int(limit)
+            except (NetworkError, KeyError, TypeError, ValueError):
+                return DEFAULT_MAX_CHARACTERS
+        return self._max_characters
+
+    def reply_target(self, mention: Mention) -> ReplyTarget:
+        """Who a reply to `mention` must address: its author and the other participants,
+        written as this server wrote them (`user` for its own people, `user@host` for others),
+        so the server resolves and notifies each one."""
+        author = mention.author.handle
+        others: list[str] = []
+        if mention.raw:
+            try:
+                payload = json.loads(mention.raw)
+                status = payload.get("status", payload)
+                author = str(status["account"]["acct"]) or author
+                for person in status.get("mentions") or []:
+                    acct = str(person.get("acct", ""))
+                    is_us = full_handle(acct, self._server) == self._own_handle
+                    if acct and not is_us and acct != author:
+                        others.append(acct)
+            except (ValueError, AttributeError, KeyError, TypeError):
+                pass
+        return ReplyTarget(
+            platform_id=mention.platform_id,
+            author_handle=author,
+            visibility=mention.visibility,
+            mentioned_handles=tuple(others),
+        )
+
+    def compose(self, post: OutgoingPost) -> str:
+        """The exact text that will be posted (with the @-mentions a reply needs)."""
+        if post.reply_to is None:
+            return post.text
+        handles = (post.reply_to.author_handle, *post.reply_to.mentioned_handles)
+        return addressed(post.text, tuple(h for h in handles if h))
+
+    def send(self, post: OutgoingPost) -> SentPost:
+        text = self.compose(post)
+        limit = self.max_post_length()
+        if mastodon_length(text) > limit:
+            raise Rejected(
+                f"The reply is {mastodon_length(text)} characters; this server allows {limit}."
+            )
+        visibility = "direct" if post.direct else None
+        if post.reply_to is not None and post.reply_to.visibility in ("direct", "private"):
+            visibility = post.reply_to.visibility  # a reply never widens the audience
+        status = self._call(
+            "posting the reply",
+            self._api.status_post,
+            text,
+            in_reply_to_id=None if post.reply_to is None else post.reply_to.platform_id,
+            visibility=visibility,
+            idempotency_key=post.idempotency_key,
+        )
+        mention = self._to_mention(status)
+        return SentPost(platform_id=mention.platform_id, url=mention.url, as_mention=mention)
+
+    def rate_limit(self) -> RateLimitState:
+        limit = getattr(self._api, "ratelimit_limit", None)
+        remaining = getattr(self._api, "ratelimit_remaining", None)
+        return RateLimitState(
+            limit=limit if isinstance(limit, int) else None,
+            remaining=remaining if isinstance(remaining, int) else None,
+            resets_at=self._reset_time(),
+        )
+
+
+def _status(error: Exception) -> int | None:
+    args: tuple[Any, ...] = error.args
+    return args[1] if len(args) > 1 and isinstance(args[1], int) else None
+
+
+def _reason(error: Exception) -> str:
+    args: tuple[Any, ...] = error.args
+    if len(args) >= 4 and args[3]:
+        return str(args[3])
+    if len(args) >= 3 and args[2]:
+        return str(args[2])
+    return type(error).__name__
