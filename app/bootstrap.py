@@ -14,10 +14,16 @@ from storage.accounts import AccountRepository
 from storage.mentions import MentionRepository
 from storage.records import utc_now
 from storage.store import Store, open_store
+from storage.sync_state import CursorRepository, OutboxRepository
 
+from app.accounts import AccountService
 from app.inbox import InboxService
+from app.networks.factory import ConnectorFactory
 from app.paths import DEFAULT_PROFILE, DEMO_PROFILE, AppPaths, ProfilePaths
+from app.replies import ReplyService
+from app.secrets import SecretStore
 from app.settings import Settings, load_settings, save_settings
+from app.sync import SyncService
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +68,11 @@ class Workspace:
     accounts: AccountRepository
     mentions: MentionRepository
     inbox: InboxService
+    outbox: OutboxRepository
+    secrets: SecretStore
+    account_service: AccountService
+    replies: ReplyService
+    sync: SyncService
 
     @property
     def is_demo(self) -> bool:
@@ -88,10 +99,32 @@ def build_workspace(
     with timer.step("services"):
         accounts = AccountRepository(store)
         mentions = MentionRepository(store)
-        inbox = InboxService(mentions)
-    workspace = Workspace(
-        paths, profile, loaded.settings, loaded.problems, store, accounts, mentions, inbox
-    )
+        outbox = OutboxRepository(store)
+        # Secrets are namespaced by the profile's folder: two workspaces never share them.
+        secrets_store = SecretStore(namespace=str(profile.data_dir))
+        sync = SyncService(
+            store,
+            accounts,
+            mentions,
+            CursorRepository(store),
+            outbox,
+            ConnectorFactory(secrets_store),
+        )
+        workspace = Workspace(
+            paths=paths,
+            profile=profile,
+            settings=loaded.settings,
+            settings_problems=loaded.problems,
+            store=store,
+            accounts=accounts,
+            mentions=mentions,
+            inbox=InboxService(mentions),
+            outbox=outbox,
+            secrets=secrets_store,
+            account_service=AccountService(accounts, secrets_store),
+            replies=ReplyService(mentions, outbox),
+            sync=sync,
+        )
     if workspace.is_demo and accounts.count() == 0:
         with timer.step("demo workspace"):
             seed_demo_workspace(workspace, now or utc_now())

@@ -1,0 +1,171 @@
+"""Syncing an account: pull new mentions page by page, then push the outbox of replies."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from storage.accounts import AccountRepository
+from storage.mentions import MentionRepository
+from storage.records import Account, AccountState, OutboxItem, utc_now
+from storage.store import Store
+from storage.sync_state import CursorRepository, OutboxRepository
+
+from app.networks.base import Connector, OutgoingPost
+from app.networks.errors import NeedsSignIn, NetworkError, Offline, RateLimited, Rejected
+from app.secrets import KeyringUnavailable
+
+log = logging.getLogger(__name__)
+
+STREAM = "notifications"
+RETRY_BASE_S = 30
+RETRY_MAX_S = 3600
+
+
+@dataclass
+class SyncReport:
+    account: Account
+    added: int = 0
+    skipped: int = 0
+    sent: int = 0
+    failed: int = 0
+    state: AccountState = AccountState.OK
+    detail: str = ""
+    problems: list[str] = field(default_factory=list)
+
+
+def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with jitter, so many clients retrying do not arrive together."""
+    base = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=base * (rng or random).uniform(0.75, 1.25))
+
+
+class SyncService:
+    def __init__(
+        self,
+        store: Store,
+        accounts: AccountRepository,
+        mentions: MentionRepository,
+        cursors: CursorRepository,
+        outbox: OutboxRepository,
+        connector_for: Callable[[Account], Connector],
+        *,
+        stop: threading.Event | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._store = store
+        self._accounts = accounts
+        self._mentions = mentions
+        self._cursors = cursors
+        self._outbox = outbox
+        self._connector_for = connector_for
+        self._stop = stop or threading.Event()
+        self._clock = clock
+
+    def sync_all(self, account_id: int | None = None) -> list[SyncReport]:
+        accounts = [a for a in self._accounts.all() if account_id in (None, a.id)]
+        return [self.sync_account(account) for account in accounts]
+
+    def sync_account(self, account: Account, *, pull: bool = True) -> SyncReport:
+        report = SyncReport(account)
+        try:
+            connector = self._connector_for(account)
+            if pull:
+                self._pull(account, connector, report)
+            self._push(account, connector, report)
+        except NeedsSignIn as problem:
+            self._record(report, AccountState.NEEDS_SIGN_IN, str(problem))
+        except RateLimited as problem:
+            self._record(report, AccountState.RATE_LIMITED, str(problem), until=problem.until)
+        except Offline as problem:
+            self._record(report, AccountState.OFFLINE, str(problem))
+        except (NetworkError, KeyringUnavailable) as problem:
+            self._record(report, AccountState.ERROR, str(problem))
+        else:
+            self._record(report, AccountState.OK, "", synced=True)
+        return report
+
+    def _record(
+        self,
+        report: SyncReport,
+        state: AccountState,
+        detail: str,
+        *,
+        until: datetime | None = None,
+        synced: bool = False,
+    ) -> None:
+        report.state, report.detail = state, detail
+        if state is not AccountState.OK:
+            log.warning("sync of %s: %s", report.account.handle, detail)
+        self._accounts.set_state(
+            report.account.id,
+            state,
+            detail,
+            until=until,
+            synced_at=self._clock() if synced else None,
+        )
+
+    def _pull(self, account: Account, connector: Connector, report: SyncReport) -> None:
+        cursor = self._cursors.get(account.id, STREAM)
+        for page in connector.fetch_new(cursor):
+            # Items and the cursor after them commit together: a crash re-fetches at most
+            # this page, and the store's uniqueness keeps it from being stored twice.
+            with self._store.write():
+                report.added += self._mentions.ingest(page.items)
+                self._cursors.put(account.id, STREAM, page.cursor)
+            report.skipped += len(page.skipped)
+            report.problems += page.skipped
+            if self._stop.is_set():
+                raise Offline("Sync stopped.")
+
+    def _push(self, account: Account, connector: Connector, report: SyncReport) -> None:
+        for item in self._outbox.due(account.id, self._clock()):
+            if self._stop.is_set():
+                return
+            if self._send(item, connector, report) is False:
+                return
+
+    def _send(self, item: OutboxItem, connector: Connector, report: SyncReport) -> bool:
+        """Send one queued reply; False means stop sending for this account for now."""
+        if item.mention_id is None:
+            self._outbox.mark_failed(item.id, "The mention it answered was deleted.")
+            report.failed += 1
+            return True
+        mention = self._mentions.get(item.mention_id)
+        post = OutgoingPost(
+            text=item.body,
+            idempotency_key=item.idempotency_key,
+            reply_to=connector.reply_target(mention),
+            direct=item.kind == "direct",
+        )
+        self._outbox.mark_sending(item.id)
+        try:
+            sent = connector.send(post)
+        except Rejected as problem:
+            self._outbox.mark_failed(item.id, str(problem))
+            report.failed += 1
+            return True
+        except NetworkError as problem:
+            self._outbox.mark_retry(
+                item.id, str(problem), self._clock() + retry_delay(item.attempts + 1)
+            )
+            if isinstance(problem, NeedsSignIn | Offline | RateLimited):
+                raise
+            return False
+        own = replace(
+            sent.as_mention,
+            is_own=True,
+            parent_platform_id=sent.as_mention.parent_platform_id or mention.platform_id,
+            root_platform_id=sent.as_mention.root_platform_id
+            or mention.root_platform_id
+            or mention.platform_id,
+        )
+        with self._store.write():
+            self._mentions.ingest([own])
+            self._outbox.mark_sent(item.id, sent.platform_id, sent.url)
+        report.sent += 1
+        return True
