@@ -19,6 +19,8 @@ from storage.store import Store, open_store
 from app.bootstrap import StartupOptions, Workspace, build_workspace
 from app.paths import DEMO_PROFILE, HOME_VARIABLE, AppPaths
 
+from tests.peers.mastodon import MastodonPeer
+
 # Demo data is generated relative to this moment in tests, so assertions about ages are stable.
 DEMO_NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -56,3 +58,27 @@ def demo_workspace(heedful_home: Path, demo_database: Path) -> Iterator[Workspac
     workspace = build_workspace(StartupOptions(demo=True), now=DEMO_NOW)
     yield workspace
     workspace.close()
+
+
+@pytest.fixture(scope="session")
+def mastodon_peer() -> Iterator[MastodonPeer]:
+    """One Mastodon API server on loopback for the whole session; tests use fresh accounts.
+
+    Scope checks are off: the mock only understands the coarse `read`/`write` scopes and
+    refuses the granular ones (`read:notifications`, ...) that real Mastodon grants and
+    that Heedful asks for, to hold no more rights than it needs.
+    """
+    with MastodonPeer(enforce_scopes=False) as peer:
+        yield peer
+
+
+@pytest.fixture(scope="session")
+def secret_service() -> str:
+    """Secrets go to a real Secret Service (GNOME Keyring, started by ./dev test)."""
+    import keyring
+
+    backend = keyring.get_keyring()
+    name = f"{type(backend).__module__}.{type(backend).__name__}"
+    if "SecretService" not in name:
+        pytest.fail(f"tests need a Secret Service keyring (run them with ./dev test); got {name}")
+    return name

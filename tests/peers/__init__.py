@@ -1,0 +1,1 @@
+"""Real network peers that integration tests talk to over loopback."""
