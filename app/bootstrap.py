@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -81,6 +82,11 @@ class Workspace:
     def close(self) -> None:
         self.store.close()
 
+    def open_again(self, stop: threading.Event | None = None) -> Workspace:
+        """The same profile over a connection of its own, for a worker thread (SQLite
+        connections are not shared between threads). `stop` interrupts its network waits."""
+        return _assemble(self.paths, self.profile, open_store(self.profile.database), stop=stop)
+
 
 def build_workspace(
     options: StartupOptions, timer: StartupTimer | None = None, now: datetime | None = None
@@ -90,45 +96,57 @@ def build_workspace(
         paths = AppPaths.resolve(options.home)
     with timer.step("store"):
         profile, store = _open_profile(paths, options)
-    with timer.step("settings"):
-        loaded = load_settings(profile.settings)
-        for problem in loaded.problems:
-            log.warning("%s", problem)
-        if not profile.settings.exists():
-            save_settings(profile.settings, loaded.settings)
-    with timer.step("services"):
-        accounts = AccountRepository(store)
-        mentions = MentionRepository(store)
-        outbox = OutboxRepository(store)
-        # Secrets are namespaced by the profile's folder: two workspaces never share them.
-        secrets_store = SecretStore(namespace=str(profile.data_dir))
-        sync = SyncService(
-            store,
-            accounts,
-            mentions,
-            CursorRepository(store),
-            outbox,
-            ConnectorFactory(secrets_store),
-        )
-        workspace = Workspace(
-            paths=paths,
-            profile=profile,
-            settings=loaded.settings,
-            settings_problems=loaded.problems,
-            store=store,
-            accounts=accounts,
-            mentions=mentions,
-            inbox=InboxService(mentions),
-            outbox=outbox,
-            secrets=secrets_store,
-            account_service=AccountService(accounts, secrets_store),
-            replies=ReplyService(mentions, outbox),
-            sync=sync,
-        )
-    if workspace.is_demo and accounts.count() == 0:
+    with timer.step("settings and services"):
+        workspace = _assemble(paths, profile, store)
+    if workspace.is_demo and workspace.accounts.count() == 0:
         with timer.step("demo workspace"):
             seed_demo_workspace(workspace, now or utc_now())
     return workspace
+
+
+def open_profile(paths: AppPaths, name: str) -> Workspace:
+    """A named profile's workspace (e.g. the default one, to add the first account to)."""
+    profile = paths.profile(name)
+    return _assemble(paths, profile, open_store(profile.database))
+
+
+def _assemble(
+    paths: AppPaths, profile: ProfilePaths, store: Store, stop: threading.Event | None = None
+) -> Workspace:
+    loaded = load_settings(profile.settings)
+    for problem in loaded.problems:
+        log.warning("%s", problem)
+    if not profile.settings.exists():
+        save_settings(profile.settings, loaded.settings)
+    accounts = AccountRepository(store)
+    mentions = MentionRepository(store)
+    outbox = OutboxRepository(store)
+    # Secrets are namespaced by the profile's folder: two workspaces never share them.
+    secrets_store = SecretStore(namespace=str(profile.data_dir))
+    sync = SyncService(
+        store,
+        accounts,
+        mentions,
+        CursorRepository(store),
+        outbox,
+        ConnectorFactory(secrets_store, stop),
+        stop=stop,
+    )
+    return Workspace(
+        paths=paths,
+        profile=profile,
+        settings=loaded.settings,
+        settings_problems=loaded.problems,
+        store=store,
+        accounts=accounts,
+        mentions=mentions,
+        inbox=InboxService(mentions),
+        outbox=outbox,
+        secrets=secrets_store,
+        account_service=AccountService(accounts, secrets_store),
+        replies=ReplyService(mentions, outbox),
+        sync=sync,
+    )
 
 
 def _open_profile(paths: AppPaths, options: StartupOptions) -> tuple[ProfilePaths, Store]:

@@ -16,6 +16,8 @@ from app.html import sanitize_html
 from app.inbox import InboxService
 from app.text import age, one_line
 
+from ui.reply_box import ReplyBox
+
 _INTERNAL_SCHEME = "heedful"
 
 
@@ -29,19 +31,22 @@ class SafeTextBrowser(QTextBrowser):
 class DetailPane(QWidget):
     mention_was_requested = Signal(int)  # a mention in the thread or history was clicked
 
-    def __init__(self, inbox: InboxService) -> None:
+    def __init__(self, inbox: InboxService, *, can_reply: bool = True) -> None:
         super().__init__()
         self._inbox = inbox
+        self.reply_box = ReplyBox(can_send=can_reply)
         self._browser = SafeTextBrowser()
         self._browser.setOpenLinks(False)
         self._browser.anchorClicked.connect(self._open_link)
         self._browser.setAccessibleName("Selected mention")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._browser)
+        layout.addWidget(self._browser, 1)
+        layout.addWidget(self.reply_box)
         self.show_nothing()
 
     def show_nothing(self) -> None:
+        self.reply_box.show_mention(None)
         self._browser.setHtml(
             "<p style='color:gray'>Select a mention to read it, its conversation "
             "and what its author wrote before.</p>"
@@ -57,6 +62,7 @@ class DetailPane(QWidget):
         history = self._inbox.author_history(mention.author.id)
         first_seen = self._inbox.author_first_seen(mention.author.id) or mention.created_at
         self._browser.setHtml(_render(mention, thread, history, first_seen))
+        self.reply_box.show_mention(mention_id)
 
     def plain_text(self) -> str:
         return self._browser.toPlainText()
@@ -78,7 +84,7 @@ def _render(
     facts = [
         mention.network.value.capitalize(),
         f"to @{html.escape(mention.account_handle)}",
-        f"{age(mention.created_at, now)} ago",
+        _ago(mention.created_at, now),
         mention.kind.value,
         mention.language or "language unknown",
         mention.status.value,
@@ -106,7 +112,7 @@ def _render(
             style = "color:#2a7a2a" if row.is_own else ""
             parts.append(
                 f"<p style='{style}'>{marker}<b>{html.escape(one_line(speaker, 60))}</b> "
-                f"<span style='color:gray'>{age(row.created_at, now)} ago</span><br>"
+                f"<span style='color:gray'>{_ago(row.created_at, now)}</span><br>"
                 f"{html.escape(one_line(row.text, 400))}</p>"
             )
 
@@ -114,7 +120,7 @@ def _render(
     parts.append(f"<h4>From {who}</h4>")
     parts.append(
         f"<p>{len(recent)} mention{'s' if len(recent) != 1 else ''} in the last 30 days"
-        f" · first wrote {age(first_seen, now)} ago</p>"
+        f" · first wrote {_ago(first_seen, now)}</p>"
     )
     if len(recent) >= 3:
         parts.append(
@@ -125,7 +131,12 @@ def _render(
             continue
         link = f"{_INTERNAL_SCHEME}:mention/{row.id}"
         parts.append(
-            f"<p><a href='{link}'>{age(row.created_at, now)} ago</a> · {row.status.value} · "
+            f"<p><a href='{link}'>{_ago(row.created_at, now)}</a> · {row.status.value} · "
             f"{html.escape(one_line(row.text, 160))}</p>"
         )
     return "\n".join(parts)
+
+
+def _ago(moment: datetime, now: datetime) -> str:
+    shown = age(moment, now)
+    return "just now" if shown == "now" else f"{shown} ago"

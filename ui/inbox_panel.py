@@ -85,6 +85,11 @@ class InboxPanel(QWidget):
     def set_view(self, view: InboxView) -> None:
         self._tabs.setCurrentIndex(self._views.index(view))
 
+    def refresh(self) -> None:
+        """Show what the store holds now, keeping the selected mention selected."""
+        keep = self.current_mention_id()
+        self._apply(select=keep)
+
     def current_mention_id(self) -> int | None:
         current = self.table.selectionModel().currentIndex()
         return self.model.mention_id(current.row()) if current.isValid() else None
@@ -112,7 +117,7 @@ class InboxPanel(QWidget):
         self._apply()
         self.focus_list()
 
-    def _apply(self) -> None:
+    def _apply(self, select: int | None = None) -> None:
         self._search_timer.stop()
         typed = self.search_box.text()
         self.model.set_filter(inbox_filter(self.current_view, typed))
@@ -120,6 +125,8 @@ class InboxPanel(QWidget):
         self.counts = counts
         self.show_counts(counts)
         self.counts_did_change.emit(counts)
+        if select is not None and self.select_mention(select):
+            return
         if self.model.rowCount() > 0:
             self.table.selectionModel().setCurrentIndex(
                 self.model.index(0, 0),

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from storage.errors import StoreError
 
 from app import __version__
-from app.bootstrap import StartupTimer, build_workspace
+from app.bootstrap import StartupOptions, StartupTimer, Workspace, build_workspace
 from app.cli import startup_options
 from app.logs import configure_logging
 from app.paths import AppPaths
@@ -49,25 +49,40 @@ def run_window(args: argparse.Namespace) -> int:
 
 
 async def _open_window(args: argparse.Namespace, timer: StartupTimer) -> int:
-    try:
-        workspace = build_workspace(startup_options(args, window=True), timer)
-    except StoreError as error:
-        log.error("cannot open the workspace: %s", error)
-        QMessageBox.critical(None, "Heedful cannot open its data", str(error))
-        return EXIT_STORE_PROBLEM
-    for problem in workspace.settings_problems:
-        QMessageBox.warning(None, "Heedful settings", problem)
+    options = startup_options(args, window=True)
+    while True:
+        try:
+            workspace = build_workspace(options, timer)
+        except StoreError as error:
+            log.error("cannot open the workspace: %s", error)
+            QMessageBox.critical(None, "Heedful cannot open its data", str(error))
+            return EXIT_STORE_PROBLEM
+        for problem in workspace.settings_problems:
+            QMessageBox.warning(None, "Heedful settings", problem)
 
-    closed = asyncio.Event()
-    with timer.step("main window"):
-        window = MainWindow(workspace)
+        closed = asyncio.Event()
+        switch_to: list[str] = []
+        with timer.step("main window"):
+            window = _show_window(workspace, timer)
         window.window_did_close.connect(closed.set)
-        window.inbox_did_paint.connect(
-            lambda: QTimer.singleShot(0, lambda: log.info(READY_MESSAGE, timer.total() * 1000))
-        )
-        window.show()
-    try:
-        await closed.wait()
-    finally:
-        workspace.close()
-    return 0
+        window.workspace_should_switch.connect(switch_to.append)
+        window.sync.start_schedule()
+        try:
+            await closed.wait()
+        finally:
+            workspace.close()
+        if not switch_to:
+            return 0
+        # The first account was added from the demo: continue on the real workspace.
+        options = StartupOptions(home=args.home, demo=False)
+        timer = StartupTimer()
+
+
+def _show_window(workspace: Workspace, timer: StartupTimer) -> MainWindow:
+    window = MainWindow(workspace)
+    window.workspace_should_switch.connect(lambda _name: window.close())
+    window.inbox_did_paint.connect(
+        lambda: QTimer.singleShot(0, lambda: log.info(READY_MESSAGE, timer.total() * 1000))
+    )
+    window.show()
+    return window

@@ -6,30 +6,51 @@ from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
 
-from app import __version__
-from app.bootstrap import Workspace
-from app.inbox import InboxView
+from storage.records import Account, AccountState, utc_now
 
+from app import __version__
+from app.bootstrap import Workspace, open_profile
+from app.inbox import InboxView
+from app.paths import DEFAULT_PROFILE
+from app.sync import SyncReport
+from app.text import age
+
+from ui.accounts_dialog import AddMastodonAccountDialog
+from ui.background import BackgroundJobs
 from ui.detail_pane import DetailPane
 from ui.inbox_panel import InboxPanel
+from ui.sync_controller import SyncController
 
 
 class MainWindow(QMainWindow):
     window_did_close = Signal()
+    # The first real account was added while the demo was open: reopen on the real profile.
+    workspace_should_switch = Signal(str)
     inbox_did_paint = Signal()  # the first time the list is on screen: start-up is over
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, jobs: BackgroundJobs | None = None) -> None:
         super().__init__()
         self._workspace = workspace
+        self.jobs = jobs or BackgroundJobs()
+        self.sync = SyncController(workspace, self.jobs)
+        self.count_label = QLabel()
+        self.sync_label = QLabel()
         self._painted = False
         self.setWindowTitle("Heedful — Demo workspace" if workspace.is_demo else "Heedful")
         self.setMinimumSize(720, 420)
 
         self.inbox_panel = InboxPanel(workspace.inbox, page_size=workspace.settings.inbox_page_size)
-        self.detail_pane = DetailPane(workspace.inbox)
+        self.detail_pane = DetailPane(workspace.inbox, can_reply=not workspace.is_demo)
         self.inbox_panel.mention_was_selected.connect(self.detail_pane.show_mention)
         self.inbox_panel.selection_was_cleared.connect(self.detail_pane.show_nothing)
         self.detail_pane.mention_was_requested.connect(self._go_to_mention)
+        reply_box = self.detail_pane.reply_box
+        reply_box.reply_was_requested.connect(self.sync.send_reply)
+        self.sync.reply_did_queue.connect(lambda _id: reply_box.reply_was_queued())
+        self.sync.reply_was_refused.connect(lambda _id, why: reply_box.show_outcome(why))
+        self.sync.reply_did_finish.connect(self._reply_finished)
+        self.sync.sync_did_start.connect(lambda: self.sync_label.setText("Syncing…"))
+        self.sync.sync_did_finish.connect(self._sync_finished)
 
         self._splitter = QSplitter(Qt.Orientation.Horizontal)
         self._splitter.addWidget(self.inbox_panel)
@@ -39,8 +60,9 @@ class MainWindow(QMainWindow):
         self._splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self._splitter)
 
-        self.count_label = QLabel()
+        self.statusBar().addPermanentWidget(self.sync_label)
         self.statusBar().addPermanentWidget(self.count_label)
+        self._show_account_states()
         self.inbox_panel.counts_did_change.connect(self._show_counts)
         self._show_counts(self.inbox_panel.counts)
         if workspace.is_demo:
@@ -81,6 +103,13 @@ class MainWindow(QMainWindow):
         )
         self._action(go_menu, "Mention &list", self.inbox_panel.focus_list, QKeySequence("Esc"))
 
+        accounts_menu = self.menuBar().addMenu("&Accounts")
+        self._action(accounts_menu, "Add &Mastodon account…", self.add_mastodon_account)
+        sync_action = self._action(
+            accounts_menu, "&Sync now", self.sync.sync_now, QKeySequence("F5")
+        )
+        sync_action.setEnabled(self.sync.enabled)
+
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About Heedful", self._about)
 
@@ -106,6 +135,66 @@ class MainWindow(QMainWindow):
             "fast, offline-first, in the customer's language and the brand's voice.</p>"
             f"<p>Data: {self._workspace.profile.data_dir}</p>",
         )
+
+    # --- accounts and sync ----------------------------------------------------------------------
+
+    def add_mastodon_account(self) -> AddMastodonAccountDialog:
+        workspace = self._workspace
+        if workspace.is_demo:
+
+            def open_workspace() -> Workspace:
+                # Accounts belong to the real workspace, never to the demo.
+                return open_profile(workspace.paths, DEFAULT_PROFILE)
+        else:
+
+            def open_workspace() -> Workspace:
+                return workspace.open_again(self.jobs.stop)
+
+        dialog = AddMastodonAccountDialog(open_workspace, self.jobs, None)
+        dialog.setParent(self, dialog.windowFlags())
+        dialog.account_was_added.connect(self._account_added)
+        dialog.open()
+        return dialog
+
+    def _account_added(self, account: Account) -> None:
+        if self._workspace.is_demo:
+            self.workspace_should_switch.emit(DEFAULT_PROFILE)
+            return
+        self.statusBar().showMessage(f"Added {account.handle}; fetching its mentions…", 8000)
+        self._show_account_states()
+        self.sync.start_schedule()
+
+    def _sync_finished(self, reports: list[SyncReport]) -> None:
+        added = sum(report.added for report in reports)
+        if added:
+            self.inbox_panel.refresh()
+            self.statusBar().showMessage(f"{added} new mention{'s' * (added != 1)}", 8000)
+        self._show_account_states()
+
+    def _reply_finished(self, mention_id: int, outcome: str) -> None:
+        if self.inbox_panel.current_mention_id() == mention_id:
+            self.detail_pane.reply_box.show_outcome(outcome)
+            self.detail_pane.show_mention(mention_id)
+        else:
+            self.statusBar().showMessage(outcome, 8000)
+
+    def _show_account_states(self) -> None:
+        if self._workspace.is_demo:
+            self.sync_label.setText("")
+            return
+        accounts = self._workspace.accounts.all()
+        troubled = [a for a in accounts if a.state is not AccountState.OK]
+        if not accounts:
+            self.sync_label.setText("No account yet: Accounts → Add")
+        elif troubled:
+            self.sync_label.setText(
+                "; ".join(f"{a.handle}: {a.state.value.replace('_', ' ')}" for a in troubled)
+            )
+            self.sync_label.setToolTip("\n".join(a.state_detail for a in troubled))
+        else:
+            synced = [a.last_synced_at for a in accounts if a.last_synced_at]
+            when = f"synced {age(max(synced), utc_now())} ago" if synced else "not synced yet"
+            self.sync_label.setText(f"{len(accounts)} account{'s' * (len(accounts) != 1)} · {when}")
 
     # --- state -------------------------------------------------------------------------------
 
@@ -158,5 +247,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_ui_state()
+        self.jobs.shutdown()
         super().closeEvent(event)
         self.window_did_close.emit()

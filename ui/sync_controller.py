@@ -1,0 +1,107 @@
+"""Running syncs and sends off the GUI thread, on a schedule and on demand."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from storage.errors import StoreError
+from storage.records import OutboxItem, OutboxState
+
+from app.bootstrap import Workspace
+from app.replies import EmptyReply
+from app.sync import SyncReport
+
+from ui.background import BackgroundJobs
+
+log = logging.getLogger(__name__)
+
+
+class SyncController(QObject):
+    sync_did_start = Signal()
+    sync_did_finish = Signal(list)  # [SyncReport]
+    reply_did_queue = Signal(int)  # mention id
+    reply_did_finish = Signal(int, str)  # mention id, what happened, for the person
+    reply_was_refused = Signal(int, str)  # mention id, why (the text stays in the editor)
+
+    def __init__(self, workspace: Workspace, jobs: BackgroundJobs) -> None:
+        super().__init__()
+        self._workspace = workspace
+        self._jobs = jobs
+        self._sync_job: int | None = None
+        self._send_jobs: dict[int, int] = {}  # job id -> mention id
+        self._timer = QTimer(self)
+        self._timer.setInterval(max(15, workspace.settings.sync_interval_seconds) * 1000)
+        self._timer.timeout.connect(self.sync_now)
+        jobs.job_did_finish.connect(self._finished)
+        jobs.job_did_fail.connect(self._failed)
+
+    @property
+    def enabled(self) -> bool:
+        return not self._workspace.is_demo
+
+    def start_schedule(self) -> None:
+        if self.enabled and self._workspace.accounts.count() > 0:
+            self._timer.start()
+            self.sync_now()
+
+    def sync_now(self) -> None:
+        if not self.enabled or self._sync_job is not None:
+            return
+        self.sync_did_start.emit()
+        self._sync_job = self._jobs.submit(self._sync_everything)
+
+    def send_reply(self, mention_id: int, text: str) -> None:
+        """Write the reply to the outbox (a quick local write), then send it in the background."""
+        try:
+            item = self._workspace.replies.queue(mention_id, text)
+        except (EmptyReply, StoreError, KeyError) as problem:
+            self.reply_was_refused.emit(mention_id, str(problem))
+            return
+        self.reply_did_queue.emit(mention_id)
+        job = self._jobs.submit(lambda: self._send(item))
+        self._send_jobs[job] = mention_id
+
+    # --- on worker threads, each over its own connection ---------------------------------------
+
+    def _sync_everything(self) -> list[SyncReport]:
+        workspace = self._workspace.open_again(self._jobs.stop)
+        try:
+            return workspace.sync.sync_all()
+        finally:
+            workspace.close()
+
+    def _send(self, item: OutboxItem) -> OutboxItem:
+        workspace = self._workspace.open_again(self._jobs.stop)
+        try:
+            workspace.sync.sync_account(workspace.accounts.get(item.account_id), pull=False)
+            return workspace.outbox.get(item.id)
+        finally:
+            workspace.close()
+
+    # --- results, on the GUI thread ------------------------------------------------------------
+
+    def _finished(self, job_id: int, result: object) -> None:
+        if job_id == self._sync_job:
+            self._sync_job = None
+            self._workspace.store.conn.commit()  # end any read snapshot: see the new rows
+            self.sync_did_finish.emit(result)
+        elif job_id in self._send_jobs and isinstance(result, OutboxItem):
+            self.reply_did_finish.emit(self._send_jobs.pop(job_id), describe_outbox_item(result))
+
+    def _failed(self, job_id: int, error: object) -> None:
+        if job_id == self._sync_job:
+            self._sync_job = None
+            self.sync_did_finish.emit([])
+        elif job_id in self._send_jobs:
+            mention_id = self._send_jobs.pop(job_id)
+            self.reply_did_finish.emit(mention_id, f"Queued; not sent yet ({error}).")
+
+
+def describe_outbox_item(item: OutboxItem) -> str:
+    if item.state is OutboxState.SENT:
+        return f"Sent: {item.url or item.platform_id}"
+    if item.state is OutboxState.FAILED:
+        return f"Not sent: {item.last_error}. Your text is kept in the outbox."
+    return f"Queued; it will be sent at the next sync ({item.last_error or 'waiting'})."
