@@ -5,8 +5,11 @@ from __future__ import annotations
 from storage.accounts import AccountRepository
 from storage.records import Account, AccountState, Network, NewAccount
 
-from app.networks.mastodon_auth import MastodonSignIn
+from app.networks.errors import NeedsSignIn, Offline, ServerTrouble
+from app.networks.mastodon_auth import MastodonSignIn, normalize_server
 from app.secrets import SecretStore, account_secret_name
+
+BLUESKY_SERVER = "https://bsky.social"
 
 
 class AccountService:
@@ -45,4 +48,40 @@ class AccountService:
                 identity.display_name,
                 platform_user_id=identity.platform_user_id,
             )
+        )
+
+    def add_bluesky(self, handle: str, app_password: str, server: str = BLUESKY_SERVER) -> Account:
+        """Sign in once with an app password and keep only the session it gives.
+
+        The password itself is not kept: the session is refreshed from then on, never
+        re-created (`createSession` is limited to 30 per 5 minutes, 300 per day).
+        """
+        from atproto import Client
+        from atproto_client import exceptions as atproto_errors
+
+        server = normalize_server(server, what="Bluesky server (PDS)")
+        handle = handle.strip().lstrip("@")
+        client = Client(base_url=server)
+        try:
+            client.login(handle, app_password, fetch_bsky_profile=False)
+            session = client.com.atproto.server.get_session()
+        except (atproto_errors.UnauthorizedError, atproto_errors.BadRequestError) as error:
+            raise NeedsSignIn(
+                f"Bluesky did not accept {handle} with that password ({error}). Use an app "
+                "password from Settings → Privacy and security → App passwords."
+            ) from error
+        except (atproto_errors.NetworkError, atproto_errors.InvokeTimeoutError) as error:
+            raise Offline(f"Cannot reach {server}.") from error
+        except atproto_errors.AtProtocolError as error:
+            raise ServerTrouble(f"Bluesky could not sign you in: {error}") from error
+        self._secrets.put(
+            account_secret_name(Network.BLUESKY.value, server, session.handle),
+            {"session": client.export_session_string()},
+        )
+        known = self._accounts.find(Network.BLUESKY, server, session.handle)
+        if known is not None:
+            self._accounts.set_state(known.id, AccountState.OK)
+            return self._accounts.get(known.id)
+        return self._accounts.add(
+            NewAccount(Network.BLUESKY, server, session.handle, platform_user_id=session.did)
         )

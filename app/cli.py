@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 import time
@@ -80,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_mastodon.add_argument(
         "--no-browser", action="store_true", help="print the sign-in address, open nothing"
     )
+    add_bluesky = add_networks.add_parser(
+        "bluesky", help="sign in with an app password (read from standard input)"
+    )
+    add_bluesky.add_argument("--handle", required=True, help="e.g. brand.bsky.social")
+    add_bluesky.add_argument("--server", default="https://bsky.social", help="your PDS")
 
     sync = commands.add_parser("sync", help="fetch new mentions and send queued replies")
     sync.add_argument("--account", type=int, metavar="ID", help="only this account")
@@ -201,6 +207,14 @@ def _accounts(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> in
         return EXIT_OK
     if (refused := _refuse_in_demo(workspace)) is not None:
         return refused
+    if args.network == "bluesky":
+        if sys.stdin.isatty():
+            password = getpass.getpass(f"App password for {args.handle}: ")
+        else:
+            password = sys.stdin.readline().rstrip("\n")
+        added = workspace.account_service.add_bluesky(args.handle, password, args.server)
+        out.write(f"Added {added.handle} on {added.server} (account {added.id}).\n")
+        return EXIT_OK
     sign_in = workspace.account_service.begin_mastodon_sign_in(args.server, out_of_band=args.oob)
     address = sign_in.start()
     out.write(f"Open this address in your browser to sign in:\n  {address}\n")

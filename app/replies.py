@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 from storage.mentions import MentionRepository
 from storage.records import OutboxItem
 from storage.sync_state import OutboxRepository
+
+from app.networks.tid import new_tid
 
 
 class EmptyReply(ValueError):
@@ -33,5 +33,5 @@ class ReplyService:
             mention_id=mention.id,
             kind="direct" if direct else "reply",
             body=text.strip(),
-            idempotency_key=uuid.uuid4().hex,
+            idempotency_key=new_tid(),
         )

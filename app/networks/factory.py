@@ -35,4 +35,23 @@ class ConnectorFactory:
                 own_handle=account.handle,
                 stop=self._stop,
             )
+        if account.network is Network.BLUESKY:
+            session = (secret or {}).get("session")
+            if not isinstance(session, str) or not account.platform_user_id:
+                raise NeedsSignIn(f"Heedful has no session for {account.handle}: sign in again.")
+            from app.networks.bluesky import BlueskyConnector
+
+            name = account_secret_name(account.network.value, account.server, account.handle)
+
+            def save_session(refreshed: str) -> None:
+                self._secrets.put(name, {"session": refreshed})
+
+            return BlueskyConnector(
+                account_id=account.id,
+                server=account.server,
+                session=session,
+                own_did=account.platform_user_id,
+                save_session=save_session,
+                stop=self._stop,
+            )
         raise NotImplementedError(f"{account.network.value} is not connected yet")

@@ -32,12 +32,12 @@ CALLBACK_PATH = "/callback"
 TIMEOUT_S = 20
 
 
-def normalize_server(address: str) -> str:
+def normalize_server(address: str, *, what: str = "Mastodon server") -> str:
     """`social.example` → `https://social.example`. Plain http is refused except on loopback
     (test servers): tokens must never travel unencrypted."""
     address = address.strip().rstrip("/")
     if not address:
-        raise BadServerAddress("Enter the address of your Mastodon server, e.g. mastodon.social.")
+        raise BadServerAddress(f"Enter the address of your {what}.")
     if "://" not in address:
         address = "https://" + address
     parts = urlsplit(address)
