@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from storage.records import Account
 
+from app.accounts import BLUESKY_SERVER
 from app.bootstrap import Workspace
 from app.networks.mastodon_auth import MastodonSignIn
 
@@ -175,3 +176,77 @@ class AddMastodonAccountDialog(QDialog):
         if self._sign_in is not None:
             self._sign_in.close()
         super().reject()
+
+
+class AddBlueskyAccountDialog(QDialog):
+    """Handle and app password; the sign-in runs on a worker thread. The password is used
+    once, to open a session, and not kept: the session is what goes to the keyring."""
+
+    account_was_added = Signal(object)  # Account
+
+    def __init__(
+        self, open_workspace: Callable[[], Workspace], jobs: BackgroundJobs, parent: QDialog | None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add a Bluesky account")
+        self._open_workspace = open_workspace
+        self._jobs = jobs
+        self._job: int | None = None
+        self.handle = QLineEdit()
+        self.handle.setPlaceholderText("yourbrand.bsky.social")
+        self.handle.setAccessibleName("Handle")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("xxxx-xxxx-xxxx-xxxx")
+        self.password.setAccessibleName("App password")
+        self.server = QLineEdit(BLUESKY_SERVER)
+        self.server.setAccessibleName("Server")
+        self.status = QLabel(
+            "Use an app password (Bluesky: Settings → Privacy and security → App passwords), "
+            "not your main password."
+        )
+        self.status.setWordWrap(True)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
+        self.buttons.accepted.connect(self._sign_in)
+        self.buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("Handle", self.handle)
+        form.addRow("App password", self.password)
+        form.addRow("Server", self.server)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+        jobs.job_did_finish.connect(self._finished)
+        jobs.job_did_fail.connect(self._failed)
+
+    def _sign_in(self) -> None:
+        handle, password, server = self.handle.text(), self.password.text(), self.server.text()
+        if not handle.strip() or not password:
+            self.status.setText("Enter the handle and an app password.")
+            return
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+        self.status.setText("Signing in…")
+
+        def add() -> Account:
+            workspace = self._open_workspace()
+            try:
+                return workspace.account_service.add_bluesky(handle, password, server)
+            finally:
+                workspace.close()
+
+        self._job = self._jobs.submit(add)
+
+    def _finished(self, job_id: int, account: object) -> None:
+        if job_id == self._job:
+            self.password.clear()
+            self.account_was_added.emit(account)
+            self.accept()
+
+    def _failed(self, job_id: int, error: object) -> None:
+        if job_id == self._job:
+            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
+            self.status.setText(f"<b>Not signed in:</b> {error}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
@@ -15,7 +17,7 @@ from app.paths import DEFAULT_PROFILE
 from app.sync import SyncReport
 from app.text import age
 
-from ui.accounts_dialog import AddMastodonAccountDialog
+from ui.accounts_dialog import AddBlueskyAccountDialog, AddMastodonAccountDialog
 from ui.background import BackgroundJobs
 from ui.detail_pane import DetailPane
 from ui.inbox_panel import InboxPanel
@@ -105,6 +107,7 @@ class MainWindow(QMainWindow):
 
         accounts_menu = self.menuBar().addMenu("&Accounts")
         self._action(accounts_menu, "Add &Mastodon account…", self.add_mastodon_account)
+        self._action(accounts_menu, "Add &Bluesky account…", self.add_bluesky_account)
         sync_action = self._action(
             accounts_menu, "&Sync now", self.sync.sync_now, QKeySequence("F5")
         )
@@ -138,23 +141,30 @@ class MainWindow(QMainWindow):
 
     # --- accounts and sync ----------------------------------------------------------------------
 
-    def add_mastodon_account(self) -> AddMastodonAccountDialog:
+    def _workspace_for_accounts(self) -> Callable[[], Workspace]:
+        """How a worker opens the workspace new accounts go to (its own connection)."""
         workspace = self._workspace
         if workspace.is_demo:
+            # Accounts belong to the real workspace, never to the demo.
+            return lambda: open_profile(workspace.paths, DEFAULT_PROFILE)
+        return lambda: workspace.open_again(self.jobs.stop)
 
-            def open_workspace() -> Workspace:
-                # Accounts belong to the real workspace, never to the demo.
-                return open_profile(workspace.paths, DEFAULT_PROFILE)
-        else:
+    def add_mastodon_account(self) -> AddMastodonAccountDialog:
+        dialog = AddMastodonAccountDialog(self._workspace_for_accounts(), self.jobs, None)
+        self._show_account_dialog(dialog)
+        return dialog
 
-            def open_workspace() -> Workspace:
-                return workspace.open_again(self.jobs.stop)
+    def add_bluesky_account(self) -> AddBlueskyAccountDialog:
+        dialog = AddBlueskyAccountDialog(self._workspace_for_accounts(), self.jobs, None)
+        self._show_account_dialog(dialog)
+        return dialog
 
-        dialog = AddMastodonAccountDialog(open_workspace, self.jobs, None)
+    def _show_account_dialog(
+        self, dialog: AddMastodonAccountDialog | AddBlueskyAccountDialog
+    ) -> None:
         dialog.setParent(self, dialog.windowFlags())
         dialog.account_was_added.connect(self._account_added)
         dialog.open()
-        return dialog
 
     def _account_added(self, account: Account) -> None:
         if self._workspace.is_demo:
