@@ -18,7 +18,7 @@ from storage.store import Store
 
 _COLUMNS = (
     "id, network, server, handle, display_name, platform_user_id, state, state_detail,"
-    " created_at, last_synced_at, state_until"
+    " created_at, last_synced_at, state_until, max_post_length"
 )
 
 
@@ -81,6 +81,10 @@ class AccountRepository:
                 ],
             )
 
+    def set_max_post_length(self, account_id: int, length: int | None) -> None:
+        with self._store.write() as db:
+            db.execute("UPDATE accounts SET max_post_length = ? WHERE id = ?", [length, account_id])
+
     def find(self, network: Network, server: str, handle: str) -> Account | None:
         rows = list(
             self._store.db.query(
@@ -107,6 +111,7 @@ def _account_from_row(row: dict[str, Any]) -> Account:
         created_at=from_timestamp(row["created_at"]),
         last_synced_at=_maybe_time(row["last_synced_at"]),
         state_until=_maybe_time(row["state_until"]),
+        max_post_length=row["max_post_length"],
     )
 
 

@@ -80,8 +80,8 @@ class MentionRepository:
             cursor = db.conn.executemany(
                 "INSERT INTO mentions (account_id, platform_id, platform_cid, url, author_id, kind,"
                 " text, html, spoiler_text, language, visibility, created_at, fetched_at,"
-                " parent_platform_id, root_platform_id, is_own, raw, status)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " parent_platform_id, root_platform_id, is_own, raw, status, is_context)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (account_id, platform_id) DO NOTHING",
                 (
                     (
@@ -103,6 +103,7 @@ class MentionRepository:
                         int(item.is_own),
                         item.raw,
                         item.status.value,
+                        int(item.is_context),
                     )
                     for item in items
                 ),
@@ -161,11 +162,8 @@ class MentionRepository:
         if after is not None:
             where.append("(m.created_at < ? OR (m.created_at = ? AND m.id < ?))")
             params += [after.created_at, after.created_at, after.id]
-        source = "mentions AS m"
-        if view.match:
-            source = "mentions_fts AS f JOIN mentions AS m ON m.id = f.rowid"
         sql = (
-            f"SELECT m.id, m.created_at FROM {source} WHERE {' AND '.join(where)}"
+            f"SELECT m.id, m.created_at FROM mentions AS m WHERE {' AND '.join(where)}"
             " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
         )
         with self._store.guard():
@@ -176,10 +174,7 @@ class MentionRepository:
 
     def count(self, view: InboxFilter) -> int:
         where, params = _where(view)
-        source = "mentions AS m"
-        if view.match:
-            source = "mentions_fts AS f JOIN mentions AS m ON m.id = f.rowid"
-        sql = f"SELECT count(*) FROM {source} WHERE {' AND '.join(where)}"
+        sql = f"SELECT count(*) FROM mentions AS m WHERE {' AND '.join(where)}"
         with self._store.guard():
             return int(self._store.conn.execute(sql, params).fetchone()[0])
 
@@ -263,13 +258,20 @@ class MentionRepository:
             ids = [
                 int(r[0])
                 for r in self._store.conn.execute(
-                    "SELECT id FROM mentions WHERE author_id = ? AND is_own = 0"
+                    "SELECT id FROM mentions WHERE author_id = ? AND is_own = 0 AND is_context = 0"
                     " ORDER BY created_at DESC, id DESC LIMIT ?",
                     [author_id, limit],
                 )
             ]
         rows = self.rows(ids)
         return [rows[i] for i in ids if i in rows]
+
+    def is_stored(self, account_id: int, platform_id: str) -> bool:
+        found = self._store.conn.execute(
+            "SELECT 1 FROM mentions WHERE account_id = ? AND platform_id = ?",
+            [account_id, platform_id],
+        ).fetchone()
+        return found is not None
 
     def author_first_seen(self, author_id: int) -> datetime | None:
         """When the author first wrote to the brand, as far as the store knows."""
@@ -281,10 +283,12 @@ class MentionRepository:
 
 
 def _where(view: InboxFilter) -> tuple[list[str], list[Any]]:
-    where = ["m.is_own = 0"]
+    where = ["m.is_own = 0", "m.is_context = 0"]
     params: list[Any] = []
     if view.match:
-        where.append("mentions_fts MATCH ?")
+        # The matching ids are found once; joining the index into the time-ordered scan
+        # would re-run the match for every row (seconds per keystroke on a big store).
+        where.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
         params.append(view.match)
     if view.statuses:
         statuses = sorted(status.value for status in view.statuses)

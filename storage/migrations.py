@@ -237,12 +237,27 @@ _ACCOUNT_SYNC_STATE = [
     "ALTER TABLE accounts ADD COLUMN state_until TEXT",  # rate-limited until
 ]
 
+_SAFE_SENDING = [
+    # A reply is claimed by one sender at a time; a claim left by a crash expires.
+    "ALTER TABLE outbox ADD COLUMN claimed_at TEXT",
+    # The server's post length limit, learned by the sync thread, checked before queueing.
+    "ALTER TABLE accounts ADD COLUMN max_post_length INTEGER",
+    # Posts fetched only to show a conversation (other people's, not addressed to the
+    # brand) are context, never inbox work.
+    "ALTER TABLE mentions ADD COLUMN is_context INTEGER NOT NULL DEFAULT 0",
+    # Facts about the profile itself, such as the id its keyring entries are filed under
+    # (so moving the folder does not lose the sign-ins).
+    "CREATE TABLE profile_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    "INSERT INTO profile_facts (name, value) VALUES ('profile_id', lower(hex(randomblob(16))))",
+]
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "accounts, mentions, triage, drafts, outbox, snippets, sync cursors", _CORE_TABLES
     ),
     Migration(2, "full-text search over mention text and author", _FULL_TEXT_SEARCH),
     Migration(3, "accounts remember their last sync and rate-limit wait", _ACCOUNT_SYNC_STATE),
+    Migration(4, "one sender per reply, post limits, thread context, profile id", _SAFE_SENDING),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -92,6 +92,7 @@ class NewMention:
     parent_platform_id: str | None = None
     root_platform_id: str | None = None
     is_own: bool = False  # posted by the brand's own account: thread context, never inbox work
+    is_context: bool = False  # fetched only to show a conversation: never inbox work
     raw: str | None = None  # the network's payload as received (JSON text)
     status: TriageStatus = TriageStatus.NEW
     tags: tuple[str, ...] = field(default=())
@@ -113,6 +114,7 @@ class Account:
     created_at: datetime
     last_synced_at: datetime | None = None
     state_until: datetime | None = None
+    max_post_length: int | None = None  # as the server said at the last sync; None: unknown
 
 
 class OutboxState(StrEnum):

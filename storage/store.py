@@ -74,7 +74,7 @@ def open_store(path: Path, *, target_version: int | None = None) -> Store:
         # Customers' messages are private: the file is the owner's alone from its first byte.
         path.touch(mode=0o600)
     try:
-        connection = sqlite3.connect(path, check_same_thread=False)
+        connection = sqlite3.connect(path)  # one connection per thread: Python checks it
     except sqlite3.Error as error:
         raise known_error_for(error, path) or error from error
     store = Store(path, connection)

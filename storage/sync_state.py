@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from storage.records import OutboxItem, OutboxState, from_timestamp, to_timestamp, utc_now
@@ -30,6 +30,9 @@ class CursorRepository:
                 [account_id, stream, cursor, to_timestamp(utc_now())],
             )
 
+
+# A claim older than this was left by a sender that died: longer than any request takes.
+CLAIM_EXPIRES = timedelta(minutes=5)
 
 _OUTBOX_COLUMNS = (
     "id, account_id, mention_id, kind, body, idempotency_key, state, attempts, next_attempt_at,"
@@ -68,24 +71,28 @@ class OutboxRepository:
         ]
 
     def due(self, account_id: int, now: datetime) -> list[OutboxItem]:
-        """Replies to send now, oldest first. 'sending' ones are from an attempt cut short
-        (a crash): they are sent again with the same idempotency key."""
+        """Replies to send now, oldest first, including attempts cut short by a crash
+        (claimed long ago, never finished): those go again with the same idempotency key."""
         return [
             _item(row)
             for row in self._store.db.query(
-                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE account_id = ?"
-                " AND state IN ('queued', 'sending')"
-                " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id",
-                [account_id, to_timestamp(now)],
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE account_id = ? AND ("
+                " (state = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= ?))"
+                " OR (state = 'sending' AND claimed_at <= ?)) ORDER BY id",
+                [account_id, to_timestamp(now), to_timestamp(now - CLAIM_EXPIRES)],
             )
         ]
 
-    def mark_sending(self, item_id: int) -> None:
+    def claim(self, item_id: int, now: datetime) -> bool:
+        """Take a reply for sending. Only one sender (thread or process) wins the claim, so
+        two syncs running at once never post it twice."""
         with self._store.write() as db:
-            db.execute(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?",
-                [item_id],
+            cursor = db.execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_at = ?"
+                " WHERE id = ? AND (state = 'queued' OR (state = 'sending' AND claimed_at <= ?))",
+                [to_timestamp(now), item_id, to_timestamp(now - CLAIM_EXPIRES)],
             )
+        return cursor.rowcount == 1
 
     def mark_sent(self, item_id: int, platform_id: str, url: str | None) -> None:
         with self._store.write() as db:
@@ -130,3 +137,41 @@ def _item(row: dict[str, Any]) -> OutboxItem:
         created_at=from_timestamp(row["created_at"]),
         sent_at=time("sent_at"),
     )
+
+
+class DraftRepository:
+    """What was typed and not sent yet, per mention: saved as it is typed, kept across
+    crashes and restarts, removed once the reply is in the outbox."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, mention_id: int) -> str:
+        row = self._store.conn.execute(
+            "SELECT body FROM drafts WHERE mention_id = ?", [mention_id]
+        ).fetchone()
+        return "" if row is None else str(row[0])
+
+    def save(self, mention_id: int, body: str) -> None:
+        with self._store.write() as db:
+            if body.strip():
+                db.execute(
+                    "INSERT INTO drafts (mention_id, body, updated_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (mention_id) DO UPDATE SET body = excluded.body,"
+                    " updated_at = excluded.updated_at",
+                    [mention_id, body, to_timestamp(utc_now())],
+                )
+            else:
+                db.execute("DELETE FROM drafts WHERE mention_id = ?", [mention_id])
+
+
+class ProfileFacts:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def profile_id(self) -> str:
+        """A random id of this workspace, filed with its keyring entries."""
+        row = self._store.conn.execute(
+            "SELECT value FROM profile_facts WHERE name = 'profile_id'"
+        ).fetchone()
+        return str(row[0])
