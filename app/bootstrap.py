@@ -15,7 +15,7 @@ from storage.accounts import AccountRepository
 from storage.mentions import MentionRepository
 from storage.records import utc_now
 from storage.store import Store, open_store
-from storage.sync_state import CursorRepository, OutboxRepository
+from storage.sync_state import CursorRepository, DraftRepository, OutboxRepository, ProfileFacts
 
 from app.accounts import AccountService
 from app.inbox import InboxService
@@ -121,8 +121,9 @@ def _assemble(
     accounts = AccountRepository(store)
     mentions = MentionRepository(store)
     outbox = OutboxRepository(store)
-    # Secrets are namespaced by the profile's folder: two workspaces never share them.
-    secrets_store = SecretStore(namespace=str(profile.data_dir))
+    # Secrets are filed under the profile's own random id: two workspaces never share them,
+    # and moving the folder does not lose them.
+    secrets_store = SecretStore(namespace=f"profile:{ProfileFacts(store).profile_id()}")
     sync = SyncService(
         store,
         accounts,
@@ -144,7 +145,7 @@ def _assemble(
         outbox=outbox,
         secrets=secrets_store,
         account_service=AccountService(accounts, secrets_store),
-        replies=ReplyService(mentions, outbox),
+        replies=ReplyService(accounts, mentions, outbox, DraftRepository(store)),
         sync=sync,
     )
 

@@ -21,9 +21,9 @@ from app.inbox import InboxView, inbox_filter, mention_json
 from app.logs import configure_logging
 from app.networks.errors import NetworkError
 from app.paths import AppPaths
-from app.replies import EmptyReply
+from app.replies import ReplyRefused, describe_outbox_item
 from app.secrets import KeyringUnavailable
-from app.text import age, one_line
+from app.text import age, iso_time, one_line
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the command ran, but what it did failed (a reply refused, a sync error)
@@ -241,12 +241,8 @@ def account_json(account: Account) -> dict[str, Any]:
         "display_name": account.display_name,
         "state": account.state.value,
         "state_detail": account.state_detail,
-        "last_synced_at": _iso(account.last_synced_at),
+        "last_synced_at": iso_time(account.last_synced_at),
     }
-
-
-def _iso(moment: Any) -> str | None:
-    return None if moment is None else moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # --- sync, reply, outbox ----------------------------------------------------------------------
@@ -277,22 +273,14 @@ def _reply(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
         return refused
     try:
         item = workspace.replies.queue(args.mention_id, args.text, direct=args.direct)
-    except EmptyReply as error:
+    except ReplyRefused as error:
         return _fail(str(error), EXIT_FAILED)
     except KeyError:
         return _fail(f"there is no mention {args.mention_id}", EXIT_FAILED)
     workspace.sync.sync_account(workspace.accounts.get(item.account_id), pull=False)
     item = workspace.outbox.get(item.id)
-    out.write(_describe(item) + "\n")
+    out.write(describe_outbox_item(item) + "\n")
     return EXIT_FAILED if item.state is OutboxState.FAILED else EXIT_OK
-
-
-def _describe(item: OutboxItem) -> str:
-    if item.state is OutboxState.SENT:
-        return f"Sent: {item.url or item.platform_id}"
-    if item.state is OutboxState.FAILED:
-        return f"Not sent: {item.last_error}"
-    return f"Queued; it will be sent at the next sync ({item.last_error or 'not tried yet'})."
 
 
 def _outbox(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
@@ -302,7 +290,7 @@ def _outbox(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
     for item in items:
         out.write(f"{item.id:>5}  {item.state.value:<8}  {one_line(item.body, 60):<60}  ")
-        out.write(_describe(item) + "\n")
+        out.write(describe_outbox_item(item) + "\n")
     return EXIT_OK
 
 
@@ -317,8 +305,8 @@ def outbox_json(item: OutboxItem) -> dict[str, Any]:
         "attempts": item.attempts,
         "last_error": item.last_error,
         "url": item.url,
-        "created_at": _iso(item.created_at),
-        "sent_at": _iso(item.sent_at),
+        "created_at": iso_time(item.created_at),
+        "sent_at": iso_time(item.sent_at),
     }
 
 

@@ -10,6 +10,7 @@ from storage.mentions import InboxFilter, InboxPage, MentionRepository, PageCurs
 from storage.records import InboxRow, Mention, TriageStatus
 
 from app.search import match_expression
+from app.text import iso_time
 
 
 class InboxView(StrEnum):
@@ -57,6 +58,11 @@ class InboxService:
     def author_history(self, author_id: int, limit: int = 50) -> list[InboxRow]:
         return self._mentions.by_author(author_id, limit=limit)
 
+    def parent_is_missing(self, mention: Mention) -> bool:
+        """Whether the post this one answers is not in the store (its thread needs fetching)."""
+        parent = mention.parent_platform_id
+        return parent is not None and not self._mentions.is_stored(mention.account_id, parent)
+
     def author_first_seen(self, author_id: int) -> datetime | None:
         return self._mentions.author_first_seen(author_id)
 
@@ -74,10 +80,6 @@ class InboxService:
         return [rows[i] for i in ids]
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def mention_json(row: InboxRow) -> dict[str, Any]:
     """The stable, documented JSON shape of one mention (README: "JSON output")."""
     return {
@@ -89,7 +91,7 @@ def mention_json(row: InboxRow) -> dict[str, Any]:
         "kind": row.kind.value,
         "text": row.text,
         "language": row.language,
-        "created_at": _iso(row.created_at),
+        "created_at": iso_time(row.created_at),
         "status": row.status.value,
         "assignee": row.assignee,
     }

@@ -6,7 +6,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from storage.accounts import AccountRepository
@@ -35,7 +35,6 @@ class SyncReport:
     failed: int = 0
     state: AccountState = AccountState.OK
     detail: str = ""
-    problems: list[str] = field(default_factory=list)
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -71,23 +70,34 @@ class SyncService:
         return [self.sync_account(account) for account in accounts]
 
     def sync_account(self, account: Account, *, pull: bool = True) -> SyncReport:
+        """Fetch new items (unless `pull` is False: then only send the outbox) and send
+        queued replies. The account's state says how it went."""
         report = SyncReport(account)
         try:
             connector = self._connector_for(account)
             if pull:
                 self._pull(account, connector, report)
+                self._accounts.set_max_post_length(account.id, connector.max_post_length())
             self._push(account, connector, report)
         except NeedsSignIn as problem:
             self._record(report, AccountState.NEEDS_SIGN_IN, str(problem))
         except RateLimited as problem:
             self._record(report, AccountState.RATE_LIMITED, str(problem), until=problem.until)
         except Offline as problem:
-            self._record(report, AccountState.OFFLINE, str(problem))
+            if not self._stop.is_set():  # quitting is not the network going away
+                self._record(report, AccountState.OFFLINE, str(problem))
         except (NetworkError, KeyringUnavailable) as problem:
             self._record(report, AccountState.ERROR, str(problem))
         else:
-            self._record(report, AccountState.OK, "", synced=True)
+            if pull:  # only a fetch that worked says the account is fine and synced
+                self._record(report, AccountState.OK, "", synced=True)
         return report
+
+    def fetch_thread(self, mention_id: int) -> int:
+        """Fetch the conversation around a stored mention; returns how many posts were new."""
+        mention = self._mentions.get(mention_id)
+        connector = self._connector_for(self._accounts.get(mention.account_id))
+        return self._mentions.ingest(connector.fetch_thread(mention.platform_id))
 
     def _record(
         self,
@@ -118,7 +128,6 @@ class SyncService:
                 report.added += self._mentions.ingest(page.items)
                 self._cursors.put(account.id, STREAM, page.cursor)
             report.skipped += len(page.skipped)
-            report.problems += page.skipped
             if self._stop.is_set():
                 raise Offline("Sync stopped.")
 
@@ -126,15 +135,16 @@ class SyncService:
         for item in self._outbox.due(account.id, self._clock()):
             if self._stop.is_set():
                 return
-            if self._send(item, connector, report) is False:
-                return
+            # Another sync (a second window, the command line) may be sending it already.
+            if not self._outbox.claim(item.id, self._clock()):
+                continue
+            self._send(item, connector, report)
 
-    def _send(self, item: OutboxItem, connector: Connector, report: SyncReport) -> bool:
-        """Send one queued reply; False means stop sending for this account for now."""
+    def _send(self, item: OutboxItem, connector: Connector, report: SyncReport) -> None:
         if item.mention_id is None:
             self._outbox.mark_failed(item.id, "The mention it answered was deleted.")
             report.failed += 1
-            return True
+            return
         mention = self._mentions.get(item.mention_id)
         post = OutgoingPost(
             text=item.body,
@@ -142,20 +152,22 @@ class SyncService:
             reply_to=connector.reply_target(mention),
             direct=item.kind == "direct",
         )
-        self._outbox.mark_sending(item.id)
         try:
             sent = connector.send(post)
         except Rejected as problem:
             self._outbox.mark_failed(item.id, str(problem))
             report.failed += 1
-            return True
+            return
+        except (Offline, RateLimited, NeedsSignIn) as problem:
+            # Not the reply's fault: it goes at the next sync that gets through, without
+            # waiting out a backoff after a long time offline.
+            self._outbox.mark_retry(item.id, str(problem), self._clock())
+            raise
         except NetworkError as problem:
             self._outbox.mark_retry(
                 item.id, str(problem), self._clock() + retry_delay(item.attempts + 1)
             )
-            if isinstance(problem, NeedsSignIn | Offline | RateLimited):
-                raise
-            return False
+            return
         own = replace(
             sent.as_mention,
             is_own=True,
@@ -168,4 +180,3 @@ class SyncService:
             self._mentions.ingest([own])
             self._outbox.mark_sent(item.id, sent.platform_id, sent.url)
         report.sent += 1
-        return True

@@ -45,3 +45,10 @@ def age(moment: datetime, now: datetime) -> str:
     if seconds < 86400 * 14:
         return f"{seconds // 86400} d"
     return f"{seconds // (86400 * 7)} wk"
+
+
+def iso_time(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC to the second, as the JSON output documents it."""
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")

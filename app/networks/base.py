@@ -93,8 +93,8 @@ class Connector(Protocol):
 
     def send(self, post: OutgoingPost) -> SentPost: ...
 
-    def max_post_length(self) -> int:
-        """How long a post may be, counted as this network counts."""
+    def max_post_length(self) -> int | None:
+        """How long a post may be, counted as this network counts; None when unknown."""
         ...
 
     def rate_limit(self) -> RateLimitState: ...

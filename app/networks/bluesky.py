@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import regex
 from atproto import Client, models
 from atproto_client import exceptions as atproto_errors
 
@@ -31,13 +30,14 @@ from app.networks.base import (
     SentPost,
 )
 from app.networks.errors import NeedsSignIn, Offline, RateLimited, Rejected, ServerTrouble
+from app.networks.lengths import BLUESKY_MAX_GRAPHEMES as MAX_GRAPHEMES
+from app.networks.lengths import grapheme_length
 from app.networks.tid import is_tid, tid_time
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-MAX_GRAPHEMES = 300
 PAGE_SIZE = 100  # the most listNotifications returns at once
 KEPT_REASONS = {
     "mention": MentionKind.MENTION,
@@ -53,11 +53,6 @@ class SkipItem(Exception):
 
 
 # --- Text as the network counts and marks it up (pure functions) ----------------------------
-
-
-def grapheme_length(text: str) -> int:
-    """What a person sees as characters: 👨‍👩‍👧 is one, é as e + accent is one."""
-    return len(regex.findall(r"\X", text))
 
 
 _LINK = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]]")
@@ -352,6 +347,10 @@ class BlueskyConnector:
         )
 
     def fetch_new(self, cursor: str | None) -> Iterator[FetchedPage]:
+        # Refreshed (never re-created) at every sync: a revoked app password or session shows
+        # at once as "needs sign-in again", and the rotated refresh token is kept.
+        # (atproto 0.0.73 has no public call for this.)
+        self._call("refreshing the session", self._client._refresh_and_set_session)
         for page in notifications_to_pages(
             self._notifications, cursor, account_id=self._account_id, own_did=self._own_did
         ):

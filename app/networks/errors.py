@@ -12,8 +12,6 @@ from datetime import datetime
 class NetworkError(Exception):
     """A failure talking to a network; `str()` is a message a community manager understands."""
 
-    retry_later = True  # whether trying again later may succeed without the user doing anything
-
 
 class Offline(NetworkError):
     """The server could not be reached (no network, DNS, refused, timed out)."""
@@ -32,8 +30,6 @@ class RateLimited(NetworkError):
 class NeedsSignIn(NetworkError):
     """The token or session was refused: only the user signing in again fixes it."""
 
-    retry_later = False
-
 
 class BadServerAddress(NetworkError):
     retry_later = False
@@ -41,5 +37,3 @@ class BadServerAddress(NetworkError):
 
 class Rejected(NetworkError):
     """The network refused this request for good (post deleted, text too long, ...)."""
-
-    retry_later = False

@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -34,13 +35,13 @@ from app.networks.errors import (
     Rejected,
     ServerTrouble,
 )
+from app.networks.lengths import mastodon_length
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-STREAM = "notifications"
-PAGE_SIZE = 40  # the most /api/v1/notifications returns at once
+PAGE_SIZE = 80  # the most /api/v1/notifications returns at once
 REQUEST_TIMEOUT_S = 20
 # Below this many requests left in the window, wait for the window to reset instead of
 # spending the last ones: other clients of the same account need some too.
@@ -48,8 +49,6 @@ PACE_FLOOR = 5
 # A rate-limit wait longer than this is reported (account shows "rate-limited until ...")
 # instead of blocking the sync.
 LONGEST_WAIT_S = 300
-DEFAULT_MAX_CHARACTERS = 500
-URL_LENGTH = 23  # Mastodon counts every link as 23 characters
 
 
 # --- Parsing: the server's JSON to store records (pure functions) -------------------------
@@ -200,21 +199,21 @@ def _id_order(value: Any) -> tuple[int, str]:
 
 # --- Counting and addressing like Mastodon --------------------------------------------------
 
-_URL = re.compile(r"https?://\S+")
-_MENTION = re.compile(r"(?<![\w/])@(\w+)@[\w.-]+\w")
+_HANDLE_IN_TEXT = re.compile(r"(?<![\w/])@([\w.-]*\w(?:@[\w.-]*\w)?)")
+_VISIBILITY_ORDER = ("public", "unlisted", "private", "direct")
 
 
-def mastodon_length(text: str) -> int:
-    """Characters as Mastodon counts them: links as 23, `@user@host` as `@user`."""
-    text = _URL.sub("x" * URL_LENGTH, text)
-    text = _MENTION.sub(lambda match: "@" + match.group(1), text)
-    return len(text)
+def strictest_visibility(*visibilities: str | None) -> str:
+    """A reply never reaches more people than the post it answers, or than asked for."""
+    known = [v for v in visibilities if v in _VISIBILITY_ORDER]
+    return max(known, key=_VISIBILITY_ORDER.index) if known else "public"
 
 
 def addressed(text: str, handles: tuple[str, ...]) -> str:
     """Prefix the @handles a reply must carry (Mastodon notifies, and a DM reaches, only
     those mentioned), keeping any the writer already typed."""
-    missing = [h for h in handles if f"@{h}".lower() not in text.lower()]
+    present = {match.lower() for match in _HANDLE_IN_TEXT.findall(text)}
+    missing = [h for h in handles if h.lower() not in present]
     return " ".join([*(f"@{handle}" for handle in missing), text]) if missing else text
 
 
@@ -280,7 +279,7 @@ class MastodonConnector:
             except mastodon_py.MastodonNotFoundError as error:
                 raise Rejected(f"Not found on {self._server} while {what}.") from error
             except mastodon_py.MastodonAPIError as error:
-                if _status(error) == 403:
+                if _status(error) == 403 and _is_sign_in_problem(error):
                     raise NeedsSignIn(
                         f"{self._server} refused Heedful's permissions while {what}. "
                         "Sign in again to grant them."
@@ -355,13 +354,25 @@ class MastodonConnector:
             position = page.cursor
 
     def fetch_thread(self, platform_id: str) -> list[NewMention]:
+        """The conversation around a post. Other people's posts in it are context: shown in
+        the thread, never inbox work (unless they also arrive as mentions)."""
         context = self._call("fetching the conversation", self._api.status_context, platform_id)
+        ancestors = list(context.get("ancestors", []))
+        root = str(ancestors[0]["id"]) if ancestors else platform_id
         found: list[NewMention] = []
-        for status in [*context.get("ancestors", []), *context.get("descendants", [])]:
+        for status in [*ancestors, *context.get("descendants", [])]:
             try:
-                found.append(self._to_mention(status))
+                mention = self._to_mention(status)
             except SkipItem as why:
                 log.warning("skipped a status in a thread: %s", why)
+                continue
+            found.append(
+                replace(
+                    mention,
+                    is_context=not mention.is_own,
+                    root_platform_id=None if mention.platform_id == root else root,
+                )
+            )
         return found
 
     def _to_mention(self, status: Mapping[str, Any]) -> NewMention:
@@ -373,14 +384,14 @@ class MastodonConnector:
             raw=_json_text(status),
         )
 
-    def max_post_length(self) -> int:
+    def max_post_length(self) -> int | None:
+        """The server's limit; None when it cannot be read now (the server then decides)."""
         if self._max_characters is None:
             try:
                 instance = self._call("reading the server's limits", self._api.instance_v2)
-                limit = instance["configuration"]["statuses"]["max_characters"]
-                self._max_characters = int(limit)
+                self._max_characters = int(instance["configuration"]["statuses"]["max_characters"])
             except (NetworkError, KeyError, TypeError, ValueError):
-                return DEFAULT_MAX_CHARACTERS
+                return None
         return self._max_characters
 
     def reply_target(self, mention: Mention) -> ReplyTarget:
@@ -409,22 +420,26 @@ class MastodonConnector:
         )
 
     def compose(self, post: OutgoingPost) -> str:
-        """The exact text that will be posted (with the @-mentions a reply needs)."""
+        """The exact text that will be posted (with the @-mentions a reply needs). A private
+        reply to a public post goes to its author only, not to everyone they tagged."""
         if post.reply_to is None:
             return post.text
-        handles = (post.reply_to.author_handle, *post.reply_to.mentioned_handles)
+        handles = [post.reply_to.author_handle]
+        if not (post.direct and post.reply_to.visibility != "direct"):
+            handles += post.reply_to.mentioned_handles
         return addressed(post.text, tuple(h for h in handles if h))
 
     def send(self, post: OutgoingPost) -> SentPost:
         text = self.compose(post)
         limit = self.max_post_length()
-        if mastodon_length(text) > limit:
+        if limit is not None and mastodon_length(text) > limit:
             raise Rejected(
                 f"The reply is {mastodon_length(text)} characters; this server allows {limit}."
             )
-        visibility = "direct" if post.direct else None
-        if post.reply_to is not None and post.reply_to.visibility in ("direct", "private"):
-            visibility = post.reply_to.visibility  # a reply never widens the audience
+        visibility = strictest_visibility(
+            "direct" if post.direct else None,
+            None if post.reply_to is None else post.reply_to.visibility,
+        )
         status = self._call(
             "posting the reply",
             self._api.status_post,
@@ -444,6 +459,12 @@ class MastodonConnector:
             remaining=remaining if isinstance(remaining, int) else None,
             resets_at=self._reset_time(),
         )
+
+
+def _is_sign_in_problem(error: Exception) -> bool:
+    """403s about the sign-in itself (missing scopes, a disabled login), not one request."""
+    reason = _reason(error).lower()
+    return any(word in reason for word in ("scope", "login", "disabled", "suspended"))
 
 
 def _status(error: Exception) -> int | None:

@@ -15,6 +15,7 @@ import http.server
 import ipaddress
 import secrets
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -121,25 +122,21 @@ class MastodonSignIn:
         self._state = secrets.token_urlsafe(24)
         self._listener: _CallbackServer | None = None
         self._client: dict[str, Any] = {}
-
-    @property
-    def redirect_uri(self) -> str:
-        if self._listener is None:
-            return OOB_REDIRECT
-        return f"http://127.0.0.1:{self._listener.server_port}{CALLBACK_PATH}"
+        # Fixed once the listener is open: the token request must repeat it exactly.
+        self.redirect_uri = OOB_REDIRECT
 
     def start(self) -> str:
         if not self._out_of_band:
             self._listener = self._open_listener()
+            self.redirect_uri = f"http://127.0.0.1:{self._listener.server_port}{CALLBACK_PATH}"
             threading.Thread(
                 target=self._listener.serve_forever, name="mastodon-sign-in", daemon=True
             ).start()
-        self._client = self._registered_client()
-        challenge = (
-            base64.urlsafe_b64encode(hashlib.sha256(self._verifier.encode()).digest())
-            .rstrip(b"=")
-            .decode()
-        )
+        try:
+            self._client = self._registered_client()
+        except BaseException:
+            self.close()  # no listener left behind on a failed start
+            raise
         query = urlencode(
             {
                 "client_id": self._client["client_id"],
@@ -147,7 +144,7 @@ class MastodonSignIn:
                 "redirect_uri": self.redirect_uri,
                 "scope": " ".join(SCOPES),
                 "state": self._state,
-                "code_challenge": challenge,
+                "code_challenge": pkce_challenge(self._verifier),
                 "code_challenge_method": "S256",
             }
         )
@@ -191,15 +188,16 @@ class MastodonSignIn:
         self._secrets.put(name, client)
         return client
 
-    def wait_for_browser(self, timeout: float = 300, cancel: threading.Event | None = None) -> str:
-        """Block (on a worker thread, never the GUI's) until the browser comes back."""
+    def wait_for_browser(self, timeout: float = 300, cancel: Sequence[threading.Event] = ()) -> str:
+        """Block (on a worker thread, never the GUI's) until the browser comes back, or any
+        of the `cancel` events is set (the dialog closed, the app quitting)."""
         if self._listener is None:
             raise RuntimeError("out-of-band sign-in: call finish(code) with the pasted code")
         try:
             waited = 0.0
             while not self._listener.answered.wait(0.2):
                 waited += 0.2
-                if waited >= timeout or (cancel is not None and cancel.is_set()):
+                if waited >= timeout or any(event.is_set() for event in cancel):
                     raise NeedsSignIn("Sign-in was not completed in the browser.")
             if self._listener.error or not self._listener.code:
                 raise NeedsSignIn(f"The server did not sign you in: {self._listener.error}")
@@ -229,8 +227,15 @@ class MastodonSignIn:
 
     def close(self) -> None:
         if self._listener is not None:
-            self._listener.shutdown()
-            self._listener.server_close()
+            listener, self._listener = self._listener, None
+            listener.shutdown()
+            listener.server_close()
+
+
+def pkce_challenge(verifier: str) -> str:
+    """The S256 code challenge for a PKCE verifier (RFC 7636)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def _client_name(server: str) -> str:
