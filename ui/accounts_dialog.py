@@ -122,7 +122,7 @@ class AddMastodonAccountDialog(QDialog):
         return ("opened", sign_in.start())
 
     def _wait(self, sign_in: MastodonSignIn) -> tuple[str, Account]:
-        token = sign_in.wait_for_browser(timeout=600, cancel=self._cancel)
+        token = sign_in.wait_for_browser(timeout=600, cancel=(self._cancel, self._jobs.stop))
         return self._finish(sign_in, token)
 
     def _finish(self, sign_in: MastodonSignIn, token: str) -> tuple[str, Account]:
@@ -166,6 +166,8 @@ class AddMastodonAccountDialog(QDialog):
     def _job_failed(self, job_id: int, error: object) -> None:
         if job_id != self._job:
             return
+        if self._sign_in is not None:
+            self._sign_in.close()
         self._sign_in = None
         self.server.setEnabled(True)
         self.use_code.setEnabled(True)

@@ -11,6 +11,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from storage.records import InboxRow, Mention, utc_now
+from storage.sync_state import DraftRepository
 
 from app.html import sanitize_html
 from app.inbox import InboxService
@@ -30,11 +31,16 @@ class SafeTextBrowser(QTextBrowser):
 
 class DetailPane(QWidget):
     mention_was_requested = Signal(int)  # a mention in the thread or history was clicked
+    thread_is_missing = Signal(int)  # the mention answers a post that is not stored yet
 
-    def __init__(self, inbox: InboxService, *, can_reply: bool = True) -> None:
+    def __init__(
+        self, inbox: InboxService, drafts: DraftRepository, *, can_reply: bool = True
+    ) -> None:
         super().__init__()
         self._inbox = inbox
+        self._drafts = drafts
         self.reply_box = ReplyBox(can_send=can_reply)
+        self.reply_box.draft_did_change.connect(drafts.save)
         self._browser = SafeTextBrowser()
         self._browser.setOpenLinks(False)
         self._browser.anchorClicked.connect(self._open_link)
@@ -62,7 +68,9 @@ class DetailPane(QWidget):
         history = self._inbox.author_history(mention.author.id)
         first_seen = self._inbox.author_first_seen(mention.author.id) or mention.created_at
         self._browser.setHtml(_render(mention, thread, history, first_seen))
-        self.reply_box.show_mention(mention_id)
+        self.reply_box.show_mention(mention_id, self._drafts.get(mention_id))
+        if self._inbox.parent_is_missing(mention):
+            self.thread_is_missing.emit(mention_id)
 
     def plain_text(self) -> str:
         return self._browser.toPlainText()

@@ -101,8 +101,14 @@ class InboxPanel(QWidget):
     def focus_list(self) -> None:
         self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
-    def select_mention(self, mention_id: int) -> bool:
+    def select_mention(self, mention_id: int, *, max_pages: int = 50) -> bool:
+        """Select a mention, loading further pages of the list until it is found."""
         row = self.model.row_of(mention_id)
+        pages = 0
+        while row is None and pages < max_pages and self.model.canFetchMore(QModelIndex()):
+            self.model.fetchMore(QModelIndex())
+            row = self.model.row_of(mention_id)
+            pages += 1
         if row is None:
             return False
         self.table.selectionModel().setCurrentIndex(

@@ -42,7 +42,9 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(720, 420)
 
         self.inbox_panel = InboxPanel(workspace.inbox, page_size=workspace.settings.inbox_page_size)
-        self.detail_pane = DetailPane(workspace.inbox, can_reply=not workspace.is_demo)
+        self.detail_pane = DetailPane(
+            workspace.inbox, workspace.replies.drafts, can_reply=not workspace.is_demo
+        )
         self.inbox_panel.mention_was_selected.connect(self.detail_pane.show_mention)
         self.inbox_panel.selection_was_cleared.connect(self.detail_pane.show_nothing)
         self.detail_pane.mention_was_requested.connect(self._go_to_mention)
@@ -53,6 +55,11 @@ class MainWindow(QMainWindow):
         self.sync.reply_did_finish.connect(self._reply_finished)
         self.sync.sync_did_start.connect(lambda: self.sync_label.setText("Syncing…"))
         self.sync.sync_did_finish.connect(self._sync_finished)
+        self.detail_pane.thread_is_missing.connect(self.sync.fetch_thread)
+        self.sync.thread_did_arrive.connect(self._thread_arrived)
+        self.sync.work_did_fail.connect(
+            lambda message: self.statusBar().showMessage(message, 15000)
+        )
 
         self._splitter = QSplitter(Qt.Orientation.Horizontal)
         self._splitter.addWidget(self.inbox_panel)
@@ -181,6 +188,10 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{added} new mention{'s' * (added != 1)}", 8000)
         self._show_account_states()
 
+    def _thread_arrived(self, mention_id: int) -> None:
+        if self.inbox_panel.current_mention_id() == mention_id:
+            self.detail_pane.show_mention(mention_id)
+
     def _reply_finished(self, mention_id: int, outcome: str) -> None:
         if self.inbox_panel.current_mention_id() == mention_id:
             self.detail_pane.reply_box.show_outcome(outcome)
@@ -197,9 +208,7 @@ class MainWindow(QMainWindow):
         if not accounts:
             self.sync_label.setText("No account yet: Accounts → Add")
         elif troubled:
-            self.sync_label.setText(
-                "; ".join(f"{a.handle}: {a.state.value.replace('_', ' ')}" for a in troubled)
-            )
+            self.sync_label.setText("; ".join(f"{a.handle}: {_state_text(a)}" for a in troubled))
             self.sync_label.setToolTip("\n".join(a.state_detail for a in troubled))
         else:
             synced = [a.last_synced_at for a in accounts if a.last_synced_at]
@@ -256,7 +265,17 @@ class MainWindow(QMainWindow):
         return super().eventFilter(watched, event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.detail_pane.reply_box.save_draft_now()
         self._save_ui_state()
         self.jobs.shutdown()
         super().closeEvent(event)
         self.window_did_close.emit()
+
+
+def _state_text(account: Account) -> str:
+    text = account.state.value.replace("_", " ")
+    if account.state is AccountState.NEEDS_SIGN_IN:
+        return "needs sign-in again (Accounts → Add)"
+    if account.state is AccountState.RATE_LIMITED and account.state_until is not None:
+        return f"{text} until {account.state_until.astimezone():%H:%M}"
+    return text

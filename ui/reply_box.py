@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+# Typing pauses this long before the draft is saved.
+DRAFT_DELAY_MS = 300
 
 
 class ReplyBox(QWidget):
     reply_was_requested = Signal(int, str)  # mention id, text
+    draft_did_change = Signal(int, str)  # mention id, text: save it (debounced)
 
     def __init__(self, *, can_send: bool) -> None:
         super().__init__()
@@ -25,8 +29,15 @@ class ReplyBox(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Only while the reply box has focus: never send from elsewhere in the window.
         shortcut = QShortcut(QKeySequence("Ctrl+Return"), self.editor)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(self._send)
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_DELAY_MS)
+        self._draft_timer.timeout.connect(self.save_draft_now)
+        self.editor.textChanged.connect(self._draft_timer.start)
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
         row.addWidget(self.send_button)
@@ -35,10 +46,24 @@ class ReplyBox(QWidget):
         layout.addWidget(self.editor)
         layout.addLayout(row)
 
-    def show_mention(self, mention_id: int | None) -> None:
-        if mention_id != self._mention_id:
-            self._mention_id = mention_id
-            self.status.clear()
+    def show_mention(self, mention_id: int | None, draft: str = "") -> None:
+        """Switch to another mention: what was typed for the last one is saved first, and the
+        new one's draft comes back."""
+        if mention_id == self._mention_id:
+            return
+        self.save_draft_now()
+        self._mention_id = mention_id
+        self.status.clear()
+        self.editor.blockSignals(True)
+        self.editor.setPlainText(draft)
+        self.editor.moveCursor(QTextCursor.MoveOperation.End)  # carry on where you left off
+        self.editor.blockSignals(False)
+        self.editor.setEnabled(mention_id is not None)
+
+    def save_draft_now(self) -> None:
+        self._draft_timer.stop()
+        if self._mention_id is not None:
+            self.draft_did_change.emit(self._mention_id, self.editor.toPlainText())
 
     def _send(self) -> None:
         text = self.editor.toPlainText()
@@ -47,7 +72,10 @@ class ReplyBox(QWidget):
         self.reply_was_requested.emit(self._mention_id, text)
 
     def reply_was_queued(self) -> None:
+        self.editor.blockSignals(True)
         self.editor.clear()  # the text is safe in the outbox now
+        self.editor.blockSignals(False)
+        self._draft_timer.stop()
         self.status.setText("Queued: sending…")
 
     def show_outcome(self, message: str) -> None:

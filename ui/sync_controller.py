@@ -7,10 +7,10 @@ import logging
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from storage.errors import StoreError
-from storage.records import OutboxItem, OutboxState
+from storage.records import OutboxItem
 
 from app.bootstrap import Workspace
-from app.replies import EmptyReply
+from app.replies import ReplyRefused, describe_outbox_item
 from app.sync import SyncReport
 
 from ui.background import BackgroundJobs
@@ -24,6 +24,8 @@ class SyncController(QObject):
     reply_did_queue = Signal(int)  # mention id
     reply_did_finish = Signal(int, str)  # mention id, what happened, for the person
     reply_was_refused = Signal(int, str)  # mention id, why (the text stays in the editor)
+    thread_did_arrive = Signal(int)  # mention id whose conversation was fetched
+    work_did_fail = Signal(str)  # a failure nobody else reports, for the status bar
 
     def __init__(self, workspace: Workspace, jobs: BackgroundJobs) -> None:
         super().__init__()
@@ -31,6 +33,8 @@ class SyncController(QObject):
         self._jobs = jobs
         self._sync_job: int | None = None
         self._send_jobs: dict[int, int] = {}  # job id -> mention id
+        self._thread_jobs: dict[int, int] = {}  # job id -> mention id
+        self._threads_asked: set[int] = set()
         self._timer = QTimer(self)
         self._timer.setInterval(max(15, workspace.settings.sync_interval_seconds) * 1000)
         self._timer.timeout.connect(self.sync_now)
@@ -56,14 +60,29 @@ class SyncController(QObject):
         """Write the reply to the outbox (a quick local write), then send it in the background."""
         try:
             item = self._workspace.replies.queue(mention_id, text)
-        except (EmptyReply, StoreError, KeyError) as problem:
+        except (ReplyRefused, StoreError, KeyError) as problem:
             self.reply_was_refused.emit(mention_id, str(problem))
             return
         self.reply_did_queue.emit(mention_id)
         job = self._jobs.submit(lambda: self._send(item))
         self._send_jobs[job] = mention_id
 
+    def fetch_thread(self, mention_id: int) -> None:
+        """Fetch a conversation whose earlier posts are not stored (once per mention)."""
+        if not self.enabled or mention_id in self._threads_asked:
+            return
+        self._threads_asked.add(mention_id)
+        job = self._jobs.submit(lambda: self._fetch_thread(mention_id))
+        self._thread_jobs[job] = mention_id
+
     # --- on worker threads, each over its own connection ---------------------------------------
+
+    def _fetch_thread(self, mention_id: int) -> int:
+        workspace = self._workspace.open_again(self._jobs.stop)
+        try:
+            return workspace.sync.fetch_thread(mention_id)
+        finally:
+            workspace.close()
 
     def _sync_everything(self) -> list[SyncReport]:
         workspace = self._workspace.open_again(self._jobs.stop)
@@ -85,23 +104,20 @@ class SyncController(QObject):
     def _finished(self, job_id: int, result: object) -> None:
         if job_id == self._sync_job:
             self._sync_job = None
-            self._workspace.store.conn.commit()  # end any read snapshot: see the new rows
             self.sync_did_finish.emit(result)
         elif job_id in self._send_jobs and isinstance(result, OutboxItem):
             self.reply_did_finish.emit(self._send_jobs.pop(job_id), describe_outbox_item(result))
+        elif job_id in self._thread_jobs:
+            self.thread_did_arrive.emit(self._thread_jobs.pop(job_id))
 
     def _failed(self, job_id: int, error: object) -> None:
         if job_id == self._sync_job:
             self._sync_job = None
+            self.work_did_fail.emit(f"Sync failed: {error}")
             self.sync_did_finish.emit([])
         elif job_id in self._send_jobs:
             mention_id = self._send_jobs.pop(job_id)
             self.reply_did_finish.emit(mention_id, f"Queued; not sent yet ({error}).")
-
-
-def describe_outbox_item(item: OutboxItem) -> str:
-    if item.state is OutboxState.SENT:
-        return f"Sent: {item.url or item.platform_id}"
-    if item.state is OutboxState.FAILED:
-        return f"Not sent: {item.last_error}. Your text is kept in the outbox."
-    return f"Queued; it will be sent at the next sync ({item.last_error or 'waiting'})."
+        elif job_id in self._thread_jobs:
+            self._thread_jobs.pop(job_id)
+            self.work_did_fail.emit(f"Could not fetch the conversation: {error}")
