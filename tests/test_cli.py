@@ -120,18 +120,17 @@ def test_the_default_profile_starts_empty(heedful_home: Path) -> None:
 
 
 def test_a_demo_store_from_an_older_heedful_is_migrated_on_open(heedful_home: Path) -> None:
-    from storage.mentions import MentionRepository
     from storage.store import open_store
 
     from app import demo
 
     from tests.conftest import DEMO_NOW
-    from tests.factories import add_account_as_schema_1
+    from tests.factories import add_account_as_schema_1, ingest_as_schema_1
 
     database = AppPaths.resolve(heedful_home).profile(DEMO_PROFILE).database
     old = open_store(database, target_version=1)  # as the first Heedful left it: no search index
     ids = {a.handle: add_account_as_schema_1(old, a) for a in demo.demo_accounts()}
-    MentionRepository(old).ingest(demo.demo_mentions(ids, DEMO_NOW))
+    ingest_as_schema_1(old, demo.demo_mentions(ids, DEMO_NOW))
     old.close()
 
     newest = json.loads(heedful("--demo", "inbox", "list", "--json", "--limit", "1").stdout)[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Workspace
@@ -85,3 +85,42 @@ def test_views_switch_from_the_keyboard_and_are_remembered(
         == "done"
         for row in range(min(20, reopened.inbox_panel.model.rowCount()))
     )
+
+
+def test_what_is_typed_stays_with_its_mention_and_survives_a_restart(
+    qtbot: QtBot, demo_workspace: Workspace
+) -> None:
+    window = _open(qtbot, demo_workspace)
+    panel, box = window.inbox_panel, window.detail_pane.reply_box
+    first, second = panel.model.mention_id(0), panel.model.mention_id(1)
+    qtbot.keyClicks(box.editor, "Hi! Could you send us your order number in a DM?")
+    panel.select_mention(second)
+    assert box.editor.toPlainText() == ""  # never carried over to another customer
+    qtbot.keyClicks(box.editor, "Thanks for the kind words")
+    panel.select_mention(first)
+    assert box.editor.toPlainText() == "Hi! Could you send us your order number in a DM?"
+    qtbot.keyClicks(box.editor, " :)")
+    qtbot.wait(400)  # the draft is saved after a pause in typing, not on every key
+    window.close()
+
+    reopened = _open(qtbot, demo_workspace)
+    reopened.inbox_panel.select_mention(first)
+    assert reopened.detail_pane.reply_box.editor.toPlainText() == (
+        "Hi! Could you send us your order number in a DM? :)"
+    )
+    reopened.inbox_panel.select_mention(second)
+    assert reopened.detail_pane.reply_box.editor.toPlainText() == "Thanks for the kind words"
+
+
+def test_the_selection_survives_a_refresh_far_down_the_list(
+    qtbot: QtBot, demo_workspace: Workspace
+) -> None:
+    window = _open(qtbot, demo_workspace)
+    panel = window.inbox_panel
+    panel.set_view(InboxView.ALL)
+    while panel.model.canFetchMore(QModelIndex()):
+        panel.model.fetchMore(QModelIndex())
+    last = panel.model.mention_id(panel.model.rowCount() - 1)
+    assert panel.select_mention(last)
+    panel.refresh()  # as after a sync brought new mentions
+    assert panel.current_mention_id() == last

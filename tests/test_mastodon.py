@@ -10,15 +10,18 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from storage.mentions import InboxFilter
-from storage.records import Account, AccountState, MentionKind, OutboxState
+from storage.records import Account, AccountState, MentionKind, OutboxState, utc_now
 
 from app.bootstrap import StartupOptions, Workspace, build_workspace
+from app.replies import ReplyRefused
 from app.secrets import account_secret_name
 
 from tests.peers.mastodon import MastodonPeer, PeerAccount
@@ -238,12 +241,9 @@ def test_reply_lands_in_the_thread_and_counts_as_the_first_response(
     assert "Yes, in 2–4 days!" in replies[0]["content"]
     assert any(n["type"] == "mention" for n in customer.notifications())
 
-    workspace.store.conn.commit()  # see what the command-line process wrote
-    thread = workspace.inbox.thread(mention_id)
+    thread = workspace.inbox.thread(mention_id)  # as the command-line process stored it
     assert [row.is_own for row in thread] == [False, True]
-    first_response = thread[1].created_at - thread[0].created_at
-    assert first_response.total_seconds() >= 0
-    assert mastodon_peer.base_url  # the peer kept running throughout
+    assert thread[1].created_at >= thread[0].created_at  # first-response time is computable
 
 
 def test_a_reply_to_a_direct_message_stays_direct(
@@ -266,8 +266,9 @@ def test_a_send_cut_short_after_the_request_posts_exactly_once(
     workspace.sync.sync_account(account)
     mention_id = workspace.inbox.list_rows(InboxFilter(), 1)[0].id
     item = workspace.replies.queue(mention_id, f"@{customer.username} Hi! How can we help?")
-    # The first attempt reached the server, then Heedful died before storing the answer.
-    workspace.outbox.mark_sending(item.id)
+    # The first attempt reached the server, then Heedful died before storing the answer:
+    # its claim on the reply was never finished, and has expired since.
+    assert workspace.outbox.claim(item.id, utc_now() - timedelta(minutes=10))
     brand.post(
         f"@{customer.username} Hi! How can we help?",
         in_reply_to_id=question["id"],
@@ -279,21 +280,18 @@ def test_a_send_cut_short_after_the_request_posts_exactly_once(
     assert len(customer.context(question["id"])["descendants"]) == 1
 
 
-def test_a_reply_over_the_servers_limit_fails_with_the_reason_and_keeps_the_text(
+def test_a_reply_over_the_servers_limit_is_refused_before_it_is_queued(
     workspace: Workspace, account: Account, brand: PeerAccount, customer: PeerAccount
 ) -> None:
     question = customer.post(f"@{brand.username} tell me everything")
-    workspace.sync.sync_account(account)
+    workspace.sync.sync_account(account)  # learns the server's limit (500 here)
     mention_id = workspace.inbox.list_rows(InboxFilter(), 1)[0].id
-    long_text = "So much to say. " * 100
-    item = workspace.replies.queue(mention_id, long_text)
-    report = workspace.sync.sync_account(account, pull=False)
-    assert report.failed == 1
-    failed = workspace.outbox.get(item.id)
-    assert failed.state is OutboxState.FAILED
-    assert "characters" in (failed.last_error or "")
-    assert failed.body == long_text.strip()
-    assert customer.context(question["id"])["descendants"] == []
+    with pytest.raises(ReplyRefused, match=r"1599 characters; Mastodon allows 500"):
+        workspace.replies.queue(mention_id, "So much to say. " * 100)
+    assert workspace.outbox.all() == []  # nothing queued: the text stays with the writer
+    workspace.replies.queue(mention_id, "In short: yes.")
+    assert workspace.sync.sync_account(account, pull=False).sent == 1
+    assert len(customer.context(question["id"])["descendants"]) == 1
 
 
 # --- rate limits, faults, revoked tokens ---------------------------------------------------
@@ -308,12 +306,15 @@ def test_a_rate_limit_is_waited_out_and_nothing_is_lost(
 ) -> None:
     for number in range(50):
         customer.post(f"@{brand.username} busy day {number}")
-    mastodon_peer.inject_rate_limit(path="/api/v1/notifications", count=2, reset_in=1)
+    mastodon_peer.inject_rate_limit(path="/api/v1/notifications", count=2, reset_in=2)
+    began = time.monotonic()
     try:
         report = workspace.sync.sync_account(account)
     finally:
         mastodon_peer.clear_faults()
     assert (report.added, report.state) == (50, AccountState.OK)
+    # It waited for the window to reset rather than hammering the server.
+    assert time.monotonic() - began >= 1.5
 
 
 def test_a_server_error_is_not_a_sign_in_problem(
@@ -361,3 +362,50 @@ def test_a_revoked_token_asks_to_sign_in_again_and_keeps_the_mentions(
     again = sign_in(workspace, mastodon_peer, brand)
     assert again.id == account.id
     assert workspace.sync.sync_account(workspace.accounts.get(account.id)).added == 1
+
+
+def test_a_direct_reply_to_a_public_post_goes_to_its_author_only(
+    mastodon_peer: MastodonPeer,
+    workspace: Workspace,
+    account: Account,
+    brand: PeerAccount,
+    customer: PeerAccount,
+) -> None:
+    friend = mastodon_peer.new_account()
+    question = customer.post(f"@{brand.username} @{friend.username} where is order FF-1?")
+    workspace.sync.sync_account(account)
+    mention_id = workspace.inbox.list_rows(InboxFilter(), 1)[0].id
+    result = heedful("reply", str(mention_id), "--direct", "--text", "Let's sort it out here.")
+    assert result.returncode == 0, result.stderr
+    (reply,) = customer.context(question["id"])["descendants"]
+    assert reply["visibility"] == "direct"
+    assert [m["username"] for m in reply["mentions"]] == [customer.username]
+    assert not [n for n in friend.notifications() if n["type"] == "mention"][1:]
+
+
+def test_a_reply_to_a_post_made_elsewhere_brings_its_conversation(
+    mastodon_peer: MastodonPeer,
+    workspace: Workspace,
+    account: Account,
+    brand: PeerAccount,
+    customer: PeerAccount,
+) -> None:
+    announcement = brand.post("Winter sale starts Monday!")  # posted outside Heedful
+    bystander = mastodon_peer.new_account()
+    aside = bystander.post("ooh nice", in_reply_to_id=announcement["id"])
+    customer.post(f"@{brand.username} does it include boots?", in_reply_to_id=aside["id"])
+    workspace.sync.sync_account(account)
+    (row,) = workspace.inbox.list_rows(InboxFilter(), 10)
+    mention = workspace.inbox.mention(row.id)
+    assert workspace.inbox.parent_is_missing(mention)
+
+    assert workspace.sync.fetch_thread(row.id) == 2
+    thread = workspace.inbox.thread(row.id)
+    assert [r.text for r in thread] == [
+        "Winter sale starts Monday!",
+        "ooh nice",
+        f"@{brand.username} does it include boots?",
+    ]
+    assert [r.is_own for r in thread] == [True, False, False]
+    # The bystander's post is context, not work: the inbox still holds one mention.
+    assert len(workspace.inbox.list_rows(InboxFilter(), 10)) == 1

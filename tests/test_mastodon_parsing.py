@@ -10,7 +10,9 @@ import pytest
 
 from storage.records import MentionKind
 
-from app.networks.mastodon import addressed, mastodon_length, notifications_to_page
+from app.networks.lengths import mastodon_length
+from app.networks.mastodon import addressed, notifications_to_page, strictest_visibility
+from app.networks.mastodon_auth import pkce_challenge
 
 DATA = Path(__file__).parent / "data" / "mastodon"
 SERVER = "https://social.example"
@@ -104,3 +106,33 @@ def test_replies_address_everyone_who_must_be_notified_once() -> None:
     assert addressed("@ole and @kari@toot.example: thanks", ("kari@toot.example", "ole")) == (
         "@ole and @kari@toot.example: thanks"
     )
+
+
+@pytest.mark.parametrize(
+    ("asked", "original", "used"),
+    [
+        (None, "public", "public"),
+        (None, "unlisted", "unlisted"),
+        (None, "private", "private"),
+        (None, "direct", "direct"),
+        ("direct", "public", "direct"),
+        ("direct", "private", "direct"),
+        (None, None, "public"),
+    ],
+)
+def test_a_reply_never_reaches_more_people_than_the_post_it_answers(
+    asked: str | None, original: str | None, used: str
+) -> None:
+    assert strictest_visibility(asked, original) == used
+
+
+def test_a_handle_that_only_starts_the_same_still_gets_its_mention() -> None:
+    assert addressed("@bobby thanks", ("bob",)) == "@bob @bobby thanks"
+    assert addressed("@bob@toot.example thanks", ("bob@toot.example",)) == (
+        "@bob@toot.example thanks"
+    )
+
+
+def test_pkce_challenge_matches_rfc_7636() -> None:
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    assert pkce_challenge(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"

@@ -15,7 +15,13 @@ from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration
 from storage.records import MentionKind, Network, NewAuthor, TriageStatus
 from storage.store import Store, open_store
 
-from tests.factories import add_account_as_schema_1, author, brand_account, mention
+from tests.factories import (
+    add_account_as_schema_1,
+    author,
+    brand_account,
+    ingest_as_schema_1,
+    mention,
+)
 
 
 @pytest.fixture
@@ -55,7 +61,7 @@ def test_older_store_is_migrated_and_keeps_its_mentions(tmp_path: Path) -> None:
     old = open_store(path, target_version=1)
     assert old.schema_version() == 1
     account_id = add_account_as_schema_1(old, brand_account())
-    MentionRepository(old).ingest([mention(account_id, 1, "Refund still missing for my boots")])
+    ingest_as_schema_1(old, [mention(account_id, 1, "Refund still missing for my boots")])
     old.close()
 
     upgraded = open_store(path)
@@ -188,3 +194,24 @@ def test_triage_history_is_append_only(store: Store, account_id: int) -> None:
         )
     with pytest.raises(sqlite3.IntegrityError, match="append-only"), store.write() as db:
         db.execute("UPDATE triage_events SET new_value = 'open'")
+
+
+def test_only_one_sender_can_claim_a_queued_reply(store: Store, account_id: int) -> None:
+    from datetime import timedelta
+
+    from storage.records import utc_now
+    from storage.sync_state import OutboxRepository
+
+    MentionRepository(store).ingest([mention(account_id, 1)])
+    outbox = OutboxRepository(store)
+    item = outbox.queue(account_id, 1, "reply", "On its way!", "3kabcdefghij2")
+    now = utc_now()
+    assert [i.id for i in outbox.due(account_id, now)] == [item.id]
+    assert outbox.claim(item.id, now)
+    assert not outbox.claim(item.id, now)  # a second sync running at the same time
+    assert outbox.due(account_id, now) == []
+    # A claim left by a sender that died expires, and the reply goes again (same key).
+    later = now + timedelta(minutes=6)
+    assert [i.idempotency_key for i in outbox.due(account_id, later)] == ["3kabcdefghij2"]
+    assert outbox.claim(item.id, later)
+    assert outbox.get(item.id).attempts == 2
