@@ -30,7 +30,10 @@ class AccountService:
         probe = MastodonConnector(
             account_id=0, server=server, access_token=access_token, own_user_id="", own_handle=""
         )
-        identity = probe.verify()
+        try:
+            identity = probe.verify()
+        finally:
+            probe.close()
         self._secrets.put(
             account_secret_name(Network.MASTODON.value, server, identity.handle),
             {"access_token": access_token},
@@ -74,6 +77,8 @@ class AccountService:
             raise Offline(f"Cannot reach {server}.") from error
         except atproto_errors.AtProtocolError as error:
             raise ServerTrouble(f"Bluesky could not sign you in: {error}") from error
+        finally:
+            client.request.close()
         self._secrets.put(
             account_secret_name(Network.BLUESKY.value, server, session.handle),
             {"session": client.export_session_string()},

@@ -73,6 +73,7 @@ class SyncService:
         """Fetch new items (unless `pull` is False: then only send the outbox) and send
         queued replies. The account's state says how it went."""
         report = SyncReport(account)
+        connector: Connector | None = None
         try:
             connector = self._connector_for(account)
             if pull:
@@ -91,13 +92,19 @@ class SyncService:
         else:
             if pull:  # only a fetch that worked says the account is fine and synced
                 self._record(report, AccountState.OK, "", synced=True)
+        finally:
+            if connector is not None:
+                connector.close()
         return report
 
     def fetch_thread(self, mention_id: int) -> int:
         """Fetch the conversation around a stored mention; returns how many posts were new."""
         mention = self._mentions.get(mention_id)
         connector = self._connector_for(self._accounts.get(mention.account_id))
-        return self._mentions.ingest(connector.fetch_thread(mention.platform_id))
+        try:
+            return self._mentions.ingest(connector.fetch_thread(mention.platform_id))
+        finally:
+            connector.close()
 
     def _record(
         self,

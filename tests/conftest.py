@@ -19,6 +19,7 @@ from storage.store import Store, open_store
 from app.bootstrap import StartupOptions, Workspace, build_workspace
 from app.paths import DEMO_PROFILE, HOME_VARIABLE, AppPaths
 
+from tests.peers.bluesky import BlueskyPeer
 from tests.peers.mastodon import MastodonPeer
 
 # Demo data is generated relative to this moment in tests, so assertions about ages are stable.
@@ -69,6 +70,13 @@ def mastodon_peer() -> Iterator[MastodonPeer]:
     that Heedful asks for, to hold no more rights than it needs.
     """
     with MastodonPeer(enforce_scopes=False) as peer:
+        yield peer
+
+
+@pytest.fixture(scope="session")
+def bluesky_peer() -> Iterator[BlueskyPeer]:
+    """The Bluesky reference network (PLC, PDS, AppView) on loopback, once per session."""
+    with BlueskyPeer() as peer:
         yield peer
 
 

@@ -33,10 +33,9 @@ SignIn = Callable[..., Client]
 
 
 @pytest.fixture(scope="module")
-def peer() -> Iterator[BlueskyPeer]:
-    """One network for this module (about 10 s to start); every test makes fresh accounts."""
-    with BlueskyPeer() as running:
-        yield running
+def peer(bluesky_peer: BlueskyPeer) -> BlueskyPeer:
+    """The session's network (about 10 s to start); every test makes fresh accounts."""
+    return bluesky_peer
 
 
 @pytest.fixture

@@ -469,6 +469,9 @@ class BlueskyConnector:
     def rate_limit(self) -> RateLimitState:
         return RateLimitState()
 
+    def close(self) -> None:
+        self._client.request.close()
+
 
 def _error_name(error: atproto_errors.RequestErrorBase) -> str:
     content = getattr(error.response, "content", None)

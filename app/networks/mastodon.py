@@ -451,6 +451,9 @@ class MastodonConnector:
         mention = self._to_mention(status)
         return SentPost(platform_id=mention.platform_id, url=mention.url, as_mention=mention)
 
+    def close(self) -> None:
+        self._api.session.close()
+
     def rate_limit(self) -> RateLimitState:
         limit = getattr(self._api, "ratelimit_limit", None)
         remaining = getattr(self._api, "ratelimit_remaining", None)
