@@ -41,6 +41,14 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened.close()
 
 
+@pytest.fixture
+def workspace(heedful_home: Path) -> Iterator[Workspace]:
+    """The user's own (default) workspace, empty, under this test's HEEDFUL_HOME."""
+    opened = build_workspace(StartupOptions())
+    yield opened
+    opened.close()
+
+
 @pytest.fixture(scope="session")
 def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo workspace's database, generated once per test session."""

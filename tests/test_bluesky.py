@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,18 +17,11 @@ import pytest
 from storage.mentions import InboxFilter
 from storage.records import Account, AccountState, MentionKind, OutboxState, utc_now
 
-from app.bootstrap import StartupOptions, Workspace, build_workspace
+from app.bootstrap import Workspace
 
 from tests.peers.bluesky import BlueskyAccount, BlueskyPeer, wait_until
 
 pytestmark = [pytest.mark.bluesky, pytest.mark.usefixtures("secret_service")]
-
-
-@pytest.fixture
-def workspace(heedful_home: Path) -> Iterator[Workspace]:
-    opened = build_workspace(StartupOptions())
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

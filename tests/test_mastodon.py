@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,13 +26,6 @@ from app.secrets import account_secret_name
 from tests.peers.mastodon import MastodonPeer, PeerAccount
 
 pytestmark = [pytest.mark.mastodon, pytest.mark.usefixtures("secret_service")]
-
-
-@pytest.fixture
-def workspace(heedful_home: Path) -> Iterator[Workspace]:
-    opened = build_workspace(StartupOptions())
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
@@ -409,3 +401,17 @@ def test_a_reply_to_a_post_made_elsewhere_brings_its_conversation(
     assert [r.is_own for r in thread] == [True, False, False]
     # The bystander's post is context, not work: the inbox still holds one mention.
     assert len(workspace.inbox.list_rows(InboxFilter(), 10)) == 1
+
+
+def test_sync_once_and_the_outbox_from_the_command_line(
+    account: Account, brand: PeerAccount, customer: PeerAccount
+) -> None:
+    customer.post(f"@{brand.username} ping")
+    synced = heedful("sync", "--once")
+    assert synced.returncode == 0, synced.stderr
+    assert f"{brand.username}@127.0.0.1: 1 new, 0 sent, 0 failed, 0 skipped — ok" in synced.stdout
+    mention_id = json.loads(heedful("inbox", "list", "--json").stdout)[0]["id"]
+    assert heedful("reply", str(mention_id), "--text", "pong").returncode == 0
+    (item,) = json.loads(heedful("outbox", "list", "--json").stdout)
+    assert (item["state"], item["text"], item["mention_id"]) == ("sent", "pong", mention_id)
+    assert item["url"].startswith("http://127.0.0.1:")

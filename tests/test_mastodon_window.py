@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
-from app.bootstrap import StartupOptions, Workspace, build_workspace
+from app.bootstrap import Workspace
 
 from ui.accounts_dialog import AddMastodonAccountDialog
 from ui.main_window import MainWindow
@@ -21,13 +20,6 @@ from tests.peers.mastodon import MastodonPeer, PeerAccount
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 
 pytestmark = [pytest.mark.mastodon, pytest.mark.usefixtures("secret_service")]
-
-
-@pytest.fixture
-def workspace(heedful_home: Path) -> Iterator[Workspace]:
-    opened = build_workspace(StartupOptions())
-    yield opened
-    opened.close()
 
 
 def open_window(qtbot: QtBot, workspace: Workspace) -> MainWindow:
