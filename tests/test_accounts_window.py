@@ -1,4 +1,4 @@
-"""Mastodon from the window: add an account, watch its mentions arrive, reply in-thread."""
+"""Accounts from the window: add one, watch its mentions arrive, reply in-thread."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from app.bootstrap import Workspace
 from ui.accounts_dialog import AddMastodonAccountDialog
 from ui.main_window import MainWindow
 
+from tests.peers.bluesky import BlueskyPeer
 from tests.peers.mastodon import MastodonPeer, PeerAccount
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 
-pytestmark = [pytest.mark.mastodon, pytest.mark.usefixtures("secret_service")]
+pytestmark = [pytest.mark.usefixtures("secret_service")]
 
 
 def open_window(qtbot: QtBot, workspace: Workspace) -> MainWindow:
@@ -116,3 +117,23 @@ def test_the_demo_never_sends(qtbot: QtBot, demo_workspace: Workspace) -> None:
     window = open_window(qtbot, demo_workspace)
     assert not window.detail_pane.reply_box.send_button.isEnabled()
     assert not window.sync.enabled
+
+
+@pytest.mark.bluesky
+def test_add_a_bluesky_account_and_watch_its_mentions_arrive(
+    qtbot: QtBot, workspace: Workspace, bluesky_peer: BlueskyPeer
+) -> None:
+    brand = bluesky_peer.create_account("brand")
+    customer = bluesky_peer.create_account("kari")
+    customer.post(f"@{brand.handle} hvor er pakken min?", langs=["nb"], mentions=[brand])
+    bluesky_peer.process_all()
+    window = open_window(qtbot, workspace)
+    dialog = window.add_bluesky_account()
+    dialog.handle.setText(brand.handle)
+    dialog.password.setText(brand.create_app_password("window"))
+    dialog.server.setText(bluesky_peer.pds_url)
+    with qtbot.waitSignal(dialog.account_was_added, timeout=30_000):
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert dialog.password.text() == ""  # not kept around in the widget either
+    qtbot.waitUntil(lambda: window.inbox_panel.model.rowCount() == 1, timeout=30_000)
+    assert "hvor er pakken min?" in window.detail_pane.plain_text()
