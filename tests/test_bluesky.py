@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from storage.mentions import InboxFilter
-from storage.records import Account, AccountState, MentionKind, OutboxState, utc_now
+from storage.records import Account, AccountState, InboxRow, MentionKind, OutboxState, utc_now
 
 from app.bootstrap import Workspace
 
@@ -40,8 +40,16 @@ def account(workspace: Workspace, bluesky_peer: BlueskyPeer, brand: BlueskyAccou
     return workspace.account_service.add_bluesky(brand.handle, app_password, bluesky_peer.pds_url)
 
 
-def inbox(workspace: Workspace) -> list[object]:
-    return list(workspace.inbox.list_rows(InboxFilter(), 10_000))
+def inbox(workspace: Workspace) -> list[InboxRow]:
+    return workspace.inbox.list_rows(InboxFilter(), 10_000)
+
+
+def sync_and_take_only(peer: BlueskyPeer, workspace: Workspace, account: Account) -> InboxRow:
+    """Let the network index what was posted, sync, and give the one mention it brought."""
+    peer.process_all()
+    workspace.sync.sync_account(account)
+    (row,) = inbox(workspace)
+    return row
 
 
 def test_add_an_account_from_the_command_line(
@@ -92,7 +100,7 @@ def test_mentions_replies_and_quotes_arrive_once_with_their_details(
     assert (first.added, first.state) == (5, AccountState.OK)
     assert workspace.sync.sync_account(account).added == 0
 
-    stored = {row.text: workspace.inbox.mention(row.id) for row in inbox(workspace)}  # type: ignore[attr-defined]
+    stored = {row.text: workspace.inbox.mention(row.id) for row in inbox(workspace)}
     assert len(stored) == 5
     norwegian = stored[f"Hei {at}! Pakken min har ikke kommet 😢"]
     assert (norwegian.kind, norwegian.language) == (MentionKind.MENTION, "nb")
@@ -123,7 +131,7 @@ def test_two_hundred_and_fifty_mentions_arrive_complete_and_in_order(
     bluesky_peer.process_all()
     report = workspace.sync.sync_account(account)
     assert (report.added, report.state) == (250, AccountState.OK)
-    texts = [row.text for row in inbox(workspace)]  # type: ignore[attr-defined]
+    texts = [row.text for row in inbox(workspace)]
     numbers = [int(text.rsplit(" ", 1)[1]) for text in texts]
     assert numbers == list(range(249, -1, -1))
 
@@ -136,10 +144,8 @@ def test_a_reply_lands_in_the_thread_and_counts_as_the_brands_response(
     customer: BlueskyAccount,
 ) -> None:
     question = customer.post(f"@{brand.handle} do you ship to Tromsø?", mentions=[brand])
-    bluesky_peer.process_all()
-    workspace.sync.sync_account(account)
-    (row,) = inbox(workspace)
-    item = workspace.replies.queue(row.id, f"Ja! 2–4 dager 🚚 @{customer.handle} – Ingrid")  # type: ignore[attr-defined]
+    row = sync_and_take_only(bluesky_peer, workspace, account)
+    item = workspace.replies.queue(row.id, f"Ja! 2–4 dager 🚚 @{customer.handle} – Ingrid")
     report = workspace.sync.sync_account(account, pull=False)
     assert report.sent == 1
     sent = workspace.outbox.get(item.id)
@@ -162,7 +168,7 @@ def test_a_reply_lands_in_the_thread_and_counts_as_the_brands_response(
     replies = customer.get_post_thread(question["uri"])["thread"]["replies"]
     assert [r["post"]["uri"] for r in replies] == [sent.platform_id]
 
-    thread = workspace.inbox.thread(row.id)  # type: ignore[attr-defined]
+    thread = workspace.inbox.thread(row.id)
     assert [r.is_own for r in thread] == [False, True]
     assert thread[1].created_at >= thread[0].created_at
 
@@ -175,10 +181,8 @@ def test_a_send_cut_short_after_the_request_posts_exactly_once(
     customer: BlueskyAccount,
 ) -> None:
     question = customer.post(f"@{brand.handle} hello?", mentions=[brand])
-    bluesky_peer.process_all()
-    workspace.sync.sync_account(account)
-    (row,) = inbox(workspace)
-    item = workspace.replies.queue(row.id, "Hi! How can we help?")  # type: ignore[attr-defined]
+    row = sync_and_take_only(bluesky_peer, workspace, account)
+    item = workspace.replies.queue(row.id, "Hi! How can we help?")
     # The first attempt created the post, then Heedful died before storing the answer.
     assert workspace.outbox.claim(item.id, utc_now() - timedelta(minutes=10))
     brand.post("Hi! How can we help?", reply_to=question, rkey=item.idempotency_key)
@@ -199,12 +203,10 @@ def test_a_reply_over_300_graphemes_is_refused_before_it_is_queued(
     from app.replies import ReplyRefused
 
     customer.post(f"@{brand.handle} tell me everything", mentions=[brand])
-    bluesky_peer.process_all()
-    workspace.sync.sync_account(account)
-    (row,) = inbox(workspace)
-    workspace.replies.check(row.id, "👨‍👩‍👧‍👦" * 300)  # type: ignore[attr-defined]  # 300 graphemes fit
+    row = sync_and_take_only(bluesky_peer, workspace, account)
+    workspace.replies.check(row.id, "👨‍👩‍👧‍👦" * 300)  # 300 graphemes fit
     with pytest.raises(ReplyRefused, match="301 characters; Bluesky allows 300"):
-        workspace.replies.queue(row.id, "é" * 301)  # type: ignore[attr-defined]
+        workspace.replies.queue(row.id, "é" * 301)
 
 
 def test_a_revoked_app_password_asks_to_sign_in_again_and_keeps_the_mentions(

@@ -62,6 +62,12 @@ def heedful(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
     )
 
 
+def sync_and_take_newest(workspace: Workspace, account: Account) -> int:
+    """Sync the account, and give the id of the newest mention it brought."""
+    workspace.sync.sync_account(account)
+    return workspace.inbox.list_rows(InboxFilter(), 1)[0].id
+
+
 def stored(workspace: Workspace) -> list[dict[str, object]]:
     rows = workspace.inbox.list_rows(InboxFilter(), 10_000)
     return [{"row": row, "mention": workspace.inbox.mention(row.id)} for row in rows]
@@ -219,8 +225,7 @@ def test_reply_lands_in_the_thread_and_counts_as_the_first_response(
     customer: PeerAccount,
 ) -> None:
     question = customer.post(f"@{brand.username} do you ship to Tromsø?")
-    workspace.sync.sync_account(account)
-    mention_id = workspace.inbox.list_rows(InboxFilter(), 1)[0].id
+    mention_id = sync_and_take_newest(workspace, account)
 
     result = heedful("reply", str(mention_id), "--text", "Yes, in 2–4 days! – Ingrid")
     assert result.returncode == 0, result.stderr
@@ -242,8 +247,7 @@ def test_a_reply_to_a_direct_message_stays_direct(
     workspace: Workspace, account: Account, brand: PeerAccount, customer: PeerAccount
 ) -> None:
     dm = customer.post(f"@{brand.username} my e-mail is kari@example.no", visibility="direct")
-    workspace.sync.sync_account(account)
-    mention_id = workspace.inbox.list_rows(InboxFilter(), 1)[0].id
+    mention_id = sync_and_take_newest(workspace, account)
     workspace.replies.queue(mention_id, "Thanks, we have written to you there.")
     report = workspace.sync.sync_account(account, pull=False)
     assert report.sent == 1
@@ -255,8 +259,7 @@ def test_a_send_cut_short_after_the_request_posts_exactly_once(
     workspace: Workspace, account: Account, brand: PeerAccount, customer: PeerAccount
 ) -> None:
     question = customer.post(f"@{brand.username} hello?")
-    workspace.sync.sync_account(account)
-    mention_id = workspace.inbox.list_rows(InboxFilter(), 1)[0].id
+    mention_id = sync_and_take_newest(workspace, account)
     item = workspace.replies.queue(mention_id, f"@{customer.username} Hi! How can we help?")
     # The first attempt reached the server, then Heedful died before storing the answer:
     # its claim on the reply was never finished, and has expired since.
@@ -365,8 +368,7 @@ def test_a_direct_reply_to_a_public_post_goes_to_its_author_only(
 ) -> None:
     friend = mastodon_peer.new_account()
     question = customer.post(f"@{brand.username} @{friend.username} where is order FF-1?")
-    workspace.sync.sync_account(account)
-    mention_id = workspace.inbox.list_rows(InboxFilter(), 1)[0].id
+    mention_id = sync_and_take_newest(workspace, account)
     result = heedful("reply", str(mention_id), "--direct", "--text", "Let's sort it out here.")
     assert result.returncode == 0, result.stderr
     (reply,) = customer.context(question["id"])["descendants"]
