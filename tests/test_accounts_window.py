@@ -75,6 +75,11 @@ def test_add_an_account_and_watch_its_mentions_arrive(
     qtbot.waitUntil(lambda: window.inbox_panel.model.rowCount() == 2, timeout=30_000)
     assert window.inbox_panel.current_mention_id() == selected
 
+    # Once the window is closed, nothing more is scheduled or started.
+    window.close()
+    with qtbot.assertNotEmitted(window.sync.sync_did_start, wait=100):
+        window.sync.sync_now()
+
 
 def test_a_wrong_server_address_says_what_to_fix(qtbot: QtBot, workspace: Workspace) -> None:
     window = open_window(qtbot, workspace)

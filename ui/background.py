@@ -33,6 +33,8 @@ class BackgroundJobs(QObject):
         self._running: dict[int, concurrent.futures.Future[Any]] = {}
 
     def submit(self, job: Callable[[], Any]) -> int:
+        if self.stop.is_set():
+            raise RuntimeError("background jobs were shut down")
         job_id = next(self._ids)
         future = self._pool.submit(job)
         self._running[job_id] = future

@@ -34,7 +34,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self._workspace = workspace
         self.jobs = jobs or BackgroundJobs()
-        self.sync = SyncController(workspace, self.jobs)
+        self.sync = SyncController(workspace, self.jobs, self)
         self.count_label = QLabel()
         self.sync_label = QLabel()
         self._painted = False
@@ -267,6 +267,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.detail_pane.reply_box.save_draft_now()
         self._save_ui_state()
+        self.sync.stop()
         self.jobs.shutdown()
         super().closeEvent(event)
         self.window_did_close.emit()

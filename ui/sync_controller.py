@@ -27,8 +27,10 @@ class SyncController(QObject):
     thread_did_arrive = Signal(int)  # mention id whose conversation was fetched
     work_did_fail = Signal(str)  # a failure nobody else reports, for the status bar
 
-    def __init__(self, workspace: Workspace, jobs: BackgroundJobs) -> None:
-        super().__init__()
+    def __init__(
+        self, workspace: Workspace, jobs: BackgroundJobs, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
         self._workspace = workspace
         self._jobs = jobs
         self._sync_job: int | None = None
@@ -43,7 +45,11 @@ class SyncController(QObject):
 
     @property
     def enabled(self) -> bool:
-        return not self._workspace.is_demo
+        return not self._workspace.is_demo and not self._jobs.stop.is_set()
+
+    def stop(self) -> None:
+        """No more scheduled syncs: the window is closing."""
+        self._timer.stop()
 
     def start_schedule(self) -> None:
         if self.enabled and self._workspace.accounts.count() > 0:
@@ -64,6 +70,8 @@ class SyncController(QObject):
             self.reply_was_refused.emit(mention_id, str(problem))
             return
         self.reply_did_queue.emit(mention_id)
+        if not self.enabled:
+            return  # quitting: the reply waits safely in the outbox for the next start
         job = self._jobs.submit(lambda: self._send(item))
         self._send_jobs[job] = mention_id
 
