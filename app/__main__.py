@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -11,7 +12,12 @@ from app.cli import build_parser, run_command
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is not None:
-        return run_command(args)
+        try:
+            return run_command(args)
+        except BrokenPipeError:
+            # The reader went away (`heedful inbox list | head`): that is not an error.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     # The one place the core reaches up to the window layer: the program's entry point.
     # Imported here so that headless commands never load Qt's widgets.
     from ui.launcher import run_window

@@ -64,6 +64,8 @@ class AccountService:
 
         server = normalize_server(server, what="Bluesky server (PDS)")
         handle = handle.strip().lstrip("@")
+        if not handle or not app_password:
+            raise NeedsSignIn("Enter the account's handle and an app password.")
         client = Client(base_url=server)
         try:
             client.login(handle, app_password, fetch_bsky_profile=False)

@@ -172,5 +172,5 @@ def seed_demo_workspace(workspace: Workspace, now: datetime) -> int:
             account.handle: workspace.accounts.add(account).id for account in demo_accounts()
         }
         added = workspace.mentions.ingest(demo_mentions(account_ids, now))
-    log.info("demo workspace: %d mentions", added)
+    log.info("demo workspace: %d posts (the brand's own replies among them)", added)
     return added

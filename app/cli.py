@@ -115,7 +115,14 @@ def startup_options(args: argparse.Namespace, *, window: bool) -> StartupOptions
 
 
 def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    configure_logging(AppPaths.resolve(args.home).log_dir, verbose=args.verbose)
+    try:
+        configure_logging(AppPaths.resolve(args.home).log_dir, verbose=args.verbose)
+    except OSError as error:
+        return _fail(
+            f"cannot write to {error.filename or args.home} ({error.strerror}). Choose a "
+            "folder you can write to with --home or HEEDFUL_HOME.",
+            EXIT_STORE_PROBLEM,
+        )
     try:
         workspace = build_workspace(startup_options(args, window=False))
     except StoreError as error:
@@ -149,7 +156,12 @@ def _fail(message: str, code: int) -> int:
 
 def _refuse_in_demo(workspace: Workspace) -> int | None:
     if workspace.is_demo:
-        return _fail("the demo workspace never talks to a network; leave out --demo", EXIT_FAILED)
+        return _fail(
+            "the demo workspace is for trying Heedful: nothing in it is fetched or sent. "
+            "Add your own account first (without --demo): 'heedful accounts add mastodon "
+            "--server YOUR.SERVER' or 'heedful accounts add bluesky --handle YOU.bsky.social'.",
+            EXIT_FAILED,
+        )
     return None
 
 
@@ -159,15 +171,21 @@ def _refuse_in_demo(workspace: Workspace) -> int | None:
 def _inbox(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     rows = workspace.inbox.list_rows(inbox_filter(InboxView(args.view)), args.limit)
     _print_rows(rows, out, as_json=args.json)
+    if not rows and not args.json:
+        print(f"No mentions in the {args.view} view.", file=sys.stderr)
     return EXIT_OK
 
 
 def _search(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     view = inbox_filter(InboxView(args.view), args.text)
     if view.match is None:
-        print("heedful: nothing to search for in that text", file=sys.stderr)
-        return EXIT_OK
-    _print_rows(workspace.inbox.list_rows(view, args.limit), out, as_json=args.json)
+        if args.json:
+            _dump([], out)
+        return _fail("nothing to search for in that text (type words or @author)", EXIT_OK)
+    rows = workspace.inbox.list_rows(view, args.limit)
+    _print_rows(rows, out, as_json=args.json)
+    if not rows and not args.json:
+        print("No mentions match.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -197,6 +215,8 @@ def _accounts(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> in
         accounts = workspace.account_service.all()
         if args.json:
             _dump([account_json(account) for account in accounts], out)
+        elif not accounts:
+            print("No accounts yet: add one with 'heedful accounts add'.", file=sys.stderr)
         for account in [] if args.json else accounts:
             synced = age(account.last_synced_at, utc_now()) if account.last_synced_at else "never"
             detail = one_line(account.state_detail, 80)
@@ -211,7 +231,13 @@ def _accounts(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> in
         if sys.stdin.isatty():
             password = getpass.getpass(f"App password for {args.handle}: ")
         else:
-            password = sys.stdin.readline().rstrip("\n")
+            password = sys.stdin.readline().strip()
+        if not password:
+            return _fail(
+                "no app password given: create one in Bluesky (Settings → Privacy and "
+                "security → App passwords) and type or pipe it in",
+                EXIT_FAILED,
+            )
         added = workspace.account_service.add_bluesky(args.handle, password, args.server)
         out.write(f"Added {added.handle} on {added.server} (account {added.id}).\n")
         return EXIT_OK
@@ -288,6 +314,8 @@ def _outbox(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         _dump([outbox_json(item) for item in items], out)
         return EXIT_OK
+    if not items:
+        print("The outbox is empty.", file=sys.stderr)
     for item in items:
         out.write(f"{item.id:>5}  {item.state.value:<8}  {one_line(item.body, 60):<60}  ")
         out.write(describe_outbox_item(item) + "\n")

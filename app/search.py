@@ -10,16 +10,21 @@ _TERM = re.compile(r"@?[\w.@-]*\w", re.UNICODE)
 
 
 def match_expression(typed: str) -> str | None:
-    """An FTS5 MATCH expression finding every typed word (in text or author), the last one as
-    a prefix so results appear while typing. None when nothing searchable was typed.
+    """An FTS5 MATCH expression finding every typed word (in text or author; `@word` in the
+    author only), the last one as a prefix so results appear while typing. None when
+    nothing searchable was typed.
 
     Every term is quoted, so FTS5 operators typed by accident (AND, NEAR, quotes, *) are
     searched as words and never raise a syntax error.
     """
-    terms = [term.lstrip("@") for term in _TERM.findall(typed)]
-    terms = [term for term in terms if term]
-    if not terms:
+    found = [term for term in _TERM.findall(typed) if term.lstrip("@")]
+    if not found:
         return None
-    quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
-    quoted[-1] += "*"
-    return " ".join(quoted)
+    parts = []
+    for position, term in enumerate(found):
+        quoted = '"' + term.lstrip("@").replace('"', '""') + '"'
+        if position == len(found) - 1:
+            quoted += "*"
+        # "@kari" means the author, not every post that mentions Kari.
+        parts.append(f"author : {quoted}" if term.startswith("@") else quoted)
+    return " ".join(parts)

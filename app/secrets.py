@@ -15,9 +15,9 @@ class KeyringUnavailable(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(
             "Heedful keeps passwords and tokens only in your system's keyring, and none is "
-            f"available ({detail}). Start or install a keyring (GNOME Keyring, KWallet, the "
-            "macOS Keychain, Windows Credential Manager), then try again. Heedful never falls "
-            "back to saving secrets in plain files."
+            f"available ({detail}). Start or install one (on Debian or Ubuntu: the "
+            "gnome-keyring package; on KDE: KWallet; macOS and Windows have one built in), "
+            "then try again. Heedful never saves secrets in plain files instead."
         )
 
 
@@ -34,7 +34,7 @@ class SecretStore:
         try:
             text = keyring.get_password(SERVICE, self._key(name))
         except keyring.errors.KeyringError as error:
-            raise KeyringUnavailable(str(error) or type(error).__name__) from error
+            raise KeyringUnavailable(type(error).__name__) from error
         if text is None:
             return None
         value = json.loads(text)
@@ -44,7 +44,7 @@ class SecretStore:
         try:
             keyring.set_password(SERVICE, self._key(name), json.dumps(value))
         except keyring.errors.KeyringError as error:
-            raise KeyringUnavailable(str(error) or type(error).__name__) from error
+            raise KeyringUnavailable(type(error).__name__) from error
 
     def delete(self, name: str) -> None:
         try:
@@ -52,7 +52,7 @@ class SecretStore:
         except keyring.errors.PasswordDeleteError:
             pass
         except keyring.errors.KeyringError as error:
-            raise KeyringUnavailable(str(error) or type(error).__name__) from error
+            raise KeyringUnavailable(type(error).__name__) from error
 
 
 def account_secret_name(network: str, server: str, handle: str) -> str:

@@ -22,7 +22,8 @@ from tests.factories import author, brand_account, mention
         ("refund", '"refund"*'),
         ("late delivery", '"late" "delivery"*'),
         ('say "AND" NEAR(x', '"say" "AND" "NEAR" "x"*'),
-        ("@kari@toot.example", '"kari@toot.example"*'),
+        ("@kari@toot.example", 'author : "kari@toot.example"*'),
+        ("@kari refund", 'author : "kari" "refund"*'),
     ],
 )
 def test_match_expression(typed: str, expected: str | None) -> None:
@@ -57,6 +58,7 @@ def searchable(store: Store) -> MentionRepository:
         ("munchen", ["Versand nach München dauert ewig"]),
         ("olav", ["Checkout is down again?"]),  # by author name
         ("@olav.berg", ["Checkout is down again?"]),  # by handle
+        ("@checkout", []),  # @ means the author: no author is called "checkout"
         ("checkout down", ["Checkout is down again?"]),  # every word must match
         ("checkout refund", []),
         ('"unbalanced quote AND (', []),  # typed syntax never raises

@@ -17,6 +17,7 @@ from app.text import age, one_line, preview
 _Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("From", "Message", "Kind", "Lang", "Account", "Age", "Status")
+NETWORK_MARKS = {"mastodon": "🐘", "bluesky": "🦋"}
 MESSAGE_COLUMN = COLUMNS.index("Message")
 MENTION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -135,6 +136,8 @@ class InboxModel(QAbstractTableModel):
                 return one_line(row.text, 280)
             if index.column() == COLUMNS.index("From"):
                 return f"{row.author_name} (@{row.author_handle})"
+            if index.column() == COLUMNS.index("Account"):
+                return f"{_NETWORK_LABELS[row.network.value]} account {row.account_handle}"
             return None
         if role == Qt.ItemDataRole.AccessibleTextRole and index.column() == MESSAGE_COLUMN:
             return f"{row.author_name}: {one_line(row.text, 280)}"
@@ -147,11 +150,12 @@ class InboxModel(QAbstractTableModel):
         if name == "Message":
             return preview(row.text)
         if name == "Kind":
-            return _KIND_LABELS[row.kind]
+            return f"{NETWORK_MARKS[row.network.value]} {_KIND_LABELS[row.kind]}"
         if name == "Lang":
             return row.language or ""
         if name == "Account":
-            return f"{_NETWORK_LABELS[row.network.value]} · {one_line(row.account_handle, 40)}"
+            # The brand's accounts often share a name: the server part tells them apart.
+            return one_line(row.account_handle, 60)
         if name == "Age":
             return age(row.created_at, utc_now())
         return _STATUS_LABELS[row.status]

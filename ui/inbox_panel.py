@@ -66,7 +66,7 @@ class InboxPanel(QWidget):
         for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(MESSAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
-        for column, width in enumerate((140, 0, 68, 38, 125, 60, 62)):
+        for column, width in enumerate((140, 0, 88, 38, 170, 58, 62)):
             if column != MESSAGE_COLUMN:
                 header.resizeSection(column, width)
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)

@@ -28,10 +28,12 @@ Where the mock differs from a real Mastodon (tests must not rely on these):
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -161,6 +163,13 @@ accounts = []  # each test makes its own with MastodonPeer.new_account
 """
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when its parent exits."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _stop_process(
     process: subprocess.Popen[bytes], log: IO[bytes], workdir: tempfile.TemporaryDirectory[str]
 ) -> None:
@@ -280,6 +289,8 @@ class MastodonPeer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                # If the test run itself dies (a Qt abort, kill -9), the server goes too.
+                preexec_fn=_die_with_parent,
             )
         except BaseException:
             log.close()
