@@ -11,15 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from storage.accounts import AccountRepository
+from storage.accounts import AccountHealthRepository, AccountRepository
 from storage.mentions import MentionRepository
 from storage.records import utc_now
 from storage.store import Store, open_store
 from storage.sync_state import CursorRepository, DraftRepository, OutboxRepository, ProfileFacts
 
 from app.accounts import AccountService
+from app.health import HealthService
 from app.inbox import InboxService
 from app.networks.factory import ConnectorFactory
+from app.outbox import OutboxService
 from app.paths import DEFAULT_PROFILE, DEMO_PROFILE, AppPaths, ProfilePaths
 from app.replies import ReplyService
 from app.secrets import SecretStore
@@ -74,6 +76,8 @@ class Workspace:
     account_service: AccountService
     replies: ReplyService
     sync: SyncService
+    health: HealthService
+    outbox_service: OutboxService
 
     @property
     def is_demo(self) -> bool:
@@ -121,6 +125,8 @@ def _assemble(
     accounts = AccountRepository(store)
     mentions = MentionRepository(store)
     outbox = OutboxRepository(store)
+    drafts = DraftRepository(store)
+    health = AccountHealthRepository(store)
     # Secrets are filed under the profile's own random id: two workspaces never share them,
     # and moving the folder does not lose them.
     secrets_store = SecretStore(namespace=f"profile:{ProfileFacts(store).profile_id()}")
@@ -132,6 +138,7 @@ def _assemble(
         outbox,
         ConnectorFactory(secrets_store, stop),
         stop=stop,
+        health=health,
     )
     return Workspace(
         paths=paths,
@@ -145,8 +152,10 @@ def _assemble(
         outbox=outbox,
         secrets=secrets_store,
         account_service=AccountService(accounts, secrets_store),
-        replies=ReplyService(accounts, mentions, outbox, DraftRepository(store)),
+        replies=ReplyService(accounts, mentions, outbox, drafts),
         sync=sync,
+        health=HealthService(accounts, health, outbox),
+        outbox_service=OutboxService(outbox, drafts),
     )
 
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from storage.accounts import AccountRepository
+from storage.accounts import AccountHealthRepository, AccountRepository
 from storage.mentions import MentionRepository
 from storage.records import Account, AccountState, OutboxItem, utc_now
 from storage.store import Store
-from storage.sync_state import CursorRepository, OutboxRepository
+from storage.sync_state import CursorRepository, OutboxRepository, SyncLeases
 
 from app.networks.base import Connector, OutgoingPost
 from app.networks.errors import NeedsSignIn, NetworkError, Offline, RateLimited, Rejected
@@ -25,6 +28,9 @@ STREAM = "notifications"
 RETRY_BASE_S = 30
 RETRY_MAX_S = 3600
 
+# Called on the sync's own thread after each stored page: the account, new items so far.
+ProgressCallback = Callable[[Account, int], None]
+
 
 @dataclass
 class SyncReport:
@@ -35,6 +41,7 @@ class SyncReport:
     failed: int = 0
     state: AccountState = AccountState.OK
     detail: str = ""
+    busy: bool = False  # another sync (thread or process) held the account: nothing was done
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -55,6 +62,8 @@ class SyncService:
         *,
         stop: threading.Event | None = None,
         clock: Callable[[], datetime] = utc_now,
+        leases: SyncLeases | None = None,
+        health: AccountHealthRepository | None = None,
     ) -> None:
         self._store = store
         self._accounts = accounts
@@ -64,20 +73,46 @@ class SyncService:
         self._connector_for = connector_for
         self._stop = stop or threading.Event()
         self._clock = clock
+        self._leases = leases or SyncLeases(store)
+        self._health = health or AccountHealthRepository(store)
+        # Who holds an account's sync lease: this service, in this process on this machine.
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def sync_all(self, account_id: int | None = None) -> list[SyncReport]:
         accounts = [a for a in self._accounts.all() if account_id in (None, a.id)]
         return [self.sync_account(account) for account in accounts]
 
-    def sync_account(self, account: Account, *, pull: bool = True) -> SyncReport:
+    def sync_account(
+        self, account: Account, *, pull: bool = True, progress: ProgressCallback | None = None
+    ) -> SyncReport:
         """Fetch new items (unless `pull` is False: then only send the outbox) and send
-        queued replies. The account's state says how it went."""
+        queued replies. The account's state says how it went.
+
+        Only one sync per account runs at a time, across threads and processes (a window and
+        `heedful sync`): if another holds the account's lease, nothing is done and the report
+        says `busy`."""
         report = SyncReport(account)
+        if not self._leases.take(account.id, self.holder, self._clock()):
+            report.busy, report.state = True, account.state
+            report.detail = "Another sync of this account is running."
+            return report
+        try:
+            return self._sync_leased(account, report, pull, progress)
+        finally:
+            self._leases.release(account.id, self.holder)
+
+    def _sync_leased(
+        self,
+        account: Account,
+        report: SyncReport,
+        pull: bool,
+        progress: ProgressCallback | None,
+    ) -> SyncReport:
         connector: Connector | None = None
         try:
             connector = self._connector_for(account)
             if pull:
-                self._pull(account, connector, report)
+                self._pull(account, connector, report, progress)
                 self._accounts.set_max_post_length(account.id, connector.max_post_length())
             self._push(account, connector, report)
         except NeedsSignIn as problem:
@@ -94,8 +129,27 @@ class SyncService:
                 self._record(report, AccountState.OK, "", synced=True)
         finally:
             if connector is not None:
+                self._note_health(account, connector, report, pull)
                 connector.close()
         return report
+
+    def _note_health(
+        self, account: Account, connector: Connector, report: SyncReport, pull: bool
+    ) -> None:
+        budget = connector.rate_limit()
+        fetched = report.added if pull and report.state is AccountState.OK else None
+        try:
+            self._health.record_attempt(
+                account.id,
+                self._clock(),
+                fetched=fetched,
+                rate_limit=budget.limit,
+                rate_remaining=budget.remaining,
+                rate_resets_at=budget.resets_at,
+                token_expires_at=connector.token_expires_at(),
+            )
+        except Exception:  # health facts are nice to have; never fail a sync over them
+            log.exception("could not record the health of %s", account.handle)
 
     def fetch_thread(self, mention_id: int) -> int:
         """Fetch the conversation around a stored mention; returns how many posts were new."""
@@ -126,7 +180,13 @@ class SyncService:
             synced_at=self._clock() if synced else None,
         )
 
-    def _pull(self, account: Account, connector: Connector, report: SyncReport) -> None:
+    def _pull(
+        self,
+        account: Account,
+        connector: Connector,
+        report: SyncReport,
+        progress: ProgressCallback | None = None,
+    ) -> None:
         cursor = self._cursors.get(account.id, STREAM)
         for page in connector.fetch_new(cursor):
             # Items and the cursor after them commit together: a crash re-fetches at most
@@ -135,6 +195,9 @@ class SyncService:
                 report.added += self._mentions.ingest(page.items)
                 self._cursors.put(account.id, STREAM, page.cursor)
             report.skipped += len(page.skipped)
+            self._leases.take(account.id, self.holder, self._clock())  # still working: renew
+            if progress is not None:
+                progress(account, report.added)
             if self._stop.is_set():
                 raise Offline("Sync stopped.")
 
@@ -168,7 +231,8 @@ class SyncService:
         except (Offline, RateLimited, NeedsSignIn) as problem:
             # Not the reply's fault: it goes at the next sync that gets through, without
             # waiting out a backoff after a long time offline.
-            self._outbox.mark_retry(item.id, str(problem), self._clock())
+            until = problem.until if isinstance(problem, RateLimited) else None
+            self._outbox.mark_retry(item.id, str(problem), until or self._clock())
             raise
         except NetworkError as problem:
             self._outbox.mark_retry(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -117,3 +118,79 @@ def _account_from_row(row: dict[str, Any]) -> Account:
 
 def _maybe_time(text: str | None) -> datetime | None:
     return None if text is None else from_timestamp(text)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountHealth:
+    """What the last syncs of an account learned, beyond its state: for channel health."""
+
+    account_id: int
+    fetched_last: int = 0  # new items the last successful fetch stored
+    fetched_total: int = 0
+    rate_limit: int | None = None
+    rate_remaining: int | None = None
+    rate_resets_at: datetime | None = None
+    token_expires_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+
+
+class AccountHealthRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get(self, account_id: int) -> AccountHealth:
+        rows = list(
+            self._store.db.query("SELECT * FROM account_health WHERE account_id = ?", [account_id])
+        )
+        if not rows:
+            return AccountHealth(account_id)
+        row = rows[0]
+        return AccountHealth(
+            account_id=account_id,
+            fetched_last=row["fetched_last"],
+            fetched_total=row["fetched_total"],
+            rate_limit=row["rate_limit"],
+            rate_remaining=row["rate_remaining"],
+            rate_resets_at=_maybe_time(row["rate_resets_at"]),
+            token_expires_at=_maybe_time(row["token_expires_at"]),
+            last_attempt_at=_maybe_time(row["last_attempt_at"]),
+        )
+
+    def record_attempt(
+        self,
+        account_id: int,
+        at: datetime,
+        *,
+        fetched: int | None = None,
+        rate_limit: int | None = None,
+        rate_remaining: int | None = None,
+        rate_resets_at: datetime | None = None,
+        token_expires_at: datetime | None = None,
+    ) -> None:
+        """`fetched` only after a fetch that worked; budget and expiry only when known."""
+        with self._store.write() as db:
+            db.execute(
+                "INSERT INTO account_health (account_id) VALUES (?)"
+                " ON CONFLICT (account_id) DO NOTHING",
+                [account_id],
+            )
+            db.execute(
+                "UPDATE account_health SET last_attempt_at = ?,"
+                " fetched_last = coalesce(?, fetched_last),"
+                " fetched_total = fetched_total + coalesce(?, 0),"
+                " rate_limit = coalesce(?, rate_limit),"
+                " rate_remaining = coalesce(?, rate_remaining),"
+                " rate_resets_at = coalesce(?, rate_resets_at),"
+                " token_expires_at = coalesce(?, token_expires_at)"
+                " WHERE account_id = ?",
+                [
+                    to_timestamp(at),
+                    fetched,
+                    fetched,
+                    rate_limit,
+                    rate_remaining,
+                    None if rate_resets_at is None else to_timestamp(rate_resets_at),
+                    None if token_expires_at is None else to_timestamp(token_expires_at),
+                    account_id,
+                ],
+            )

@@ -251,6 +251,31 @@ _SAFE_SENDING = [
     "INSERT INTO profile_facts (name, value) VALUES ('profile_id', lower(hex(randomblob(16))))",
 ]
 
+_SYNC_LEASES_AND_HEALTH = [
+    # One sync per account at a time, across threads and processes (a window and the command
+    # line): the holder renews its lease while it works; a lease left by a dead process expires.
+    """
+    CREATE TABLE sync_leases (
+        account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+        holder TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    )
+    """,
+    # What the channel health panel shows beyond the account's state.
+    """
+    CREATE TABLE account_health (
+        account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+        fetched_last INTEGER NOT NULL DEFAULT 0,
+        fetched_total INTEGER NOT NULL DEFAULT 0,
+        rate_limit INTEGER,
+        rate_remaining INTEGER,
+        rate_resets_at TEXT,
+        token_expires_at TEXT,
+        last_attempt_at TEXT
+    )
+    """,
+]
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "accounts, mentions, triage, drafts, outbox, snippets, sync cursors", _CORE_TABLES
@@ -258,6 +283,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "full-text search over mention text and author", _FULL_TEXT_SEARCH),
     Migration(3, "accounts remember their last sync and rate-limit wait", _ACCOUNT_SYNC_STATE),
     Migration(4, "one sender per reply, post limits, thread context, profile id", _SAFE_SENDING),
+    Migration(5, "one sync per account at a time; channel health facts", _SYNC_LEASES_AND_HEALTH),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -116,6 +117,47 @@ class OutboxRepository:
                 "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?", [error, item_id]
             )
 
+    def transaction(self) -> contextlib.AbstractContextManager[object]:
+        """Several outbox and draft changes that must commit together."""
+        return self._store.write()
+
+    def retry(self, item_id: int) -> bool:
+        """Queue a failed reply again, to go at the next sync; False if it was not failed."""
+        with self._store.write() as db:
+            cursor = db.execute(
+                "UPDATE outbox SET state = 'queued', next_attempt_at = NULL, claimed_at = NULL"
+                " WHERE id = ? AND state = 'failed'",
+                [item_id],
+            )
+        return cursor.rowcount == 1
+
+    def take_back(self, item_id: int) -> OutboxItem | None:
+        """Remove a failed reply from the outbox (its text goes back to the editor); None
+        when it is no longer failed (sent or queued again meanwhile)."""
+        with self._store.write() as db:
+            item = self.get(item_id)
+            if item.state is not OutboxState.FAILED:
+                return None
+            db.execute("DELETE FROM outbox WHERE id = ?", [item_id])
+        return item
+
+    def latest_for_mention(self, mention_id: int) -> OutboxItem | None:
+        rows = list(
+            self._store.db.query(
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE mention_id = ?"
+                " ORDER BY id DESC LIMIT 1",
+                [mention_id],
+            )
+        )
+        return _item(rows[0]) if rows else None
+
+    def count_waiting(self) -> int:
+        """Replies not sent yet and not given up on: what the status bar calls queued."""
+        row = self._store.conn.execute(
+            "SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending')"
+        ).fetchone()
+        return int(row[0])
+
 
 def _item(row: dict[str, Any]) -> OutboxItem:
     def time(name: str) -> datetime | None:
@@ -137,6 +179,47 @@ def _item(row: dict[str, Any]) -> OutboxItem:
         created_at=from_timestamp(row["created_at"]),
         sent_at=time("sent_at"),
     )
+
+
+# How long a sync may hold an account without renewing: longer than any page takes, short
+# enough that a sync killed with its process frees the account soon.
+LEASE_SECONDS = 120
+
+
+class SyncLeases:
+    """One sync per account at a time, across threads and processes. A lease is a row with a
+    holder and an expiry, taken in a write transaction (BEGIN IMMEDIATE, so two takers are
+    serialised by SQLite); an expired lease is taken over."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def take(
+        self, account_id: int, holder: str, now: datetime, *, seconds: float = LEASE_SECONDS
+    ) -> bool:
+        expires = to_timestamp(now + timedelta(seconds=seconds))
+        with self._store.write() as db:
+            cursor = db.execute(
+                "INSERT INTO sync_leases (account_id, holder, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (account_id) DO UPDATE SET holder = excluded.holder,"
+                " expires_at = excluded.expires_at"
+                " WHERE sync_leases.holder = excluded.holder OR sync_leases.expires_at <= ?",
+                [account_id, holder, expires, to_timestamp(now)],
+            )
+        return cursor.rowcount == 1
+
+    def release(self, account_id: int, holder: str) -> None:
+        with self._store.write() as db:
+            db.execute(
+                "DELETE FROM sync_leases WHERE account_id = ? AND holder = ?", [account_id, holder]
+            )
+
+    def holder(self, account_id: int, now: datetime) -> str | None:
+        row = self._store.conn.execute(
+            "SELECT holder FROM sync_leases WHERE account_id = ? AND expires_at > ?",
+            [account_id, to_timestamp(now)],
+        ).fetchone()
+        return None if row is None else str(row[0])
 
 
 class DraftRepository:

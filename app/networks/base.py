@@ -99,6 +99,10 @@ class Connector(Protocol):
 
     def rate_limit(self) -> RateLimitState: ...
 
+    def token_expires_at(self) -> datetime | None:
+        """When the sign-in token runs out, where the network says; None when unknown."""
+        ...
+
     def close(self) -> None:
         """Let go of network connections."""
         ...

@@ -15,8 +15,10 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import httpx
 from atproto import Client, models
 from atproto_client import exceptions as atproto_errors
+from atproto_client.request import Request
 
 from storage.records import Mention, MentionKind, Network, NewAuthor, NewMention
 
@@ -30,6 +32,7 @@ from app.networks.base import (
     SentPost,
 )
 from app.networks.errors import NeedsSignIn, Offline, RateLimited, Rejected, ServerTrouble
+from app.networks.interrupt import SocketWatch, WatchedTransport
 from app.networks.lengths import BLUESKY_MAX_GRAPHEMES as MAX_GRAPHEMES
 from app.networks.lengths import grapheme_length
 from app.networks.tid import is_tid, tid_time
@@ -286,7 +289,10 @@ class BlueskyConnector:
         self._server = server
         self._own_did = own_did
         self._stop = stop or threading.Event()
-        self._client = Client(base_url=server)
+        # Quitting cuts open connections: a stalled server never holds the app open.
+        self._watch = SocketWatch(self._stop)
+        self._transport = WatchedTransport(self._watch)
+        self._client = Client(base_url=server, request=Request(transport=self._transport))
         # Every refresh hands out a new refresh token: keep it, or the next start signs out.
         self._client.on_session_change(
             lambda _event, _session: save_session(self._client.export_session_string())
@@ -321,6 +327,8 @@ class BlueskyConnector:
             raise Offline(f"Cannot reach {self._server} while {what}.") from error
         except atproto_errors.RequestException as error:
             raise ServerTrouble(f"Bluesky had a problem while {what} ({error}).") from error
+        except httpx.TransportError as error:  # the SDK passes some through, e.g. a cut reply
+            raise Offline(f"Cannot reach {self._server} while {what}.") from error
         except atproto_errors.LoginRequiredError as error:
             raise NeedsSignIn("Heedful's Bluesky session is missing: sign in again.") from error
         except (atproto_errors.AtProtocolError, ValueError) as error:
@@ -467,9 +475,30 @@ class BlueskyConnector:
         return str(found.uri), str(found.cid)
 
     def rate_limit(self) -> RateLimitState:
-        return RateLimitState()
+        """The budget the PDS announced in its last RateLimit-* headers (not every route
+        sends them); unknown parts are None."""
+        headers = self._transport.rate_headers
+
+        def number(name: str) -> int | None:
+            text = headers.get(name, "")
+            return int(text) if text.isdigit() else None
+
+        reset = number("ratelimit-reset")
+        return RateLimitState(
+            limit=number("ratelimit-limit"),
+            remaining=number("ratelimit-remaining"),
+            resets_at=None if reset is None else datetime.fromtimestamp(reset, UTC),
+        )
+
+    def token_expires_at(self) -> datetime | None:
+        """When the access token runs out (the SDK refreshes it before then)."""
+        session = self._client._session
+        payload = None if session is None else session.access_jwt_payload
+        expiry = None if payload is None else payload.exp
+        return None if expiry is None else datetime.fromtimestamp(expiry, UTC)
 
     def close(self) -> None:
+        self._watch.unregister()
         self._client.request.close()
 
 

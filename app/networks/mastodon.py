@@ -35,6 +35,7 @@ from app.networks.errors import (
     Rejected,
     ServerTrouble,
 )
+from app.networks.interrupt import SocketWatch, requests_session
 from app.networks.lengths import mastodon_length
 
 log = logging.getLogger(__name__)
@@ -240,12 +241,14 @@ class MastodonConnector:
         self._own_handle = own_handle
         self._stop = stop or threading.Event()
         self._max_characters: int | None = None
+        # Quitting cuts open connections: a stalled server never holds the app open.
+        self._watch = SocketWatch(self._stop)
         self._api = mastodon_py.Mastodon(
             access_token=access_token,
             api_base_url=server,
             ratelimit_method="throw",  # waits happen here, where quitting can interrupt them
             request_timeout=REQUEST_TIMEOUT_S,
-            session=session,
+            session=session or requests_session(self._watch),
             user_agent="Heedful",
         )
 
@@ -452,7 +455,11 @@ class MastodonConnector:
         return SentPost(platform_id=mention.platform_id, url=mention.url, as_mention=mention)
 
     def close(self) -> None:
+        self._watch.unregister()
         self._api.session.close()
+
+    def token_expires_at(self) -> datetime | None:
+        return None  # Mastodon access tokens do not expire by themselves
 
     def rate_limit(self) -> RateLimitState:
         limit = getattr(self._api, "ratelimit_limit", None)

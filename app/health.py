@@ -1,0 +1,89 @@
+"""Channel health: how each account's sync is doing, as records the window and the CLI show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.accounts import AccountHealth, AccountHealthRepository, AccountRepository
+from storage.records import Account, AccountState
+from storage.sync_state import OutboxRepository
+
+from app.text import age
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelHealth:
+    account: Account
+    facts: AccountHealth
+
+    @property
+    def state(self) -> AccountState:
+        return self.account.state
+
+    def state_text(self) -> str:
+        """ok / offline / rate-limited until T / needs sign-in again / error: why."""
+        account = self.account
+        if account.state is AccountState.RATE_LIMITED:
+            if account.state_until is None:
+                return "rate-limited"
+            return f"rate-limited until {account.state_until.astimezone():%H:%M}"
+        if account.state is AccountState.NEEDS_SIGN_IN:
+            return "needs sign-in again"
+        if account.state is AccountState.ERROR:
+            return f"error: {account.state_detail}" if account.state_detail else "error"
+        return account.state.value
+
+    def last_sync_text(self, now: datetime) -> str:
+        synced = self.account.last_synced_at
+        return "never" if synced is None else f"{age(synced, now)} ago"
+
+    def fetched_text(self) -> str:
+        return f"{self.facts.fetched_last:,} last sync, {self.facts.fetched_total:,} in all"
+
+    def budget_text(self) -> str:
+        remaining, limit = self.facts.rate_remaining, self.facts.rate_limit
+        if remaining is None:
+            return UNKNOWN
+        text = f"{remaining:,}" if limit is None else f"{remaining:,} of {limit:,}"
+        if self.facts.rate_resets_at is not None:
+            text += f" (resets {self.facts.rate_resets_at.astimezone():%H:%M})"
+        return text
+
+    def token_text(self, now: datetime) -> str:
+        expires = self.facts.token_expires_at
+        if expires is None:
+            return UNKNOWN if self.account.network.value == "bluesky" else "does not expire"
+        if expires <= now:
+            return "expired (refreshed at the next sync)"
+        return f"in {age(now, expires)} ({expires.astimezone():%H:%M})"
+
+    def summary(self, now: datetime) -> str:
+        """One line per account, as `heedful sync --once` prints it."""
+        return (
+            f"{self.account.handle} ({self.account.network.value}): {self.state_text()}; "
+            f"last synced {self.last_sync_text(now)}; fetched {self.fetched_text()}; "
+            f"rate budget {self.budget_text()}; token expires {self.token_text(now)}"
+        )
+
+
+class HealthService:
+    def __init__(
+        self,
+        accounts: AccountRepository,
+        health: AccountHealthRepository,
+        outbox: OutboxRepository,
+    ) -> None:
+        self._accounts = accounts
+        self._health = health
+        self._outbox = outbox
+
+    def channels(self) -> list[ChannelHealth]:
+        return [
+            ChannelHealth(account, self._health.get(account.id)) for account in self._accounts.all()
+        ]
+
+    def queued_replies(self) -> int:
+        return self._outbox.count_waiting()
