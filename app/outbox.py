@@ -63,5 +63,7 @@ class OutboxService:
             item = self._outbox.take_back(item_id)
             if item is None or item.mention_id is None:
                 return None
-            self._drafts.save(item.mention_id, item.body)
+            # Never over what is typed there already: the two texts are kept together.
+            typed = self._drafts.get(item.mention_id).strip()
+            self._drafts.save(item.mention_id, f"{typed}\n\n{item.body}" if typed else item.body)
         return item.mention_id

@@ -11,7 +11,6 @@ import pytest
 
 from storage.mentions import InboxFilter
 from storage.records import Account, AccountState, OutboxState, utc_now
-
 from storage.sync_state import SyncLeases
 
 from app.bootstrap import Workspace
@@ -49,7 +48,8 @@ def test_two_syncs_of_one_account_never_run_at_once(
         assert leases.take(account.id, other.sync.holder, utc_now())
         # The window's sync finds the account held and does nothing at all.
         busy = workspace.sync.sync_account(account)
-        assert busy.busy and busy.added == 0
+        assert busy.busy
+        assert busy.added == 0
         assert workspace.health.channels()[0].facts.fetched_total == 0
         leases.release(account.id, other.sync.holder)
         done = workspace.sync.sync_account(account)
@@ -73,7 +73,8 @@ def test_channel_health_counts_what_was_fetched(
     assert (channel.facts.fetched_last, channel.facts.fetched_total) == (1, 4)
     assert channel.state_text() == "ok"
     summary = channel.summary(utc_now())
-    assert account.handle in summary and "1 last sync, 4 in all" in summary
+    assert account.handle in summary
+    assert "1 last sync, 4 in all" in summary
     assert "token expires does not expire" in summary
 
 
@@ -109,7 +110,8 @@ def test_a_failing_server_delays_the_next_attempt_and_says_when(
     finally:
         mastodon_peer.clear_faults()
     waiting = workspace.outbox.get(item.id)
-    assert waiting.state is OutboxState.QUEUED and waiting.next_attempt_at is not None
+    assert waiting.state is OutboxState.QUEUED
+    assert waiting.next_attempt_at is not None
     # Backoff with jitter: the first retry comes 22-38 s later, not at once.
     delay = waiting.next_attempt_at - utc_now()
     assert timedelta(seconds=15) < delay < timedelta(seconds=40)
@@ -145,6 +147,7 @@ def test_quitting_cuts_a_request_the_server_never_answers(
         took = time.monotonic() - began
     finally:
         mastodon_peer.clear_faults()
-    assert not thread.is_alive() and took < 1.0
+    assert not thread.is_alive()
+    assert took < 1.0
     # Quitting is not the network going away: the account is not marked offline.
     assert workspace.accounts.get(account.id).state is AccountState.OK

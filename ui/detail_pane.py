@@ -32,6 +32,7 @@ class SafeTextBrowser(QTextBrowser):
 class DetailPane(QWidget):
     mention_was_requested = Signal(int)  # a mention in the thread or history was clicked
     thread_is_missing = Signal(int)  # the mention answers a post that is not stored yet
+    mention_was_shown = Signal(object)  # the mention id shown, None when nothing is
 
     def __init__(
         self, inbox: InboxService, drafts: DraftRepository, *, can_reply: bool = True
@@ -53,6 +54,7 @@ class DetailPane(QWidget):
 
     def show_nothing(self) -> None:
         self.reply_box.show_mention(None)
+        self.mention_was_shown.emit(None)
         self._browser.setHtml(
             "<p style='color:gray'>Select a mention to read it, its conversation "
             "and what its author wrote before.</p>"
@@ -69,8 +71,14 @@ class DetailPane(QWidget):
         first_seen = self._inbox.author_first_seen(mention.author.id) or mention.created_at
         self._browser.setHtml(_render(mention, thread, history, first_seen))
         self.reply_box.show_mention(mention_id, self._drafts.get(mention_id))
+        self.mention_was_shown.emit(mention_id)
         if self._inbox.parent_is_missing(mention):
             self.thread_is_missing.emit(mention_id)
+
+    def add_below_reply_box(self, widget: QWidget) -> None:
+        layout = self.layout()
+        assert layout is not None
+        layout.addWidget(widget)
 
     def plain_text(self) -> str:
         return self._browser.toPlainText()

@@ -19,8 +19,11 @@ from app.text import age
 
 from ui.accounts_dialog import AddBlueskyAccountDialog, AddMastodonAccountDialog
 from ui.background import BackgroundJobs
+from ui.channel_health import ChannelHealthDialog
 from ui.detail_pane import DetailPane
 from ui.inbox_panel import InboxPanel
+from ui.outbox_panel import OutboxStateLine, OutboxWindow
+from ui.status_bar import SyncStatus, watch_reachability
 from ui.sync_controller import SyncController
 
 
@@ -55,6 +58,10 @@ class MainWindow(QMainWindow):
         self.sync.reply_did_finish.connect(self._reply_finished)
         self.sync.sync_did_start.connect(lambda: self.sync_label.setText("Syncing…"))
         self.sync.sync_did_finish.connect(self._sync_finished)
+        self.outbox_line = OutboxStateLine(workspace.outbox_service, self.sync)
+        self.detail_pane.add_below_reply_box(self.outbox_line)
+        self.detail_pane.mention_was_shown.connect(self.outbox_line.show_for)
+        self.outbox_line.edit_was_requested.connect(self._edit_again)
         self.detail_pane.thread_is_missing.connect(self.sync.fetch_thread)
         self.sync.thread_did_arrive.connect(self._thread_arrived)
         self.sync.work_did_fail.connect(
@@ -71,6 +78,8 @@ class MainWindow(QMainWindow):
 
         self.statusBar().addPermanentWidget(self.sync_label)
         self.statusBar().addPermanentWidget(self.count_label)
+        self.sync_status = SyncStatus(self.statusBar(), workspace.health, self.sync)
+        watch_reachability(self.sync)
         self._show_account_states()
         self.inbox_panel.counts_did_change.connect(self._show_counts)
         self._show_counts(self.inbox_panel.counts)
@@ -119,6 +128,8 @@ class MainWindow(QMainWindow):
             accounts_menu, "&Sync now", self.sync.sync_now, QKeySequence("F5")
         )
         sync_action.setEnabled(self.sync.enabled)
+        self._action(accounts_menu, "&Outbox…", self.show_outbox)
+        self._action(accounts_menu, "Channel &health…", self.show_channel_health)
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About Heedful", self._about)
@@ -180,6 +191,24 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Added {account.handle}; fetching its mentions…", 8000)
         self._show_account_states()
         self.sync.start_schedule()
+
+    def show_outbox(self) -> OutboxWindow:
+        window = OutboxWindow(self._workspace.outbox_service, self.sync, self)
+        window.edit_was_requested.connect(self._edit_again)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.show()
+        return window
+
+    def show_channel_health(self) -> ChannelHealthDialog:
+        dialog = ChannelHealthDialog(self._workspace.health, self.sync, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def _edit_again(self, mention_id: int) -> None:
+        self._go_to_mention(mention_id)
+        self.detail_pane.show_mention(mention_id)  # its draft now holds the text
+        self.detail_pane.reply_box.editor.setFocus()
 
     def _sync_finished(self, reports: list[SyncReport]) -> None:
         added = sum(report.added for report in reports)
