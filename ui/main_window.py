@@ -205,10 +205,20 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
-    def _edit_again(self, mention_id: int) -> None:
+    def _edit_again(self, item_id: int) -> None:
+        """A failed reply goes back into its mention's editor, beside what is typed there."""
+        box = self.detail_pane.reply_box
+        box.save_draft_now()  # what is typed joins the draft before the failed text does
+        mention_id = self._workspace.outbox_service.edit_again(item_id)
+        if mention_id is None:
+            self.statusBar().showMessage("Only a failed reply can be edited again.", 8000)
+            return
+        self.sync.outbox_did_change.emit()
         self._go_to_mention(mention_id)
-        self.detail_pane.show_mention(mention_id)  # its draft now holds the text
-        self.detail_pane.reply_box.editor.setFocus()
+        draft = self._workspace.replies.drafts.get(mention_id)
+        if box.editor.toPlainText() != draft:  # it was on screen already: show the new text
+            box.editor.setPlainText(draft)
+        box.editor.setFocus()
 
     def _sync_finished(self, reports: list[SyncReport]) -> None:
         added = sum(report.added for report in reports)

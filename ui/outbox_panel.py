@@ -100,7 +100,7 @@ class OutboxWindow(QDialog):
     """Every reply Heedful was asked to send: queued, sending, sent (with a link), failed
     (why, with Retry and Edit again)."""
 
-    edit_was_requested = Signal(int)  # mention id whose draft now holds the failed text
+    edit_was_requested = Signal(int)  # outbox item id of a failed reply to edit again
 
     def __init__(
         self, outbox: OutboxService, sync: SyncController, parent: QWidget | None = None
@@ -162,14 +162,8 @@ class OutboxWindow(QDialog):
 
     def edit_again(self) -> None:
         item = self.selected()
-        if item is None:
-            return
-        mention_id = self._outbox.edit_again(item.id)
-        if mention_id is None:
-            self.message.setText("Only a failed reply to a stored mention can be edited again.")
-            return
-        self._sync.outbox_did_change.emit()
-        self.edit_was_requested.emit(mention_id)
+        if item is not None:
+            self.edit_was_requested.emit(item.id)
 
     def open_post(self) -> None:
         item = self.selected()
@@ -187,7 +181,7 @@ class OutboxWindow(QDialog):
 class OutboxStateLine(QLabel):
     """Under the reply box: what became of the latest reply to the selected mention."""
 
-    edit_was_requested = Signal(int)
+    edit_was_requested = Signal(int)  # outbox item id of a failed reply to edit again
 
     def __init__(self, outbox: OutboxService, sync: SyncController) -> None:
         super().__init__()
@@ -236,9 +230,6 @@ class OutboxStateLine(QLabel):
         if kind == "retry" and rest.isdigit():
             self._sync.retry_reply(int(rest))
         elif kind == "edit" and rest.isdigit():
-            mention_id = self._outbox.edit_again(int(rest))
-            if mention_id is not None:
-                self._sync.outbox_did_change.emit()
-                self.edit_was_requested.emit(mention_id)
+            self.edit_was_requested.emit(int(rest))
         else:
             QDesktopServices.openUrl(QUrl(link))  # the sent post, in the system browser
