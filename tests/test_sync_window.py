@@ -128,7 +128,9 @@ def test_offline_then_online_the_status_flips_and_the_queued_reply_drains(
         qtbot.waitUntil(lambda: status.queued_label.text() == "1 queued", timeout=5_000)
         assert status.queued_label.isVisible()
         assert window.outbox_line.text().startswith("Reply queued")
-        qtbot.wait(1_000)  # a few offline retries go by; nothing is lost or sent
+        for _retry in range(2):  # offline retries go by; the reply neither sent nor lost
+            with qtbot.waitSignal(window.sync.account_did_sync, timeout=10_000):
+                pass
         assert workspace.outbox.all()[0].state is OutboxState.QUEUED
     finally:
         bluesky_peer.go_online()

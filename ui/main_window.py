@@ -57,7 +57,8 @@ class MainWindow(QMainWindow):
         self.sync.reply_was_refused.connect(lambda _id, why: reply_box.show_outcome(why))
         self.sync.reply_did_finish.connect(self._reply_finished)
         self.sync.sync_did_start.connect(lambda: self.sync_label.setText("Syncing…"))
-        self.sync.sync_did_finish.connect(self._sync_finished)
+        # Each account's mentions show as soon as it is done: a slow server delays only itself.
+        self.sync.account_did_sync.connect(lambda report: self._sync_finished([report]))
         self.outbox_line = OutboxStateLine(workspace.outbox_service, self.sync)
         self.detail_pane.add_below_reply_box(self.outbox_line)
         self.detail_pane.mention_was_shown.connect(self.outbox_line.show_for)
