@@ -20,6 +20,7 @@ from app.bootstrap import StartupOptions, Workspace, build_workspace
 from app.inbox import InboxView, inbox_filter, mention_json
 from app.logs import configure_logging
 from app.networks.errors import NetworkError
+from app.outbox import outbox_line
 from app.paths import AppPaths
 from app.replies import ReplyRefused, describe_outbox_item
 from app.secrets import KeyringUnavailable
@@ -287,7 +288,11 @@ def _sync(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
                 f"{report.failed} failed, {report.skipped} skipped — {report.state.value}"
                 f"{': ' + report.detail if report.detail else ''}\n"
             )
-            out.flush()
+        now = utc_now()
+        for channel in workspace.health.channels():
+            if args.account in (None, channel.account.id):
+                out.write(f"  health: {channel.summary(now)}\n")
+        out.flush()
         if args.once:
             healthy = all(report.state.value == "ok" for report in reports)
             return EXIT_OK if healthy else EXIT_FAILED
@@ -316,9 +321,10 @@ def _outbox(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
     if not items:
         print("The outbox is empty.", file=sys.stderr)
+    now = utc_now()
     for item in items:
         out.write(f"{item.id:>5}  {item.state.value:<8}  {one_line(item.body, 60):<60}  ")
-        out.write(describe_outbox_item(item) + "\n")
+        out.write(outbox_line(item, now).detail + "\n")
     return EXIT_OK
 
 
@@ -332,6 +338,8 @@ def outbox_json(item: OutboxItem) -> dict[str, Any]:
         "state": item.state.value,
         "attempts": item.attempts,
         "last_error": item.last_error,
+        "next_attempt_at": iso_time(item.next_attempt_at),
+        "detail": outbox_line(item, utc_now()).detail,
         "url": item.url,
         "created_at": iso_time(item.created_at),
         "sent_at": iso_time(item.sent_at),

@@ -14,6 +14,16 @@ from app.text import age
 UNKNOWN = "unknown"
 
 
+def ago(moment: datetime, now: datetime) -> str:
+    text = age(moment, now)
+    return "just now" if text == "now" else f"{text} ago"
+
+
+def from_now(moment: datetime, now: datetime) -> str:
+    text = age(now, moment)
+    return "in under a minute" if text == "now" else f"in {text}"
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelHealth:
     account: Account
@@ -38,7 +48,7 @@ class ChannelHealth:
 
     def last_sync_text(self, now: datetime) -> str:
         synced = self.account.last_synced_at
-        return "never" if synced is None else f"{age(synced, now)} ago"
+        return "never" if synced is None else ago(synced, now)
 
     def fetched_text(self) -> str:
         return f"{self.facts.fetched_last:,} last sync, {self.facts.fetched_total:,} in all"
@@ -58,7 +68,7 @@ class ChannelHealth:
             return UNKNOWN if self.account.network.value == "bluesky" else "does not expire"
         if expires <= now:
             return "expired (refreshed at the next sync)"
-        return f"in {age(now, expires)} ({expires.astimezone():%H:%M})"
+        return f"{from_now(expires, now)} ({expires.astimezone():%H:%M})"
 
     def summary(self, now: datetime) -> str:
         """One line per account, as `heedful sync --once` prints it."""

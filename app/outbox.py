@@ -8,7 +8,7 @@ from datetime import datetime
 from storage.records import OutboxItem, OutboxState
 from storage.sync_state import DraftRepository, OutboxRepository
 
-from app.text import age
+from app.health import from_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ def outbox_line(item: OutboxItem, now: datetime) -> OutboxLine:
     if when is None or when <= now:
         detail = "goes at the next sync"
     else:
-        detail = f"next attempt in {age(now, when)} ({when.astimezone():%H:%M})"
+        detail = f"next attempt {from_now(when, now)} ({when.astimezone():%H:%M})"
     if item.last_error:
         detail += f"; last try: {item.last_error}"
     return OutboxLine("queued", detail)

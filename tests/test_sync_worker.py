@@ -18,7 +18,7 @@ from app.networks.interrupt import StopSignal
 from app.outbox import outbox_line
 
 from tests.peers.mastodon import MastodonPeer, PeerAccount
-from tests.test_mastodon import sign_in
+from tests.test_mastodon import heedful, sign_in
 
 pytestmark = [pytest.mark.mastodon, pytest.mark.usefixtures("secret_service")]
 
@@ -151,3 +151,15 @@ def test_quitting_cuts_a_request_the_server_never_answers(
     assert took < 1.0
     # Quitting is not the network going away: the account is not marked offline.
     assert workspace.accounts.get(account.id).state is AccountState.OK
+
+
+def test_sync_once_prints_each_accounts_health(
+    account: Account, brand: PeerAccount, customer: PeerAccount
+) -> None:
+    customer.post(f"@{brand.username} ping")
+    synced = heedful("sync", "--once")
+    assert synced.returncode == 0, synced.stderr
+    assert (
+        f"health: {account.handle} (mastodon): ok; last synced just now; "
+        "fetched 1 last sync, 1 in all; rate budget"
+    ) in synced.stdout
