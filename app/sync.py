@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -76,7 +73,7 @@ class SyncService:
         self._leases = leases or SyncLeases(store)
         self._health = health or AccountHealthRepository(store)
         # Who holds an account's sync lease: this service, in this process on this machine.
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.holder = SyncLeases.new_holder()
 
     def sync_all(self, account_id: int | None = None) -> list[SyncReport]:
         accounts = [a for a in self._accounts.all() if account_id in (None, a.id)]

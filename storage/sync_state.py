@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -197,16 +200,29 @@ class SyncLeases:
     def take(
         self, account_id: int, holder: str, now: datetime, *, seconds: float = LEASE_SECONDS
     ) -> bool:
+        """Take or renew the account's lease. Refused while another holder's lease runs,
+        unless that holder was a process on this machine that no longer exists (killed):
+        its lease is taken over at once rather than after it expires."""
         expires = to_timestamp(now + timedelta(seconds=seconds))
         with self._store.write() as db:
-            cursor = db.execute(
+            row = db.execute(
+                "SELECT holder, expires_at FROM sync_leases WHERE account_id = ?", [account_id]
+            ).fetchone()
+            held = row is not None and row[0] != holder and row[1] > to_timestamp(now)
+            if held and not _holder_is_gone(str(row[0])):
+                return False
+            db.execute(
                 "INSERT INTO sync_leases (account_id, holder, expires_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (account_id) DO UPDATE SET holder = excluded.holder,"
-                " expires_at = excluded.expires_at"
-                " WHERE sync_leases.holder = excluded.holder OR sync_leases.expires_at <= ?",
-                [account_id, holder, expires, to_timestamp(now)],
+                " expires_at = excluded.expires_at",
+                [account_id, holder, expires],
             )
-        return cursor.rowcount == 1
+        return True
+
+    @staticmethod
+    def new_holder() -> str:
+        """A holder name unique to one sync service: machine, process, and a random part."""
+        return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def release(self, account_id: int, holder: str) -> None:
         with self._store.write() as db:
@@ -220,6 +236,21 @@ class SyncLeases:
             [account_id, to_timestamp(now)],
         ).fetchone()
         return None if row is None else str(row[0])
+
+
+def _holder_is_gone(holder: str) -> bool:
+    """Whether a holder named by `new_holder` was a process on this machine that has ended."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists but belongs to someone else
+        return False
+    return False
 
 
 class DraftRepository:

@@ -3,6 +3,8 @@ connections, channel health facts, and quitting that cuts a stalled request at o
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import threading
 import time
 from datetime import timedelta
@@ -55,8 +57,16 @@ def test_two_syncs_of_one_account_never_run_at_once(
         done = workspace.sync.sync_account(account)
         assert (done.busy, done.added, done.state) == (False, 1, AccountState.OK)
         # A lease left by a sync that died expires and is taken over.
-        assert leases.take(account.id, "dead process", utc_now(), seconds=-1)
+        assert leases.take(account.id, "elsewhere:1:x", utc_now(), seconds=-1)
         assert not other.sync.sync_account(account).busy
+        # A process on this machine killed mid-sync: its lease is taken over at once.
+        with subprocess.Popen(["true"]) as gone:
+            gone.wait()
+        assert leases.take(account.id, f"{socket.gethostname()}:{gone.pid}:x", utc_now())
+        assert not workspace.sync.sync_account(account).busy
+        # One on another machine (a shared folder) is respected until it expires.
+        assert leases.take(account.id, "other-host:1:x", utc_now())
+        assert workspace.sync.sync_account(account).busy
     finally:
         other.close()
 
