@@ -4,6 +4,7 @@ request, online/offline with a queued reply draining, the outbox window and chan
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -13,11 +14,13 @@ from pytestqt.qtbot import QtBot
 from storage.mentions import InboxFilter
 from storage.records import Account, AccountState, OutboxState
 
-from app.bootstrap import Workspace
+from app.bootstrap import StartupOptions, Workspace, build_workspace
 from app.secrets import account_secret_name
+from app.settings import Settings, save_settings
 
 from ui.main_window import MainWindow
 
+from tests.factories import brand_account
 from tests.peers.bluesky import BlueskyAccount, BlueskyPeer
 from tests.peers.mastodon import MastodonPeer, PeerAccount
 from tests.test_mastodon import sign_in
@@ -260,3 +263,42 @@ def _card_text(dialog: QWidget) -> str:
 
 def _secret_name(account: Account) -> str:
     return account_secret_name(account.network.value, account.server, account.handle)
+
+
+def test_reachability_decides_online_and_coming_back_syncs_at_once(
+    qtbot: QtBot, heedful_home: Path
+) -> None:
+    workspace = build_workspace(StartupOptions(home=heedful_home))
+    save_settings(workspace.profile.settings, Settings(sync_interval_seconds=120))
+    workspace.close()
+    workspace = build_workspace(StartupOptions(home=heedful_home))
+    # An account without a sign-in in the keyring: its sync ends at once, without a network.
+    workspace.accounts.add(brand_account())
+    try:
+        window = open_window(qtbot, workspace)
+        assert window.sync.interval_seconds == 120
+        with qtbot.waitSignal(window.sync.online_did_change) as went:
+            window.sync.set_reachable(False)  # as QNetworkInformation says when unplugged
+        assert went.args == [False]
+        assert window.sync_status.online_label.text() == "Offline"
+        with (
+            qtbot.waitSignal(window.sync.online_did_change),
+            qtbot.waitSignal(window.sync.sync_did_start),
+            qtbot.waitSignal(window.sync.sync_did_finish, timeout=10_000) as finished,
+        ):
+            window.sync.set_reachable(True)
+        assert window.sync_status.online_label.text() == "Online"
+        [report] = finished.args[0]
+        assert report.state is AccountState.NEEDS_SIGN_IN
+        # "Unknown" from the system is no reason to claim offline.
+        window.sync.set_reachable(None)
+        assert window.sync.online
+        window.close()
+    finally:
+        workspace.close()
+
+
+def test_the_demo_shows_no_online_state(qtbot: QtBot, demo_workspace: Workspace) -> None:
+    window = open_window(qtbot, demo_workspace)
+    assert not window.sync_status.online_label.isVisible()
+    assert not window.sync_status.queued_label.isVisible()

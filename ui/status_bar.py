@@ -42,6 +42,9 @@ class SyncStatus(QObject):
         sync.account_did_sync.connect(lambda _report: self._refresh_soon.start())
         sync.sync_did_progress.connect(lambda text: status_bar.showMessage(text, 10_000))
         self.refresh()
+        if not sync.enabled:  # the demo: nothing is fetched or sent, so neither label applies
+            self.online_label.hide()
+            self.queued_label.hide()
 
     def refresh(self) -> None:
         if self._sync.stopped:

@@ -72,6 +72,11 @@ class SyncController(QObject):
         return not (self._workspace.is_demo or self.stopped or self._jobs.stop.is_set())
 
     @property
+    def interval_seconds(self) -> int:
+        """How often every account syncs (the `sync_interval_seconds` setting, at least 15)."""
+        return self._timer.interval() // 1000
+
+    @property
     def syncing(self) -> bool:
         return bool(self._account_jobs)
 
