@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -26,6 +28,18 @@ from tests.peers.mastodon import MastodonPeer, PeerAccount
 from tests.test_mastodon import sign_in
 
 pytestmark = [pytest.mark.usefixtures("secret_service")]
+
+
+class SystemBrowser(QObject):
+    """Stands in for the desktop's browser: records the addresses Qt hands it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.opened.append(url.toString())
 
 
 def open_window(qtbot: QtBot, workspace: Workspace) -> MainWindow:
@@ -196,6 +210,15 @@ def test_the_outbox_window_shows_a_failure_retries_it_and_gives_text_back(
     assert outbox.open_button.isEnabled()
     assert outbox.model.item(0).url
     assert window.outbox_line.text().startswith("Reply sent")
+    # The sent post opens in the system browser, from the window and from the line.
+    browser = SystemBrowser()
+    QDesktopServices.setUrlHandler("http", browser, "open")
+    try:
+        outbox.open_button.click()
+        window.outbox_line.linkActivated.emit(outbox.model.item(0).url)
+    finally:
+        QDesktopServices.unsetUrlHandler("http")
+    assert browser.opened == [outbox.model.item(0).url] * 2
     # On the network, in the thread, once.
     answered = workspace.inbox.mention(mention_id).platform_id
     descendants = toot_customer.context(answered)["descendants"]
