@@ -133,9 +133,9 @@ class SyncService:
     def _note_health(
         self, account: Account, connector: Connector, report: SyncReport, pull: bool
     ) -> None:
-        budget = connector.rate_limit()
         fetched = report.added if pull and report.state is AccountState.OK else None
         try:
+            budget = connector.rate_limit()
             self._health.record_attempt(
                 account.id,
                 self._clock(),

@@ -14,7 +14,7 @@ import logging
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from storage.errors import StoreError
-from storage.records import Account, AccountState, OutboxItem
+from storage.records import Account, AccountState, OutboxItem, OutboxState
 
 from app.bootstrap import Workspace
 from app.replies import ReplyRefused, describe_outbox_item
@@ -198,7 +198,7 @@ class SyncController(QObject):
             mention_id = self._send_jobs.pop(job_id)
             item, busy = result
             self.outbox_did_change.emit()
-            if busy and item.state.value == "queued":
+            if busy and item.state is OutboxState.QUEUED:
                 # Its account is syncing elsewhere right now; that sync may have passed the
                 # outbox already, so try again shortly.
                 QTimer.singleShot(BUSY_RETRY_MS, self, lambda: self._send_soon(item, mention_id))
