@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from storage.mentions import InboxFilter
-from storage.records import Account, AccountState, OutboxState
+from storage.records import Account, AccountState, OutboxState, utc_now
 
 from app.bootstrap import StartupOptions, Workspace, build_workspace
 from app.secrets import account_secret_name
@@ -130,6 +130,12 @@ def test_offline_then_online_the_status_flips_and_the_queued_reply_drains(
     with qtbot.waitSignal(window.sync.sync_did_finish, timeout=30_000):
         window.sync.sync_now()
     assert status.online_label.text() == "Online"
+    # Channel health knows when Bluesky's access token runs out (from its JWT).
+    [channel] = workspace.health.channels()
+    expires = channel.facts.token_expires_at
+    assert expires is not None
+    assert expires > utc_now()
+    assert channel.token_text(utc_now()).startswith("in ")
     mention_id = newest_mention(workspace)
     window.sync.offline_retry.setInterval(300)  # try again quickly while offline
     bluesky_peer.go_offline()
