@@ -16,6 +16,7 @@ from storage.mentions import MentionRepository
 from storage.records import utc_now
 from storage.store import Store, open_store
 from storage.sync_state import CursorRepository, DraftRepository, OutboxRepository, ProfileFacts
+from storage.triage import TriageRepository
 
 from app.accounts import AccountService
 from app.inbox import InboxService
@@ -25,6 +26,7 @@ from app.replies import ReplyService
 from app.secrets import SecretStore
 from app.settings import Settings, load_settings, save_settings
 from app.sync import SyncService
+from app.triage import TriageService
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ class Workspace:
     account_service: AccountService
     replies: ReplyService
     sync: SyncService
+    triage: TriageService
 
     @property
     def is_demo(self) -> bool:
@@ -147,6 +150,7 @@ def _assemble(
         account_service=AccountService(accounts, secrets_store),
         replies=ReplyService(accounts, mentions, outbox, DraftRepository(store)),
         sync=sync,
+        triage=TriageService(TriageRepository(store), lambda: loaded.settings.agent_name),
     )
 
 
