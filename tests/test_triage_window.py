@@ -337,3 +337,23 @@ def test_links_open_in_the_system_browser(
     assert browser is not None
     browser.anchorClicked.emit(QUrl(url))  # what a click on the link does
     assert system_browser.opened == [url]
+
+
+def test_a_customer_who_repeats_is_flagged_with_every_earlier_post_and_its_status(
+    qtbot: QtBot, window: MainWindow, demo_workspace: Workspace
+) -> None:
+    # danwhitfield (resources/demo/repeat.json) asks about the same order again and again.
+    view = inbox_filter(InboxView.ALL, "@danwhitfield")
+    posts = demo_workspace.inbox.list_rows(view, 50)  # newest first
+    assert len(posts) >= 4
+    newest, oldest = posts[0], posts[-1]
+    window.inbox_panel.set_view(InboxView.ALL)
+    assert window.inbox_panel.select_mention(newest.id)
+
+    shown = " ".join(window.detail_pane.plain_text().split())
+    assert f"Repeat: {len(posts)}th post this month." in shown
+    for earlier in posts[1:]:
+        assert f"{earlier.status.value} · {' '.join(earlier.text.split())[:60]}" in shown
+
+    window.inbox_panel.select_mention(oldest.id)  # the first one was not a repeat yet
+    assert "Repeat:" not in window.detail_pane.plain_text()

@@ -22,6 +22,9 @@ from app.triage import PRIORITY_LABELS, TriageService
 from ui.reply_box import ReplyBox
 
 _INTERNAL_SCHEME = "heedful"
+# From the third post in 30 days an author is a repeat writer: someone whose every post
+# needs an answer (two posts are often just a question and a thank-you).
+_REPEAT_FROM = 3
 
 
 class SafeTextBrowser(QTextBrowser):
@@ -135,8 +138,9 @@ def _render(
         _ago(mention.created_at, now),
         mention.kind.value,
         mention.language or "language unknown",
-        mention.status.value,
     ]
+    if triage is None:  # otherwise the triage header says it
+        facts.append(mention.status.value)
     parts = [f"<h3>{who} <span style='color:gray'>@{handle}</span></h3>"]
     parts.append(f"<p style='color:gray'>{' · '.join(facts)}</p>")
     if triage is not None:
@@ -182,7 +186,7 @@ def _render(
         for row in history
         if timedelta(0) <= mention.created_at - row.created_at <= timedelta(days=30)
     ]
-    if len(window) >= 2:
+    if len(window) >= _REPEAT_FROM:
         unanswered = [row for row in history if row.status is not TriageStatus.DONE]
         parts.append(
             f"<p style='color:#b35900'><b>Repeat: {_ordinal(len(window))} post this month.</b>"
