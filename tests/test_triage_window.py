@@ -78,15 +78,42 @@ def _dialog(qtbot: QtBot, window: MainWindow, kind: type) -> object:
     return dialog
 
 
-def test_enter_opens_the_mention_and_r_goes_to_the_reply_box(
+def test_j_and_k_move_enter_opens_and_r_goes_to_the_reply_box(
     qtbot: QtBot, window: MainWindow
 ) -> None:
-    qtbot.keyClick(window.inbox_panel.table, Qt.Key.Key_Return)
+    panel = window.inbox_panel
+    first, second = _ids(window)[:2]
+    _press(qtbot, window, "j")
+    assert panel.current_mention_id() == second
+    _press(qtbot, window, "k")
+    assert panel.current_mention_id() == first
+
+    qtbot.keyClick(panel.table, Qt.Key.Key_Return)
     assert window.detail_pane.reading_has_focus()
     _press(qtbot, window, "r")
     editor = window.detail_pane.reply_box.editor
     assert editor.hasFocus()
     assert editor.toPlainText() == ""  # the "r" moved focus, it was not typed
+
+
+def test_e_works_while_reading_and_not_while_replying(
+    qtbot: QtBot, window: MainWindow, demo_workspace: Workspace
+) -> None:
+    panel = window.inbox_panel
+    first, second = _ids(window)[:2]
+    qtbot.keyClick(panel.table, Qt.Key.Key_Return)  # reading the mention
+    _press(qtbot, window, "e")
+    assert demo_workspace.triage.state(first).status is TriageStatus.DONE
+    assert panel.current_mention_id() == second
+
+    _press(qtbot, window, "r")
+    editor = window.detail_pane.reply_box.editor
+    qtbot.keyClicks(editor, "see you")  # s, e: no snooze, no done
+    qtbot.keyClick(editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert editor.toPlainText() != "see you"  # Ctrl+Z undid typing ...
+    assert demo_workspace.triage.state(first).status is TriageStatus.DONE  # ... not triage
+    assert demo_workspace.triage.history(second) == []
+    assert window.triage_actions.dialog is None
 
 
 def test_e_marks_done_moves_to_the_next_and_ctrl_z_undoes_it(
@@ -190,6 +217,19 @@ def test_snooze_from_the_keyboard_and_the_mention_comes_back_when_the_time_passe
     assert not demo_workspace.triage.is_snoozed(first)
     window.detail_pane.show_mention(first)
     assert "snoozed until" not in window.detail_pane.plain_text()
+
+
+def test_the_window_looks_again_when_a_snooze_ends(
+    qtbot: QtBot, window: MainWindow, clock: Clock
+) -> None:
+    _press(qtbot, window, "s")
+    dialog = _dialog(qtbot, window, SnoozeDialog)
+    assert isinstance(dialog, SnoozeDialog)
+    dialog.snooze_was_chosen.emit(clock.now + timedelta(seconds=1))  # a custom time, soon
+    clock.now += timedelta(seconds=2)
+    # The list is read again once the snooze has ended, without any key pressed.
+    with qtbot.waitSignal(window.inbox_panel.model.view_did_change, timeout=6000):
+        pass
 
 
 @pytest.mark.xfail(
@@ -357,3 +397,13 @@ def test_a_customer_who_repeats_is_flagged_with_every_earlier_post_and_its_statu
 
     window.inbox_panel.select_mention(oldest.id)  # the first one was not a repeat yet
     assert "Repeat:" not in window.detail_pane.plain_text()
+
+
+def test_fuzzy_match_prefers_word_starts_and_refuses_letters_out_of_order() -> None:
+    from ui.palette import fuzzy_score
+
+    names = ["Assign to me", "Wake from snooze", "Snooze", "Add internal note"]
+    matching = [n for n in names if fuzzy_score("sn", n) is not None]
+    assert set(matching) == {"Assign to me", "Wake from snooze", "Snooze"}
+    assert max(matching, key=lambda n: fuzzy_score("sn", n) or 0) == "Snooze"
+    assert fuzzy_score("dm", "Mark done") is None  # letters out of order

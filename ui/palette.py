@@ -18,7 +18,7 @@ def fuzzy_score(typed: str, name: str) -> int | None:
     """How well `typed` matches `name` as an in-order subsequence; None when it does not.
 
     Higher is better: letters that start words and runs of adjacent letters score more,
-    so "md" finds "Mark done" before "Mention details".
+    so "sn" finds "Snooze" before "Assign to me" and "Wake from snooze".
     """
     query = "".join(typed.lower().split())
     if not query:

@@ -21,6 +21,7 @@ from ui.palette import action_label
 # Keys that work without a menu entry of their own (the list and the detail pane handle them).
 BUILT_IN_KEYS = [
     ("Inbox", "Move through the list", "↑ / ↓, Page Up / Page Down"),
+    ("Inbox", "Read the selected mention", "Enter"),
     ("Inbox", "Select several mentions", "Shift+↑ / Shift+↓, Ctrl+click"),
     ("Reply", "Send the reply", "Ctrl+Return"),
 ]
