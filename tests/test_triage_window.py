@@ -295,7 +295,8 @@ def test_the_palette_finds_an_action_by_a_few_letters_and_runs_it(
     qtbot.keyClicks(palette.query, "mkdone")  # fuzzy: "Mark done and next"
     current = palette.results.currentItem()
     assert current is not None
-    assert current.text().startswith("Mark done and next")
+    assert current.text(0) == "Mark done and next"
+    assert current.text(1) == "E"
     qtbot.keyClick(palette.query, Qt.Key.Key_Return)
     assert demo_workspace.triage.state(first).status is TriageStatus.DONE
     assert not palette.isVisible()

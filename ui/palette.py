@@ -6,7 +6,16 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeyEvent
-from PySide6.QtWidgets import QDialog, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHeaderView,
+    QLineEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 def action_label(action: QAction) -> str:
@@ -61,9 +70,16 @@ class CommandPalette(QDialog):
         self.query = QLineEdit()
         self.query.setPlaceholderText("Type a command: done, snooze, tag, view…")
         self.query.setAccessibleName("Command")
-        self.results = QListWidget()
+        self.results = QTreeWidget()
         self.results.setAccessibleName("Matching commands")
-        self.results.itemActivated.connect(lambda _item: self.run_selected())
+        self.results.setColumnCount(2)
+        self.results.setHeaderHidden(True)
+        self.results.setRootIsDecorated(False)
+        self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.results.header().setStretchLastSection(False)
+        self.results.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.results.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.results.itemActivated.connect(lambda _item, _column: self.run_selected())
         self.query.textChanged.connect(self._filter)
         self.query.returnPressed.connect(self.run_selected)
         self.query.installEventFilter(self)
@@ -75,20 +91,18 @@ class CommandPalette(QDialog):
     def _filter(self, typed: str) -> None:
         self.results.clear()
         for action in rank(typed, self._actions):
-            shortcut = action.shortcut().toString()
-            item = QListWidgetItem(
-                f"{action_label(action)}\t{shortcut}" if shortcut else action_label(action)
-            )
-            item.setData(Qt.ItemDataRole.UserRole, self._actions.index(action))
-            self.results.addItem(item)
-        if self.results.count():
-            self.results.setCurrentRow(0)
+            item = QTreeWidgetItem([action_label(action), action.shortcut().toString()])
+            item.setData(0, Qt.ItemDataRole.UserRole, self._actions.index(action))
+            self.results.addTopLevelItem(item)
+        first = self.results.topLevelItem(0)
+        if first is not None:
+            self.results.setCurrentItem(first)
 
     def run_selected(self) -> None:
         item = self.results.currentItem()
         if item is None:
             return
-        action = self._actions[int(item.data(Qt.ItemDataRole.UserRole))]
+        action = self._actions[int(item.data(0, Qt.ItemDataRole.UserRole))]
         self.accept()
         action.trigger()
 
@@ -101,8 +115,10 @@ class CommandPalette(QDialog):
             and event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down)
         ):
             step = -1 if event.key() == Qt.Key.Key_Up else 1
-            row = self.results.currentRow() + step
-            if 0 <= row < self.results.count():
-                self.results.setCurrentRow(row)
+            current = self.results.currentItem()
+            row = (self.results.indexOfTopLevelItem(current) if current else -1) + step
+            target = self.results.topLevelItem(row) if row >= 0 else None
+            if target is not None:
+                self.results.setCurrentItem(target)
             return True
         return super().eventFilter(watched, event)

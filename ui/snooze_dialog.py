@@ -36,7 +36,6 @@ class SnoozeDialog(QDialog):
         for number, choice in enumerate(snooze_choices(local_now), start=1):
             button = QPushButton(f"&{number}  {choice.label}   ({choice.until:%a %d %b %H:%M})")
             button.setAccessibleName(f"Snooze {choice.label}")
-            button.setAutoDefault(False)
             button.clicked.connect(lambda _checked=False, u=choice.until: self._choose(u))
             layout.addWidget(button)
             self.choice_buttons.append(button)
