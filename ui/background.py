@@ -36,9 +36,19 @@ class BackgroundJobs(QObject):
         if self.stop.is_set():
             raise RuntimeError("background jobs were shut down")
         job_id = next(self._ids)
-        future = self._pool.submit(job)
+        # The job waits until its outcome is sure to be reported from the worker (queued to
+        # the GUI thread): a job that finished before add_done_callback would report on the
+        # GUI thread at once, before the caller even knows its id, and be ignored.
+        registered = threading.Event()
+
+        def gated() -> Any:
+            registered.wait()
+            return job()
+
+        future = self._pool.submit(gated)
         self._running[job_id] = future
         future.add_done_callback(lambda done: self._report(job_id, done))
+        registered.set()
         return job_id
 
     def _report(self, job_id: int, future: concurrent.futures.Future[Any]) -> None:
