@@ -408,3 +408,29 @@ def test_fuzzy_match_prefers_word_starts_and_refuses_letters_out_of_order() -> N
     assert set(matching) == {"Assign to me", "Wake from snooze", "Snooze"}
     assert max(matching, key=lambda n: fuzzy_score("sn", n) or 0) == "Snooze"
     assert fuzzy_score("dm", "Mark done") is None  # letters out of order
+
+
+def test_n_adds_an_internal_note_shown_in_the_detail_pane(
+    qtbot: QtBot, window: MainWindow, demo_workspace: Workspace
+) -> None:
+    mention_id = window.inbox_panel.current_mention_id()
+    assert mention_id is not None
+    _press(qtbot, window, "n")
+    empty = _dialog(qtbot, window, QInputDialog)
+    assert isinstance(empty, QInputDialog)
+    empty.setTextValue("   ")
+    empty.accept()  # an empty note is explained, not saved
+    qtbot.waitUntil(lambda: window.triage_actions.dialog not in (None, empty))
+    note = _dialog(qtbot, window, QInputDialog)
+    assert isinstance(note, QInputDialog)
+    assert "The note is empty." in note.labelText()
+    note.setTextValue("Kunden ringte: ny jakke sendt i dag.\nSjekk sporing fredag.")
+    note.accept()
+
+    [saved] = demo_workspace.triage.notes(mention_id)
+    assert saved.author == "Ada"
+    shown = window.detail_pane.plain_text()
+    assert "Internal notes" in shown
+    assert "Kunden ringte: ny jakke sendt i dag." in shown
+    assert "Sjekk sporing fredag." in shown
+    assert "Ada added a note" in " ".join(shown.split())
