@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from PySide6.QtCore import QObject, Qt, QUrl, Slot
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QApplication, QInputDialog
 from pytestqt.qtbot import QtBot
 
@@ -344,6 +344,14 @@ def test_every_triage_action_has_a_menu_entry_and_an_accessible_name(window: Mai
         action = actions[key]
         assert action.associatedObjects(), key  # it sits in a menu
         assert action.property("accessibleName"), key
+    # An ambiguous shortcut fires nothing: every key sequence in the window is used once.
+    keys = [
+        key.toString()
+        for action in window.findChildren(QAction)
+        for key in action.shortcuts()
+        if not key.isEmpty()
+    ]
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
 
 
 class _Browser(QObject):
