@@ -16,6 +16,7 @@ from storage.mentions import MentionRepository
 from storage.records import utc_now
 from storage.store import Store, open_store
 from storage.sync_state import CursorRepository, DraftRepository, OutboxRepository, ProfileFacts
+from storage.triage import TriageRepository
 
 from app.accounts import AccountService
 from app.health import HealthService
@@ -27,6 +28,7 @@ from app.replies import ReplyService
 from app.secrets import SecretStore
 from app.settings import Settings, load_settings, save_settings
 from app.sync import SyncService
+from app.triage import TriageService
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,7 @@ class Workspace:
     sync: SyncService
     health: HealthService
     outbox_service: OutboxService
+    triage: TriageService
 
     @property
     def is_demo(self) -> bool:
@@ -156,6 +159,7 @@ def _assemble(
         sync=sync,
         health=HealthService(accounts, health, outbox),
         outbox_service=OutboxService(outbox, drafts),
+        triage=TriageService(TriageRepository(store), lambda: loaded.settings.agent_name),
     )
 
 

@@ -25,6 +25,7 @@ from app.paths import AppPaths
 from app.replies import ReplyRefused, describe_outbox_item
 from app.secrets import KeyringUnavailable
 from app.text import age, iso_time, one_line
+from app.triage_cli import add_triage_parser, run_triage
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the command ran, but what it did failed (a reply refused, a sync error)
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_commands = outbox.add_subparsers(dest="outbox_command", metavar="COMMAND", required=True)
     outbox_list = outbox_commands.add_parser("list", help="every reply in the outbox")
     outbox_list.add_argument("--json", action="store_true", help="print a JSON array")
+    add_triage_parser(commands)
     return parser
 
 
@@ -135,6 +137,7 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         "sync": _sync,
         "reply": _reply,
         "outbox": _outbox,
+        "triage": run_triage,
     }
     try:
         return commands[args.command](workspace, args, out)

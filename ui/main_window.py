@@ -25,6 +25,7 @@ from ui.inbox_panel import InboxPanel
 from ui.outbox_panel import OutboxStateLine, OutboxWindow
 from ui.status_bar import SyncStatus, watch_reachability
 from ui.sync_controller import SyncController
+from ui.triage_actions import install_triage_actions
 
 
 class MainWindow(QMainWindow):
@@ -46,7 +47,10 @@ class MainWindow(QMainWindow):
 
         self.inbox_panel = InboxPanel(workspace.inbox, page_size=workspace.settings.inbox_page_size)
         self.detail_pane = DetailPane(
-            workspace.inbox, workspace.replies.drafts, can_reply=not workspace.is_demo
+            workspace.inbox,
+            workspace.replies.drafts,
+            can_reply=not workspace.is_demo,
+            triage=workspace.triage,
         )
         self.inbox_panel.mention_was_selected.connect(self.detail_pane.show_mention)
         self.inbox_panel.selection_was_cleared.connect(self.detail_pane.show_nothing)
@@ -90,6 +94,7 @@ class MainWindow(QMainWindow):
             )
 
         self._build_menus()
+        self.triage_actions = install_triage_actions(self, workspace.triage)
         self._restore_ui_state()
         current = self.inbox_panel.current_mention_id()
         if current is not None:
