@@ -251,6 +251,21 @@ _SAFE_SENDING = [
     "INSERT INTO profile_facts (name, value) VALUES ('profile_id', lower(hex(randomblob(16))))",
 ]
 
+# Items a network sent that could not be stored safely: kept with the reason, and counted
+# per account for channel health.
+_SKIPPED_ITEMS = [
+    """
+    CREATE TABLE skipped_items (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+        platform_id TEXT,
+        reason TEXT NOT NULL,
+        skipped_at TEXT NOT NULL,
+        UNIQUE (account_id, platform_id, reason)
+    )
+    """,
+]
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "accounts, mentions, triage, drafts, outbox, snippets, sync cursors", _CORE_TABLES
@@ -258,6 +273,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "full-text search over mention text and author", _FULL_TEXT_SEARCH),
     Migration(3, "accounts remember their last sync and rate-limit wait", _ACCOUNT_SYNC_STATE),
     Migration(4, "one sender per reply, post limits, thread context, profile id", _SAFE_SENDING),
+    Migration(9, "unreadable items from the networks, skipped with a reason", _SKIPPED_ITEMS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

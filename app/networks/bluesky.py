@@ -32,6 +32,7 @@ from app.networks.base import (
 from app.networks.errors import NeedsSignIn, Offline, RateLimited, Rejected, ServerTrouble
 from app.networks.lengths import BLUESKY_MAX_GRAPHEMES as MAX_GRAPHEMES
 from app.networks.lengths import grapheme_length
+from app.networks.safety import SkipItem, storable
 from app.networks.tid import is_tid, tid_time
 
 log = logging.getLogger(__name__)
@@ -46,10 +47,6 @@ KEPT_REASONS = {
 }
 # Errors the PDS gives when the session itself is no good: only these ask to sign in again.
 _SESSION_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AccountTakedown"}
-
-
-class SkipItem(Exception):
-    """An item that cannot or should not be stored; the message says why."""
 
 
 # --- Text as the network counts and marks it up (pure functions) ----------------------------
@@ -99,6 +96,8 @@ def facets_to_html(text: str, facets: Any) -> str:
             start, end = int(facet["index"]["byteStart"]), int(facet["index"]["byteEnd"])
             feature = facet["features"][0]
         except (KeyError, IndexError, TypeError, ValueError):
+            continue
+        if not isinstance(feature, Mapping):
             continue
         kind = str(feature.get("$type", feature.get("py_type", "")))
         if kind.endswith("#link") and str(feature.get("uri", "")).startswith(
@@ -151,7 +150,7 @@ def post_url(handle: str, uri: str) -> str:
 
 
 def _time(value: Any) -> datetime:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 64:
         raise SkipItem(f"unreadable time {value!r}")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -164,7 +163,7 @@ def notification_to_mention(
     notification: Mapping[str, Any], *, account_id: int, own_did: str
 ) -> NewMention:
     reason = notification.get("reason")
-    if reason not in KEPT_REASONS:
+    if not isinstance(reason, str) or reason not in KEPT_REASONS:
         raise SkipItem(f"a {reason} is not inbox work")
     uri, cid = notification.get("uri"), notification.get("cid")
     author, record = notification.get("author"), notification.get("record")
@@ -184,8 +183,11 @@ def notification_to_mention(
         raise SkipItem("post without text")
     reply: Mapping[str, Any] = record["reply"] if isinstance(record.get("reply"), Mapping) else {}
     langs = record.get("langs")
-    display_name = author.get("displayName", author.get("display_name")) or ""
-    return NewMention(
+    display_name = author.get("displayName", author.get("display_name"))
+    if not isinstance(display_name, str):
+        display_name = ""
+    raw = json.dumps(notification, ensure_ascii=False, default=str)
+    mention = NewMention(
         account_id=account_id,
         platform_id=uri,
         platform_cid=cid if isinstance(cid, str) else None,
@@ -196,15 +198,23 @@ def notification_to_mention(
             display_name=str(display_name),
             avatar_url=author.get("avatar") if isinstance(author.get("avatar"), str) else None,
         ),
-        kind=KEPT_REASONS[str(reason)],
+        kind=KEPT_REASONS[reason],
         text=text + _embed_text(record.get("embed")),
         html=facets_to_html(text, record.get("facets")),
         created_at=_time(record.get("createdAt", record.get("created_at"))),
-        language=str(langs[0]).split("-")[0] if isinstance(langs, list) and langs else None,
+        language=(
+            langs[0].split("-")[0]
+            if isinstance(langs, list) and langs and isinstance(langs[0], str)
+            else None
+        ),
         url=post_url(handle, uri),
         parent_platform_id=_ref_uri(reply.get("parent")),
         root_platform_id=_ref_uri(reply.get("root")),
-        raw=json.dumps(notification, ensure_ascii=False, default=str),
+        raw=raw,
+    )
+    # A reply to a huge post still needs its thread's root: keep just that.
+    return storable(
+        mention, raw_when_too_long=json.dumps({"record": {"reply": reply}}, default=str)
     )
 
 
@@ -241,21 +251,36 @@ def notifications_to_pages(
     top: str | None = pending.get("top")
     api_cursor: str | None = pending.get("next")
     while True:
-        notifications, next_cursor = fetch(api_cursor)
+        fetched, next_cursor = fetch(api_cursor)
+        items: list[NewMention] = []
+        skipped: list[str] = []
+        notifications: list[Mapping[str, Any]] = []
+        for candidate in fetched if isinstance(fetched, list) else []:
+            if isinstance(candidate, Mapping) and isinstance(candidate.get("indexedAt"), str):
+                notifications.append(candidate)
+            else:
+                skipped.append("?: notification without indexedAt")
         if top is None:
             top = str(notifications[0].get("indexedAt")) if notifications else seen
         fresh = [n for n in notifications if seen is None or str(n.get("indexedAt")) >= seen]
         finished = len(fresh) < len(notifications) or not next_cursor or not notifications
-        items: list[NewMention] = []
-        skipped: list[str] = []
         for notification in reversed(fresh):
             try:
                 items.append(
                     notification_to_mention(notification, account_id=account_id, own_did=own_did)
                 )
-            except SkipItem as why:
+            except (
+                SkipItem,
+                ValueError,
+                TypeError,
+                AttributeError,
+                KeyError,
+                RecursionError,
+            ) as why:
                 if "not inbox work" not in str(why):
-                    skipped.append(f"{notification.get('uri')!r}: {why}")
+                    uri = notification.get("uri")
+                    where = uri[:200] if isinstance(uri, str) else "?"
+                    skipped.append(f"{where}: {why or type(why).__name__}")
         if finished:
             new_state: dict[str, Any] = {"seen": top}
         else:
