@@ -28,10 +28,8 @@ MAX_ID_CHARS = 512
 MAX_COMBINING_RUN = 8
 
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
-_COMBINING_RUN = re.compile(
-    r"([\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]{%d})"
-    r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+" % MAX_COMBINING_RUN
-)
+_COMBINING = r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+_COMBINING_RUN = re.compile(f"({_COMBINING}{{{MAX_COMBINING_RUN}}}){_COMBINING}+")
 
 
 class SkipItem(Exception):
