@@ -13,6 +13,15 @@ _WHITESPACE = re.compile(r"\s+")
 _LEADING_MENTIONS = re.compile(r"^(?:@[\w.@-]+\s+)+")
 
 
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """Lone surrogates (from JSON's `\\ud800` escapes) cannot be encoded as UTF-8: SQLite,
+    nh3 and Qt all refuse them. Each becomes U+FFFD, the replacement character."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def reveal_invisible(text: str) -> str:
     """Characters a reader cannot see (zero-width, bidi controls, other format and control
     characters) written out as `<U+200B>`, so a look-alike handle such as `ka\u200bri` shows

@@ -21,6 +21,7 @@ from atproto_client import exceptions as atproto_errors
 from storage.records import Mention, MentionKind, Network, NewAuthor, NewMention
 
 from app.html import sanitize_html
+from app.text import encodable
 from app.networks.base import (
     AccountIdentity,
     FetchedPage,
@@ -163,7 +164,9 @@ def notification_to_mention(
     notification: Mapping[str, Any], *, account_id: int, own_did: str
 ) -> NewMention:
     reason = notification.get("reason")
-    if not isinstance(reason, str) or reason not in KEPT_REASONS:
+    if not isinstance(reason, str):
+        raise SkipItem("notification without a reason")
+    if reason not in KEPT_REASONS:
         raise SkipItem(f"a {reason} is not inbox work")
     uri, cid = notification.get("uri"), notification.get("cid")
     author, record = notification.get("author"), notification.get("record")
@@ -181,6 +184,7 @@ def notification_to_mention(
     text = record.get("text")
     if not isinstance(text, str):
         raise SkipItem("post without text")
+    text = encodable(text)
     reply: Mapping[str, Any] = record["reply"] if isinstance(record.get("reply"), Mapping) else {}
     langs = record.get("langs")
     display_name = author.get("displayName", author.get("display_name"))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from storage.records import NewAuthor, NewMention
 
-from app.text import reveal_invisible
+from app.text import encodable, reveal_invisible
 
 # Far beyond any real post (Mastodon's default is 500 characters, Bluesky's 300 graphemes,
 # the largest servers allow a few tens of thousands): text past this is cut, with a note.
@@ -27,7 +27,6 @@ MAX_ID_CHARS = 512
 # lines around it; real scripts (Vietnamese, Devanagari, Tibetan) stack far fewer.
 MAX_COMBINING_RUN = 8
 
-_SURROGATES = re.compile(r"[\ud800-\udfff]")
 _COMBINING = r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 _COMBINING_RUN = re.compile(f"({_COMBINING}{{{MAX_COMBINING_RUN}}}){_COMBINING}+")
 
@@ -44,7 +43,7 @@ def clean_text(text: str, limit: int) -> str:
     if cut:
         original_length = len(text)
         text = text[:limit]
-    text = _SURROGATES.sub("\ufffd", text).replace("\x00", "\ufffd")
+    text = encodable(text).replace("\x00", "\ufffd")
     text = _COMBINING_RUN.sub(r"\1", text)
     if cut:
         text += f"\n[… cut by Heedful: the post was {original_length:,} characters long]"
