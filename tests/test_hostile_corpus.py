@@ -25,7 +25,7 @@ from tests.hostile.corpus import (
     all_cases,
     mastodon_template,
 )
-from tests.hostile.harness import platform_id_of, run_case
+from tests.hostile.harness import run_case
 
 CASES = all_cases()
 SERIAL = {case.name: number for number, case in enumerate(CASES)}
@@ -235,20 +235,24 @@ def test_malformed_json_from_a_server_fails_clearly_or_stores_cleanly(
             own_user_id=MASTODON_OWN_ID,
             own_handle="fjellform@127.0.0.1",
         )
+        problem: NetworkError | None = None
+        stored = 0
         try:
-            stored = 0
             for page in connector.fetch_new(None):
                 stored += mentions.ingest(page.items)
                 break  # the server answers the same page for ever
-        except NetworkError as problem:
-            assert str(problem).strip()
-            assert store.conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == 0
-            return
+        except NetworkError as error:
+            problem = error
         finally:
             connector.close()
+    count = store.conn.execute("SELECT count(*) FROM mentions").fetchone()[0]
+    if problem is not None:
+        assert str(problem).strip()  # a message that says what happened
+        assert count == 0
+        return
     text = store.conn.execute("SELECT coalesce(group_concat(text), '') FROM mentions").fetchone()
     assert "\x00" not in text[0]
-    assert stored == store.conn.execute("SELECT count(*) FROM mentions").fetchone()[0]
+    assert stored == count
 
 
 def test_the_corpus_generator_runs_as_a_script() -> None:

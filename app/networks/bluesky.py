@@ -21,7 +21,6 @@ from atproto_client import exceptions as atproto_errors
 from storage.records import Mention, MentionKind, Network, NewAuthor, NewMention
 
 from app.html import sanitize_html
-from app.text import encodable
 from app.networks.base import (
     AccountIdentity,
     FetchedPage,
@@ -35,6 +34,7 @@ from app.networks.lengths import BLUESKY_MAX_GRAPHEMES as MAX_GRAPHEMES
 from app.networks.lengths import grapheme_length
 from app.networks.safety import SkipItem, storable
 from app.networks.tid import is_tid, tid_time
+from app.text import encodable
 
 log = logging.getLogger(__name__)
 
