@@ -32,7 +32,7 @@ from app.networks.base import (
 from app.networks.errors import NeedsSignIn, Offline, RateLimited, Rejected, ServerTrouble
 from app.networks.lengths import BLUESKY_MAX_GRAPHEMES as MAX_GRAPHEMES
 from app.networks.lengths import grapheme_length
-from app.networks.safety import SkipItem, storable
+from app.networks.safety import MAX_TEXT_CHARS, SkipItem, storable
 from app.networks.tid import is_tid, tid_time
 from app.text import encodable
 
@@ -204,7 +204,8 @@ def notification_to_mention(
         ),
         kind=KEPT_REASONS[reason],
         text=text + _embed_text(record.get("embed")),
-        html=facets_to_html(text, record.get("facets")),
+        # A post too long to be real is shown as its (cut) plain text.
+        html=facets_to_html(text, record.get("facets")) if len(text) <= MAX_TEXT_CHARS else None,
         created_at=_time(record.get("createdAt", record.get("created_at"))),
         language=(
             langs[0].split("-")[0]

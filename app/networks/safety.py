@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from storage.records import NewAuthor, NewMention
+from storage.records import NewAuthor, NewMention, utc_now
 
 from app.text import encodable, reveal_invisible
 
 # Far beyond any real post (Mastodon's default is 500 characters, Bluesky's 300 graphemes,
 # the largest servers allow a few tens of thousands): text past this is cut, with a note.
-MAX_TEXT_CHARS = 100_000
-MAX_HTML_CHARS = 200_000
+MAX_TEXT_CHARS = 20_000
+MAX_HTML_CHARS = 50_000
 # The payload as received is kept for replies (Bluesky's thread root); a huge one is not.
 MAX_RAW_CHARS = 400_000
 MAX_NAME_CHARS = 500
@@ -35,18 +35,21 @@ class SkipItem(Exception):
     """An item that cannot or should not be stored; the message says why (for the log)."""
 
 
+def cut_note(original_length: int) -> str:
+    return f"\n[… cut by Heedful: the post was {original_length:,} characters long]"
+
+
 def clean_text(text: str, limit: int) -> str:
     """Text SQLite can store and Qt can draw: no lone surrogates (they cannot be encoded as
     UTF-8) or NUL bytes (they cut text short in C code), no combining floods, and at most
     `limit` characters."""
-    cut = len(text) > limit
-    if cut:
-        original_length = len(text)
+    original_length = len(text)
+    if original_length > limit:
         text = text[:limit]
     text = encodable(text).replace("\x00", "\ufffd")
     text = _COMBINING_RUN.sub(r"\1", text)
-    if cut:
-        text += f"\n[… cut by Heedful: the post was {original_length:,} characters long]"
+    if original_length > limit:
+        text += cut_note(original_length)
     return text
 
 
@@ -54,11 +57,20 @@ def _optional(text: str | None, limit: int) -> str | None:
     return None if text is None else clean_text(text, limit)
 
 
-def _storable_time(moment: datetime) -> datetime:
+# Before any network existed, or in the future: such a time would pin a post to the top of
+# the inbox for ever (Bluesky's createdAt is whatever the poster's client wrote) or bury it.
+# Those posts are shown at the time Heedful received them; the original stays in `raw`.
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)  # clocks differ
+
+
+def _storable_time(moment: datetime, now: datetime) -> datetime:
     try:
         moment = moment.astimezone(UTC)
-    except (OverflowError, ValueError) as error:
-        raise SkipItem(f"time out of range ({moment!r})") from error
+    except (OverflowError, ValueError):
+        return now
+    if moment < EARLIEST_TIME or moment > now + FUTURE_SLACK:
+        return now
     return moment
 
 
@@ -92,7 +104,7 @@ def storable(mention: NewMention, *, raw_when_too_long: str | None = None) -> Ne
         author=author,
         text=clean_text(mention.text, MAX_TEXT_CHARS),
         html=_optional(html, MAX_HTML_CHARS),
-        created_at=_storable_time(mention.created_at),
+        created_at=_storable_time(mention.created_at, utc_now()),
         language=_optional(mention.language, 35),
         url=_optional(mention.url, MAX_ID_CHARS * 4),
         platform_cid=_optional(mention.platform_cid, MAX_ID_CHARS),

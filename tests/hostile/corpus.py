@@ -249,6 +249,7 @@ def mastodon_cases(tracker: str = TRACKER.format(port=9)) -> Iterator[HostileCas
         nonlocal number
         number += 1
         payload = mastodon_template(number)
+        payload["status"]["account"]["id"] = str(300_000_000 + number)  # an author per case
         mutate(payload)
         return HostileCase(f"mastodon-{name}", "mastodon", payload, expect, tuple(forbidden))
 
@@ -333,6 +334,7 @@ def bluesky_cases(tracker: str = TRACKER.format(port=9)) -> Iterator[HostileCase
         nonlocal number
         number += 1
         payload = bluesky_template(number)
+        payload["author"]["did"] = f"did:plc:hostileauthor{number:05d}"  # an author per case
         mutate(payload)
         return HostileCase(f"bluesky-{name}", "bluesky", payload, expect, tuple(forbidden))
 
