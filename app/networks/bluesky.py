@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from atproto import Client, models
 from atproto_client import exceptions as atproto_errors
+from atproto_client.request import Request
 
 from storage.records import Mention, MentionKind, Network, NewAuthor, NewMention
 
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PAGE_SIZE = 100  # the most listNotifications returns at once
+REQUEST_TIMEOUT_S = 20
 KEPT_REASONS = {
     "mention": MentionKind.MENTION,
     "reply": MentionKind.REPLY,
@@ -299,6 +301,12 @@ def notifications_to_pages(
 # --- The connector ------------------------------------------------------------------------------
 
 
+def bluesky_client(server: str) -> Client:
+    """An SDK client that verifies TLS (httpx's default, stated here so it stays so) and gives
+    up on a silent server after REQUEST_TIMEOUT_S instead of hanging the sync."""
+    return Client(base_url=server, request=Request(timeout=REQUEST_TIMEOUT_S, verify=True))
+
+
 class BlueskyConnector:
     network = Network.BLUESKY
 
@@ -316,7 +324,7 @@ class BlueskyConnector:
         self._server = server
         self._own_did = own_did
         self._stop = stop or threading.Event()
-        self._client = Client(base_url=server)
+        self._client = bluesky_client(server)
         # Every refresh hands out a new refresh token: keep it, or the next start signs out.
         self._client.on_session_change(
             lambda _event, _session: save_session(self._client.export_session_string())
