@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 import sys
 from pathlib import Path
@@ -57,6 +58,16 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Log files (the current one and each one started at rotation) are the owner's alone:
+    they name customers and accounts."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        stream = super()._open()
+        os.chmod(self.baseFilename, 0o600)
+        return stream
+
+
 def configure_logging(log_dir: Path, *, verbose: bool = False) -> Path:
     log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     log_file = log_dir / "heedful.log"
@@ -67,7 +78,7 @@ def configure_logging(log_dir: Path, *, verbose: bool = False) -> Path:
             root.removeHandler(handler)
             handler.close()
 
-    to_file = logging.handlers.RotatingFileHandler(
+    to_file = _PrivateRotatingFileHandler(
         log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
     )
     to_file.setFormatter(logging.Formatter(LOG_FORMAT))
