@@ -35,11 +35,10 @@ class SingleInstance(QObject):
     def claim(self) -> bool:
         """True when this process is now the one window; False when another already is
         (it has been asked to come to the front)."""
-        if self._listen():
-            return True
         if self._ask_first_to_activate():
             return False
-        # Nobody answers: a crashed window left its socket file behind.
+        # Nobody answers. A socket file may be left by a crashed window; with the owner-only
+        # option Qt would silently replace it anyway, so asking first (above) is what counts.
         QLocalServer.removeServer(self.key)
         return self._listen()
 
