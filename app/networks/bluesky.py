@@ -374,14 +374,24 @@ class BlueskyConnector:
         params: dict[str, Any] = {"limit": PAGE_SIZE, "priority": False}
         if cursor:
             params["cursor"] = cursor
+        # The page as plain JSON, not the SDK's models: one malformed notification would make
+        # the SDK refuse the whole page, for ever (the cursor could never move past it). The
+        # parse functions above read each item on its own and skip what they cannot read.
         answer = self._call(
             "fetching notifications",
-            self._client.app.bsky.notification.list_notifications,
-            params,
+            self._client.invoke_query,
+            "app.bsky.notification.listNotifications",
+            params=models.AppBskyNotificationListNotifications.Params(**params),
+            output_encoding="application/json",
         )
+        content = answer.content
+        if not isinstance(content, Mapping):
+            raise ServerTrouble("Bluesky's list of notifications was not readable.")
+        notifications = content.get("notifications")
+        cursor_after = content.get("cursor")
         return (
-            [n.model_dump(mode="json", by_alias=True) for n in answer.notifications],
-            answer.cursor,
+            notifications if isinstance(notifications, list) else [],
+            cursor_after if isinstance(cursor_after, str) else None,
         )
 
     def fetch_new(self, cursor: str | None) -> Iterator[FetchedPage]:
