@@ -148,6 +148,31 @@ def test_a_damaged_database_is_found_at_start_and_the_backup_restores_it(
         restored.close()
 
 
+def test_the_window_start_restores_when_the_person_chooses_the_backup(
+    demo_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui import launcher
+
+    database = _checkpointed_copy(demo_workspace)
+    back_up_if_due(database, database.parent / "backups", NOW)
+    _damage_a_page(database)
+    with pytest.raises(StoreCorruptError) as found:
+        open_store(database)
+    asked: list[str] = []
+    monkeypatch.setattr(
+        launcher, "ask_about_damage", lambda offer: asked.append(offer.message) or Choice.RESTORE
+    )
+    assert launcher._recover(found.value)
+    assert "23 November 2026" in asked[0]
+    open_store(database).close()  # sound again
+    monkeypatch.setattr(launcher, "ask_about_damage", lambda offer: Choice.QUIT)
+    _truncate(database)
+    with pytest.raises(StoreCorruptError) as again:
+        open_store(database)
+    assert not launcher._recover(again.value)  # quitting changes nothing
+    assert database.exists()
+
+
 def test_with_no_backup_the_damaged_file_is_kept_aside_and_a_new_one_starts(
     demo_workspace: Workspace,
 ) -> None:

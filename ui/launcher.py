@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import functools
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -124,7 +125,7 @@ def _recover(error: StoreCorruptError) -> bool:
 def _back_up_quietly(database: Path) -> None:
     try:
         daily_backup(database)
-    except (StoreError, OSError) as error:  # a backup never stops the day's work
+    except (StoreError, OSError, sqlite3.Error) as error:  # a backup never stops the day's work
         log.warning("today's backup of %s failed: %s", database, error)
 
 
