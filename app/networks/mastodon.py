@@ -307,6 +307,13 @@ class MastodonConnector:
             except mastodon_py.MastodonNotFoundError as error:
                 raise Rejected(f"Not found on {self._server} while {what}.") from error
             except mastodon_py.MastodonAPIError as error:
+                if _status(error) is None:
+                    # No HTTP error at all: the answer itself could not be read (malformed
+                    # or truncated JSON). Not a refusal: the next sync tries again.
+                    raise ServerTrouble(
+                        f"Unreadable answer from {self._server} while {what} ({error}); "
+                        "Heedful will try again."
+                    ) from error
                 if _status(error) == 403 and _is_sign_in_problem(error):
                     raise NeedsSignIn(
                         f"{self._server} refused Heedful's permissions while {what}. "
