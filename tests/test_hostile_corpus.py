@@ -269,3 +269,49 @@ def test_the_corpus_generator_runs_as_a_script() -> None:
         check=True,
     )
     assert f"{len(CASES)} cases" in done.stdout
+
+
+def test_a_sync_counts_skipped_items_per_account_for_channel_health(store: Store) -> None:
+    """Through the real connector and SyncService: the good item is stored, the unreadable
+    one is skipped, logged and counted once (a page fetched again is not counted twice)."""
+    import json
+
+    from storage.sync_state import CursorRepository, OutboxRepository
+
+    from app.sync import SyncService
+
+    accounts = AccountRepository(store)
+    account = accounts.add(brand_account())
+    broken = mastodon_template(2)
+    broken["status"]["created_at"] = "the day after tomorrow"
+    body = json.dumps([mastodon_template(1), broken]).encode()
+    with _BadJsonServer(body) as server:
+
+        def connector_for(_account: object) -> MastodonConnector:
+            return MastodonConnector(
+                account_id=account.id,
+                server=server,
+                access_token="token-for-a-test",
+                own_user_id=MASTODON_OWN_ID,
+                own_handle="fjellform@127.0.0.1",
+            )
+
+        sync = SyncService(
+            store,
+            accounts,
+            MentionRepository(store),
+            CursorRepository(store),
+            OutboxRepository(store),
+            connector_for,
+        )
+        (first,) = sync.sync_all()
+        (second,) = sync.sync_all()
+    # (This server answers the same page to every request, so each sync reads it twice.)
+    assert first.added == 1
+    assert first.skipped >= 1
+    assert second.added == 0
+    skipped = SkippedItemRepository(store)
+    assert skipped.count(account.id) == 1
+    ((platform_id, reason),) = skipped.recent(account.id)
+    assert platform_id == broken["id"]
+    assert "unreadable time" in reason
