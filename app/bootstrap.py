@@ -92,7 +92,8 @@ class Workspace:
     def open_again(self, stop: threading.Event | None = None) -> Workspace:
         """The same profile over a connection of its own, for a worker thread (SQLite
         connections are not shared between threads). `stop` interrupts its network waits."""
-        return _assemble(self.paths, self.profile, open_store(self.profile.database), stop=stop)
+        store = open_store(self.profile.database, check_integrity=False)  # checked at start
+        return _assemble(self.paths, self.profile, store, stop=stop)
 
 
 def build_workspace(

@@ -6,6 +6,8 @@ from html.parser import HTMLParser
 
 import nh3
 
+from app.text import encodable
+
 _TAGS = {
     "p",
     "br",
@@ -32,12 +34,14 @@ def sanitize_html(html: str) -> str:
     """Only text formatting and http(s)/mailto links survive: no scripts, styles, images,
     frames or event handlers, so rendering a mention can never load anything remote."""
     return nh3.clean(
-        html,
+        encodable(html),
         tags=_TAGS,
         attributes=_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
+        # A relative link has no meaning outside the server's page, and a <base> could aim it.
+        url_relative="deny",
     )
 
 

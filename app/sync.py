@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from storage.accounts import AccountHealthRepository, AccountRepository
 from storage.mentions import MentionRepository
 from storage.records import Account, AccountState, OutboxItem, utc_now
+from storage.skipped import SkippedItemRepository
 from storage.store import Store
 from storage.sync_state import CursorRepository, OutboxRepository, SyncLeases
 
@@ -191,6 +192,7 @@ class SyncService:
             with self._store.write():
                 report.added += self._mentions.ingest(page.items)
                 self._cursors.put(account.id, STREAM, page.cursor)
+                SkippedItemRepository(self._store).record(account.id, page.skipped)
             report.skipped += len(page.skipped)
             self._leases.take(account.id, self.holder, self._clock())  # still working: renew
             if progress is not None:

@@ -13,6 +13,33 @@ _WHITESPACE = re.compile(r"\s+")
 _LEADING_MENTIONS = re.compile(r"^(?:@[\w.@-]+\s+)+")
 
 
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """Lone surrogates (from JSON's `\\ud800` escapes) cannot be encoded as UTF-8: SQLite,
+    nh3 and Qt all refuse them. Each becomes U+FFFD, the replacement character."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def reveal_invisible(text: str) -> str:
+    """Characters a reader cannot see (zero-width, bidi controls, other format and control
+    characters) written out as `<U+200B>`, so a look-alike handle such as `ka\u200bri` shows
+    as `ka<U+200B>ri` and never passes for `kari`. Real handles never contain them."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(f"<U+{ord(ch):04X}>" if _is_invisible(ch) else ch for ch in text)
+
+
+def _is_invisible(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    return (
+        category in ("Cf", "Cc", "Cs", "Co", "Cn", "Zl", "Zp")
+        or (category == "Zs" and ch != " ")
+        or ch in "\u115f\u1160\u3164\uffa0"
+    )  # Hangul fillers: blank, yet not spaces
+
+
 def one_line(text: str, limit: int = 200) -> str:
     """Whitespace collapsed, control and bidi-override characters removed, cut at `limit`."""
     # Posts can be megabytes; only the start can ever show on one line.

@@ -35,6 +35,8 @@ class StoreCorruptError(StoreError):
             f"The database {path} is damaged ({detail}).",
             what_to_do="Restore it from a backup, or move it aside to start with an empty one.",
         )
+        self.path = path
+        self.detail = detail
 
 
 class StoreFullError(StoreError):

@@ -276,6 +276,21 @@ _SYNC_LEASES_AND_HEALTH = [
     """,
 ]
 
+# Items a network sent that could not be stored safely: kept with the reason, and counted
+# per account for channel health.
+_SKIPPED_ITEMS = [
+    """
+    CREATE TABLE skipped_items (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+        platform_id TEXT,
+        reason TEXT NOT NULL,
+        skipped_at TEXT NOT NULL,
+        UNIQUE (account_id, platform_id, reason)
+    )
+    """,
+]
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "accounts, mentions, triage, drafts, outbox, snippets, sync cursors", _CORE_TABLES
@@ -284,6 +299,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "accounts remember their last sync and rate-limit wait", _ACCOUNT_SYNC_STATE),
     Migration(4, "one sender per reply, post limits, thread context, profile id", _SAFE_SENDING),
     Migration(5, "one sync per account at a time; channel health facts", _SYNC_LEASES_AND_HEALTH),
+    Migration(9, "unreadable items from the networks, skipped with a reason", _SKIPPED_ITEMS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

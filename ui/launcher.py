@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
+import sqlite3
 import sys
+from pathlib import Path
 
 import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from storage.errors import StoreError
+from storage.errors import StoreCorruptError, StoreError
 
 from app import __version__
 from app.bootstrap import StartupOptions, StartupTimer, Workspace, build_workspace
 from app.cli import startup_options
 from app.logs import configure_logging
 from app.paths import AppPaths
+from app.recovery import daily_backup, offer_for, restore_latest, start_empty
 from app.resources import resource_path
 
 from ui.main_window import MainWindow
+from ui.single_instance import SingleInstance, bring_to_front, instance_key
+from ui.store_problem import Choice
+from ui.store_problem import ask as ask_about_damage
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +52,29 @@ def run_window(args: argparse.Namespace) -> int:
         application.setWindowIcon(QIcon(str(resource_path("icons", "heedful.svg"))))
         # The coroutine below decides when to finish, after saving state, not Qt.
         application.setQuitOnLastWindowClosed(False)
-    return int(qasync.run(_open_window(args, timer)))
+    # One window per installation folder: a second launch brings the first to the front.
+    instance = SingleInstance(instance_key(AppPaths.resolve(args.home).data_dir))
+    if not instance.claim():
+        log.warning("Heedful is already open for this profile: brought it to the front")
+        return 0
+    try:
+        return int(qasync.run(_open_window(args, timer, instance)))
+    finally:
+        instance.release()
 
 
-async def _open_window(args: argparse.Namespace, timer: StartupTimer) -> int:
+async def _open_window(
+    args: argparse.Namespace, timer: StartupTimer, instance: SingleInstance
+) -> int:
     options = startup_options(args, window=True)
     while True:
         try:
             workspace = build_workspace(options, timer)
+        except StoreCorruptError as error:
+            log.error("cannot open the workspace: %s", error)
+            if _recover(error):
+                continue
+            return EXIT_STORE_PROBLEM
         except StoreError as error:
             log.error("cannot open the workspace: %s", error)
             QMessageBox.critical(None, "Heedful cannot open its data", str(error))
@@ -66,16 +88,45 @@ async def _open_window(args: argparse.Namespace, timer: StartupTimer) -> int:
             window = _show_window(workspace, timer)
         window.window_did_close.connect(closed.set)
         window.workspace_should_switch.connect(switch_to.append)
+        activate = functools.partial(bring_to_front, window)
+        instance.activation_was_requested.connect(activate)
         window.sync.start_schedule()
+        # Today's backup, read from its own connection on a worker thread.
+        backup = asyncio.get_running_loop().run_in_executor(
+            None, _back_up_quietly, workspace.profile.database
+        )
         try:
             await closed.wait()
         finally:
+            await backup
+            instance.activation_was_requested.disconnect(activate)
             workspace.close()
         if not switch_to:
             return 0
         # The first account was added from the demo: continue on the real workspace.
         options = StartupOptions(home=args.home, demo=False)
         timer = StartupTimer()
+
+
+def _recover(error: StoreCorruptError) -> bool:
+    """Offer the automatic backup; True when the database was restored or moved aside."""
+    offer = offer_for(error)
+    choice = ask_about_damage(offer)
+    if choice is Choice.RESTORE:
+        kept = restore_latest(offer)
+        log.warning("restored from the backup of %s; damaged file kept at %s", offer.backup, kept)
+        return True
+    if choice is Choice.START_EMPTY:
+        start_empty(offer)
+        return True
+    return False
+
+
+def _back_up_quietly(database: Path) -> None:
+    try:
+        daily_backup(database)
+    except (StoreError, OSError, sqlite3.Error) as error:  # a backup never stops the day's work
+        log.warning("today's backup of %s failed: %s", database, error)
 
 
 def _show_window(workspace: Workspace, timer: StartupTimer) -> MainWindow:

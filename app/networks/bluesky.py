@@ -35,13 +35,16 @@ from app.networks.errors import NeedsSignIn, Offline, RateLimited, Rejected, Ser
 from app.networks.interrupt import SocketWatch, WatchedTransport
 from app.networks.lengths import BLUESKY_MAX_GRAPHEMES as MAX_GRAPHEMES
 from app.networks.lengths import grapheme_length
+from app.networks.safety import MAX_TEXT_CHARS, SkipItem, storable
 from app.networks.tid import is_tid, tid_time
+from app.text import encodable
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 PAGE_SIZE = 100  # the most listNotifications returns at once
+REQUEST_TIMEOUT_S = 20
 KEPT_REASONS = {
     "mention": MentionKind.MENTION,
     "reply": MentionKind.REPLY,
@@ -49,10 +52,6 @@ KEPT_REASONS = {
 }
 # Errors the PDS gives when the session itself is no good: only these ask to sign in again.
 _SESSION_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AccountTakedown"}
-
-
-class SkipItem(Exception):
-    """An item that cannot or should not be stored; the message says why."""
 
 
 # --- Text as the network counts and marks it up (pure functions) ----------------------------
@@ -102,6 +101,8 @@ def facets_to_html(text: str, facets: Any) -> str:
             start, end = int(facet["index"]["byteStart"]), int(facet["index"]["byteEnd"])
             feature = facet["features"][0]
         except (KeyError, IndexError, TypeError, ValueError):
+            continue
+        if not isinstance(feature, Mapping):
             continue
         kind = str(feature.get("$type", feature.get("py_type", "")))
         if kind.endswith("#link") and str(feature.get("uri", "")).startswith(
@@ -154,7 +155,7 @@ def post_url(handle: str, uri: str) -> str:
 
 
 def _time(value: Any) -> datetime:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 64:
         raise SkipItem(f"unreadable time {value!r}")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -167,6 +168,8 @@ def notification_to_mention(
     notification: Mapping[str, Any], *, account_id: int, own_did: str
 ) -> NewMention:
     reason = notification.get("reason")
+    if not isinstance(reason, str):
+        raise SkipItem("notification without a reason")
     if reason not in KEPT_REASONS:
         raise SkipItem(f"a {reason} is not inbox work")
     uri, cid = notification.get("uri"), notification.get("cid")
@@ -185,10 +188,14 @@ def notification_to_mention(
     text = record.get("text")
     if not isinstance(text, str):
         raise SkipItem("post without text")
+    text = encodable(text)
     reply: Mapping[str, Any] = record["reply"] if isinstance(record.get("reply"), Mapping) else {}
     langs = record.get("langs")
-    display_name = author.get("displayName", author.get("display_name")) or ""
-    return NewMention(
+    display_name = author.get("displayName", author.get("display_name"))
+    if not isinstance(display_name, str):
+        display_name = ""
+    raw = json.dumps(notification, ensure_ascii=False, default=str)
+    mention = NewMention(
         account_id=account_id,
         platform_id=uri,
         platform_cid=cid if isinstance(cid, str) else None,
@@ -199,15 +206,24 @@ def notification_to_mention(
             display_name=str(display_name),
             avatar_url=author.get("avatar") if isinstance(author.get("avatar"), str) else None,
         ),
-        kind=KEPT_REASONS[str(reason)],
+        kind=KEPT_REASONS[reason],
         text=text + _embed_text(record.get("embed")),
-        html=facets_to_html(text, record.get("facets")),
+        # A post too long to be real is shown as its (cut) plain text.
+        html=facets_to_html(text, record.get("facets")) if len(text) <= MAX_TEXT_CHARS else None,
         created_at=_time(record.get("createdAt", record.get("created_at"))),
-        language=str(langs[0]).split("-")[0] if isinstance(langs, list) and langs else None,
+        language=(
+            langs[0].split("-")[0]
+            if isinstance(langs, list) and langs and isinstance(langs[0], str)
+            else None
+        ),
         url=post_url(handle, uri),
         parent_platform_id=_ref_uri(reply.get("parent")),
         root_platform_id=_ref_uri(reply.get("root")),
-        raw=json.dumps(notification, ensure_ascii=False, default=str),
+        raw=raw,
+    )
+    # A reply to a huge post still needs its thread's root: keep just that.
+    return storable(
+        mention, raw_when_too_long=json.dumps({"record": {"reply": reply}}, default=str)
     )
 
 
@@ -244,21 +260,36 @@ def notifications_to_pages(
     top: str | None = pending.get("top")
     api_cursor: str | None = pending.get("next")
     while True:
-        notifications, next_cursor = fetch(api_cursor)
+        fetched, next_cursor = fetch(api_cursor)
+        items: list[NewMention] = []
+        skipped: list[str] = []
+        notifications: list[Mapping[str, Any]] = []
+        for candidate in fetched if isinstance(fetched, list) else []:
+            if isinstance(candidate, Mapping) and isinstance(candidate.get("indexedAt"), str):
+                notifications.append(candidate)
+            else:
+                skipped.append("?: notification without indexedAt")
         if top is None:
             top = str(notifications[0].get("indexedAt")) if notifications else seen
         fresh = [n for n in notifications if seen is None or str(n.get("indexedAt")) >= seen]
         finished = len(fresh) < len(notifications) or not next_cursor or not notifications
-        items: list[NewMention] = []
-        skipped: list[str] = []
         for notification in reversed(fresh):
             try:
                 items.append(
                     notification_to_mention(notification, account_id=account_id, own_did=own_did)
                 )
-            except SkipItem as why:
+            except (
+                SkipItem,
+                ValueError,
+                TypeError,
+                AttributeError,
+                KeyError,
+                RecursionError,
+            ) as why:
                 if "not inbox work" not in str(why):
-                    skipped.append(f"{notification.get('uri')!r}: {why}")
+                    uri = notification.get("uri")
+                    where = uri[:200] if isinstance(uri, str) else "?"
+                    skipped.append(f"{where}: {why or type(why).__name__}")
         if finished:
             new_state: dict[str, Any] = {"seen": top}
         else:
@@ -270,6 +301,14 @@ def notifications_to_pages(
 
 
 # --- The connector ------------------------------------------------------------------------------
+
+
+def bluesky_client(server: str, transport: httpx.HTTPTransport | None = None) -> Client:
+    """An SDK client that verifies TLS (httpx's default, stated here so it stays so; a given
+    transport is an `httpx.HTTPTransport`, which verifies too) and gives up on a silent server
+    after REQUEST_TIMEOUT_S instead of hanging the sync."""
+    request = Request(timeout=REQUEST_TIMEOUT_S, verify=True, transport=transport)
+    return Client(base_url=server, request=request)
 
 
 class BlueskyConnector:
@@ -292,7 +331,7 @@ class BlueskyConnector:
         # Quitting cuts open connections: a stalled server never holds the app open.
         self._watch = SocketWatch(self._stop)
         self._transport = WatchedTransport(self._watch)
-        self._client = Client(base_url=server, request=Request(transport=self._transport))
+        self._client = bluesky_client(server, transport=self._transport)
         # Every refresh hands out a new refresh token: keep it, or the next start signs out.
         self._client.on_session_change(
             lambda _event, _session: save_session(self._client.export_session_string())
@@ -344,14 +383,24 @@ class BlueskyConnector:
         params: dict[str, Any] = {"limit": PAGE_SIZE, "priority": False}
         if cursor:
             params["cursor"] = cursor
+        # The page as plain JSON, not the SDK's models: one malformed notification would make
+        # the SDK refuse the whole page, for ever (the cursor could never move past it). The
+        # parse functions above read each item on its own and skip what they cannot read.
         answer = self._call(
             "fetching notifications",
-            self._client.app.bsky.notification.list_notifications,
-            params,
+            self._client.invoke_query,
+            "app.bsky.notification.listNotifications",
+            params=models.AppBskyNotificationListNotifications.Params(**params),
+            output_encoding="application/json",
         )
+        content = answer.content
+        if not isinstance(content, Mapping):
+            raise ServerTrouble("Bluesky's list of notifications was not readable.")
+        notifications = content.get("notifications")
+        cursor_after = content.get("cursor")
         return (
-            [n.model_dump(mode="json", by_alias=True) for n in answer.notifications],
-            answer.cursor,
+            notifications if isinstance(notifications, list) else [],
+            cursor_after if isinstance(cursor_after, str) else None,
         )
 
     def fetch_new(self, cursor: str | None) -> Iterator[FetchedPage]:

@@ -8,6 +8,7 @@ from storage.records import Account, Network
 
 from app.networks.base import Connector
 from app.networks.errors import NeedsSignIn
+from app.networks.mastodon_auth import normalize_server
 from app.secrets import SecretStore, account_secret_name
 
 
@@ -17,6 +18,9 @@ class ConnectorFactory:
         self._stop = stop
 
     def __call__(self, account: Account) -> Connector:
+        # Before anything is read from the keyring: a token never goes to a server over
+        # plain http (an edited or very old database could hold such an address).
+        normalize_server(account.server, what=f"server of {account.handle}")
         secret = self._secrets.get(
             account_secret_name(account.network.value, account.server, account.handle)
         )

@@ -37,6 +37,7 @@ from app.networks.errors import (
 )
 from app.networks.interrupt import SocketWatch, requests_session
 from app.networks.lengths import mastodon_length
+from app.networks.safety import MAX_HTML_CHARS, MAX_TEXT_CHARS, SkipItem, cut_note, storable
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +56,6 @@ LONGEST_WAIT_S = 300
 # --- Parsing: the server's JSON to store records (pure functions) -------------------------
 
 
-class SkipItem(Exception):
-    """An item that cannot or should not be stored; the message says why (for the log)."""
-
-
 def full_handle(acct: str, server: str) -> str:
     """`user@host` for everyone: local accounts come without the host."""
     if "@" in acct:
@@ -69,8 +66,11 @@ def full_handle(acct: str, server: str) -> str:
 def _time(value: Any) -> datetime:
     if isinstance(value, datetime):
         moment = value
-    elif isinstance(value, str):
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    elif isinstance(value, str) and len(value) < 64:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as error:
+            raise SkipItem(f"unreadable time {value!r}") from error
     else:
         raise SkipItem(f"unreadable time {value!r}")
     if moment.tzinfo is None:
@@ -100,9 +100,9 @@ def status_to_mention(
         raise SkipItem("status is not an object")
     status_id = status.get("id")
     author = status.get("account")
-    if not isinstance(status_id, str | int) or not isinstance(author, Mapping):
+    if not _is_id(status_id) or not isinstance(author, Mapping):
         raise SkipItem("status without id or author")
-    author_id = str(author.get("id", ""))
+    author_id = str(author.get("id")) if _is_id(author.get("id")) else ""
     acct = _text_field(author, "acct")
     if not author_id or not acct:
         raise SkipItem("author without id or handle")
@@ -124,13 +124,21 @@ def status_to_mention(
         kind = MentionKind.REPLY
     else:
         kind = MentionKind.MENTION
-    text = html_to_text(content)
+    if len(content) > MAX_HTML_CHARS:
+        # Reading megabytes of HTML only to cut the text at MAX_TEXT_CHARS wastes seconds.
+        text = html_to_text(content[: MAX_HTML_CHARS * 2])[: MAX_TEXT_CHARS - 100]
+        text += cut_note(len(content))
+    else:
+        text = html_to_text(content)
     # Image descriptions are part of what the customer said.
-    for attachment in status.get("media_attachments") or []:
-        if isinstance(attachment, Mapping) and attachment.get("description"):
-            text += f"\n[{attachment.get('type', 'media')}: {attachment['description']}]"
+    attachments = status.get("media_attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if isinstance(attachment, Mapping) and isinstance(attachment.get("description"), str):
+            kind_of_media = attachment.get("type")
+            label = kind_of_media if isinstance(kind_of_media, str) else "media"
+            text += f"\n[{label}: {attachment['description']}]"
     language = status.get("language")
-    return NewMention(
+    mention = NewMention(
         account_id=account_id,
         platform_id=str(status_id),
         author=NewAuthor(
@@ -142,16 +150,27 @@ def status_to_mention(
         ),
         kind=kind,
         text=text,
-        html=sanitize_html(content) if content else None,
+        html=sanitize_html(content) if content and len(content) <= MAX_HTML_CHARS else None,
         created_at=_time(status.get("created_at")),
         language=language if isinstance(language, str) and language else None,
         url=_text_field(status, "url") or _text_field(status, "uri") or None,
         spoiler_text=_text_field(status, "spoiler_text"),
         visibility=visibility,
-        parent_platform_id=None if parent is None else str(parent),
+        parent_platform_id=str(parent) if _is_id(parent) else None,
         is_own=is_own,
         raw=raw,
     )
+    return storable(mention)
+
+
+def _is_id(value: Any) -> bool:
+    """Mastodon ids are strings of digits (some servers send numbers); never bools or
+    objects, and never so long that they cannot be an id."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value.bit_length() <= 1024
+    return isinstance(value, str) and 0 < len(value) <= 512
 
 
 def _json_text(payload: Any) -> str:
@@ -166,17 +185,24 @@ def notifications_to_page(
     server: str,
     cursor: str | None,
 ) -> FetchedPage:
-    """A page of mention notifications, oldest first, with the cursor to keep after it."""
+    """A page of mention notifications, oldest first, with the cursor to keep after it.
+
+    Total: an item that cannot be read is skipped with a reason; the rest of the page is
+    still returned."""
     items: list[NewMention] = []
     skipped: list[str] = []
-    ids = [str(n.get("id")) for n in notifications if isinstance(n, Mapping) and n.get("id")]
-    for notification in sorted(
-        (n for n in notifications if isinstance(n, Mapping)), key=lambda n: _id_order(n.get("id"))
-    ):
+    readable: list[Mapping[str, Any]] = []
+    for notification in notifications if isinstance(notifications, list) else []:
+        if isinstance(notification, Mapping) and _is_id(notification.get("id")):
+            readable.append(notification)
+        else:
+            skipped.append(f"?: notification without an id ({type(notification).__name__})")
+    for notification in sorted(readable, key=lambda n: _id_order(n.get("id"))):
+        notification_id = str(notification.get("id"))
         try:
             status = notification.get("status")
             if notification.get("type") != "mention" or not isinstance(status, Mapping):
-                raise SkipItem(f"notification {notification.get('id')} is not a mention")
+                raise SkipItem("not a mention")
             mention = status_to_mention(
                 status,
                 account_id=account_id,
@@ -187,15 +213,17 @@ def notifications_to_page(
             if mention.is_own:
                 raise SkipItem("the brand's own post")
             items.append(mention)
-        except (SkipItem, ValueError, TypeError, AttributeError) as why:
-            skipped.append(f"notification {notification.get('id')!r}: {why}")
+        except (SkipItem, ValueError, TypeError, AttributeError, KeyError, RecursionError) as why:
+            skipped.append(f"{notification_id[:80]}: {why or type(why).__name__}")
+    ids = [str(n.get("id")) for n in readable]
     newest = max(ids, key=_id_order) if ids else cursor
     return FetchedPage(items=items, cursor=newest or "0", skipped=skipped)
 
 
 def _id_order(value: Any) -> tuple[int, str]:
     text = str(value)
-    return (int(text), text) if text.isdigit() else (0, text)
+    # Snowflake ids sort as numbers; comparing by length first avoids converting a huge one.
+    return (len(text), text) if text.isdigit() else (0, text)
 
 
 # --- Counting and addressing like Mastodon --------------------------------------------------
@@ -282,6 +310,13 @@ class MastodonConnector:
             except mastodon_py.MastodonNotFoundError as error:
                 raise Rejected(f"Not found on {self._server} while {what}.") from error
             except mastodon_py.MastodonAPIError as error:
+                if _status(error) is None:
+                    # No HTTP error at all: the answer itself could not be read (malformed
+                    # or truncated JSON). Not a refusal: the next sync tries again.
+                    raise ServerTrouble(
+                        f"Unreadable answer from {self._server} while {what} ({error}); "
+                        "Heedful will try again."
+                    ) from error
                 if _status(error) == 403 and _is_sign_in_problem(error):
                     raise NeedsSignIn(
                         f"{self._server} refused Heedful's permissions while {what}. "

@@ -1,0 +1,229 @@
+"""Properties over generated input (hypothesis): the parsers are total, the sanitiser never lets
+anything active through, html_to_text never fails, grapheme counts are consistent, and what a
+parser returns can always be stored."""
+
+from __future__ import annotations
+
+import copy
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from storage.accounts import AccountRepository
+from storage.mentions import MentionRepository
+from storage.store import open_store
+
+from app.html import html_to_text, sanitize_html
+from app.networks.bluesky import notification_to_mention, notifications_to_pages
+from app.networks.lengths import grapheme_length, mastodon_length
+from app.networks.mastodon import notifications_to_page, status_to_mention
+from app.networks.safety import SkipItem
+from app.text import one_line, reveal_invisible
+
+from tests.factories import brand_account
+from tests.hostile.corpus import bluesky_template, mastodon_template
+
+# Modest counts: the suite's time matters more than the last rare case (the corpus is there).
+FEW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Every Unicode code point, lone surrogates included (JSON's "\ud800" escapes give those).
+any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=60)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | any_text,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+_MASTODON_PATHS = [
+    ("id",), ("type",), ("status",), ("status", "id"), ("status", "content"),
+    ("status", "created_at"), ("status", "account"), ("status", "account", "id"),
+    ("status", "account", "acct"), ("status", "account", "display_name"),
+    ("status", "visibility"), ("status", "language"), ("status", "in_reply_to_id"),
+    ("status", "media_attachments"), ("status", "quote"), ("status", "spoiler_text"),
+]  # fmt: skip
+_BLUESKY_PATHS = [
+    ("uri",), ("cid",), ("reason",), ("author",), ("author", "did"), ("author", "handle"),
+    ("author", "displayName"), ("record",), ("record", "text"), ("record", "createdAt"),
+    ("record", "langs"), ("record", "facets"), ("record", "reply"), ("record", "embed"),
+    ("indexedAt",),
+]  # fmt: skip
+
+
+def _replaced(payload: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(payload)
+    target = changed
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return changed
+
+
+MASTODON = mastodon_template(1)
+BLUESKY = bluesky_template(1)
+
+
+@FEW
+@given(st.lists(json_values, max_size=5))
+def test_the_mastodon_page_parser_never_raises_on_any_json(items: list[Any]) -> None:
+    page = notifications_to_page(
+        items, account_id=1, own_user_id="1", server="https://s.example", cursor="5"
+    )
+    assert len(page.items) + len(page.skipped) <= len(items)
+    assert page.cursor
+
+
+@FEW
+@given(st.sampled_from(_MASTODON_PATHS), json_values)
+def test_a_real_mastodon_notification_with_any_field_replaced_is_stored_or_skipped(
+    path: tuple[str, ...], value: Any
+) -> None:
+    payload = _replaced(MASTODON, path, value)
+    page = notifications_to_page(
+        [payload], account_id=1, own_user_id="1", server="https://s.example", cursor=None
+    )
+    assert len(page.items) + len(page.skipped) == 1
+
+
+@FEW
+@given(json_values)
+def test_status_to_mention_is_total(value: Any) -> None:
+    reason = ""
+    try:
+        status_to_mention(value, account_id=1, own_user_id="1", server="https://s.example")
+        reason = "stored"
+    except SkipItem as why:
+        reason = str(why)
+    assert reason
+
+
+@FEW
+@given(st.sampled_from(_BLUESKY_PATHS), json_values)
+def test_a_real_bluesky_notification_with_any_field_replaced_is_stored_or_skipped(
+    path: tuple[str, ...], value: Any
+) -> None:
+    payload = _replaced(BLUESKY, path, value)
+    reason = ""
+    try:
+        notification_to_mention(payload, account_id=1, own_did="did:plc:brand")
+        reason = "stored"
+    except SkipItem as why:
+        reason = str(why)
+    assert reason
+
+
+@FEW
+@given(st.lists(json_values, max_size=5), st.none() | any_text)
+def test_the_bluesky_page_parser_never_raises_on_any_json(
+    items: list[Any], cursor: str | None
+) -> None:
+    pages = list(
+        notifications_to_pages(lambda _c: (items, None), cursor, account_id=1, own_did="did:x")
+    )
+    assert len(pages) == 1
+
+
+_HTML_PIECES = [
+    "<script>", "</script>", "<scr", "ipt>", "<img src=x onerror=alert(1)>", "<a href=\"",
+    "javascript:", "java\tscript:", "JAVASCRIPT:", "data:text/html,", "vbscript:", "\">", "<a ",
+    "href=", "onclick=", "onmouseover=\"x()\"", "<style>", "<iframe src=", "<svg onload=",
+    "<p>", "</p>", "<!--", "-->", "<![CDATA[", "]]>", "&lt;", "&#60;", "&#x3C;", "<", ">",
+    "'", "\"", "=", " ", "<math><mtext><table><mglyph><style>", "<noscript>", "<base href=",
+    "<link rel=stylesheet href=", "style=\"background:url(", ")\"", "<object data=", "x",
+]  # fmt: skip
+html_soup = st.lists(st.sampled_from(_HTML_PIECES) | any_text, max_size=25).map("".join)
+
+
+class _ActiveFinder(HTMLParser):
+    ALLOWED_ATTRIBUTES = frozenset({"href", "class", "rel"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.active: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "img", "iframe", "object", "embed", "svg", "math", "link",
+                   "base", "meta", "form", "noscript"):  # fmt: skip
+            self.active.append(tag)
+        for name, value in attrs:
+            if name not in self.ALLOWED_ATTRIBUTES:
+                self.active.append(f"{tag}[{name}]")
+            if name == "href" and not (value or "").startswith(("http:", "https:", "mailto:")):
+                self.active.append(f"href={value!r}")
+
+
+@FEW
+@given(html_soup)
+def test_the_sanitiser_never_lets_anything_active_through(html: str) -> None:
+    clean = sanitize_html(html)
+    finder = _ActiveFinder()
+    finder.feed(clean)
+    finder.close()
+    assert finder.active == []
+    # Sanitising is stable: what is safe stays as it is.
+    assert sanitize_html(clean) == clean
+
+
+@FEW
+@given(html_soup)
+def test_html_to_text_is_total_and_never_returns_markup_it_was_told_to_drop(html: str) -> None:
+    text = html_to_text(html)
+    assert isinstance(text, str)
+    assert "alert(1)</script>" not in text
+
+
+@FEW
+@given(any_text, any_text)
+def test_grapheme_counts_are_consistent(first: str, second: str) -> None:
+    one, two, both = (
+        grapheme_length(first),
+        grapheme_length(second),
+        grapheme_length(first + second),
+    )
+    # Joining can only merge characters at the seam, never split them.
+    assert both <= one + two
+    assert one <= len(first)  # never more graphemes than code points
+    assert (one == 0) == (first == "")
+    assert mastodon_length(first) <= len(first) + 23 * first.count("http")
+
+
+@FEW
+@given(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=60))
+def test_plain_ascii_counts_one_grapheme_per_character(text: str) -> None:
+    assert grapheme_length(text) == len(text)
+
+
+@FEW
+@given(any_text)
+def test_shown_handles_never_hide_a_character(handle: str) -> None:
+    shown = reveal_invisible(handle)
+    assert all(ch.isprintable() or ch == " " for ch in shown)
+    assert "\n" not in one_line(shown)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.tuples(any_text, any_text, any_text), min_size=1, max_size=4))
+def test_whatever_a_parser_returns_can_be_stored(tmp_path: Path, texts: list[Any]) -> None:
+    notifications = []
+    for number, (content, name, spoiler) in enumerate(texts):
+        payload = mastodon_template(number)
+        payload["status"]["content"] = content
+        payload["status"]["account"]["display_name"] = name
+        payload["status"]["spoiler_text"] = spoiler
+        notifications.append(json.loads(json.dumps(payload)))
+    page = notifications_to_page(
+        notifications, account_id=1, own_user_id="1", server="https://s.example", cursor=None
+    )
+    store = open_store(tmp_path / f"p{abs(hash(str(texts)))}.db")
+    try:
+        account_id = AccountRepository(store).add(brand_account()).id
+        assert account_id == 1
+        MentionRepository(store).ingest(page.items)
+        assert store.conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == len(page.items)
+    finally:
+        store.close()
