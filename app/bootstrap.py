@@ -14,6 +14,7 @@ from pathlib import Path
 from storage.accounts import AccountHealthRepository, AccountRepository
 from storage.mentions import MentionRepository
 from storage.records import utc_now
+from storage.skipped import SkippedItemRepository
 from storage.store import Store, open_store
 from storage.sync_state import CursorRepository, DraftRepository, OutboxRepository, ProfileFacts
 from storage.triage import TriageRepository
@@ -158,7 +159,7 @@ def _assemble(
         account_service=AccountService(accounts, secrets_store),
         replies=ReplyService(accounts, mentions, outbox, drafts),
         sync=sync,
-        health=HealthService(accounts, health, outbox),
+        health=HealthService(accounts, health, outbox, SkippedItemRepository(store)),
         outbox_service=OutboxService(outbox, drafts),
         triage=TriageService(TriageRepository(store), lambda: loaded.settings.agent_name),
     )

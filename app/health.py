@@ -7,6 +7,7 @@ from datetime import datetime
 
 from storage.accounts import AccountHealth, AccountHealthRepository, AccountRepository
 from storage.records import Account, AccountState
+from storage.skipped import SkippedItemRepository
 from storage.sync_state import OutboxRepository
 
 from app.text import age
@@ -28,6 +29,8 @@ def from_now(moment: datetime, now: datetime) -> str:
 class ChannelHealth:
     account: Account
     facts: AccountHealth
+    skipped: int = 0  # items the network sent that could not be stored safely
+    last_skip_reason: str = ""
 
     @property
     def state(self) -> AccountState:
@@ -70,12 +73,18 @@ class ChannelHealth:
             return "expired (refreshed at the next sync)"
         return f"{from_now(expires, now)} ({expires.astimezone():%H:%M})"
 
+    def skipped_text(self) -> str:
+        if not self.skipped:
+            return "none"
+        return f"{self.skipped:,} (latest: {self.last_skip_reason})"
+
     def summary(self, now: datetime) -> str:
         """One line per account, as `heedful sync --once` prints it."""
         return (
             f"{self.account.handle} ({self.account.network.value}): {self.state_text()}; "
             f"last synced {self.last_sync_text(now)}; fetched {self.fetched_text()}; "
-            f"rate budget {self.budget_text()}; token expires {self.token_text(now)}"
+            f"rate budget {self.budget_text()}; token expires {self.token_text(now)}; "
+            f"skipped {self.skipped_text()}"
         )
 
 
@@ -85,15 +94,28 @@ class HealthService:
         accounts: AccountRepository,
         health: AccountHealthRepository,
         outbox: OutboxRepository,
+        skipped: SkippedItemRepository,
     ) -> None:
         self._accounts = accounts
         self._health = health
         self._outbox = outbox
+        self._skipped = skipped
 
     def channels(self) -> list[ChannelHealth]:
-        return [
-            ChannelHealth(account, self._health.get(account.id)) for account in self._accounts.all()
-        ]
+        return [self._channel(account) for account in self._accounts.all()]
+
+    def _channel(self, account: Account) -> ChannelHealth:
+        recent = self._skipped.recent(account.id, limit=1)
+        last_reason = ""
+        if recent:
+            platform_id, why = recent[0]
+            last_reason = why if platform_id is None else f"{platform_id}: {why}"
+        return ChannelHealth(
+            account,
+            self._health.get(account.id),
+            skipped=self._skipped.count(account.id),
+            last_skip_reason=last_reason,
+        )
 
     def queued_replies(self) -> int:
         return self._outbox.count_waiting()

@@ -12,7 +12,7 @@ import pytest
 
 from storage.accounts import AccountRepository
 from storage.mentions import MentionRepository
-from storage.records import Network
+from storage.records import Network, utc_now
 from storage.skipped import SkippedItemRepository
 from storage.store import Store, open_store
 
@@ -315,3 +315,16 @@ def test_a_sync_counts_skipped_items_per_account_for_channel_health(store: Store
     ((platform_id, reason),) = skipped.recent(account.id)
     assert platform_id == broken["id"]
     assert "unreadable time" in reason
+
+    # Channel health (window and `heedful sync --once`) says how many were skipped, and why.
+    from storage.accounts import AccountHealthRepository
+
+    from app.health import HealthService
+
+    health = HealthService(
+        accounts, AccountHealthRepository(store), OutboxRepository(store), skipped
+    )
+    (channel,) = health.channels()
+    assert channel.skipped == 1
+    assert channel.skipped_text() == f"1 (latest: {broken['id']}: {reason})"
+    assert f"skipped 1 (latest: {broken['id']}" in channel.summary(utc_now())

@@ -54,6 +54,7 @@ class ChannelHealthDialog(QDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
         self.state_labels: dict[int, QLabel] = {}  # account id -> its state, for tests
+        self.skipped_labels: dict[int, QLabel] = {}
         sync.account_did_sync.connect(lambda _report: self.refresh())
         sync.online_did_change.connect(lambda _online: self.refresh())
         self.refresh()
@@ -64,6 +65,7 @@ class ChannelHealthDialog(QDialog):
             if taken is not None and (widget := taken.widget()) is not None:
                 widget.deleteLater()
         self.state_labels.clear()
+        self.skipped_labels.clear()
         self.online_label.setText(
             f"Heedful is <b>{'online' if self._sync.online else 'offline'}</b>; "
             f"{self._health.queued_replies()} replies waiting to be sent."
@@ -92,4 +94,9 @@ class ChannelHealthDialog(QDialog):
         form.addRow("Items fetched:", QLabel(channel.fetched_text()))
         form.addRow("Rate-limit budget left:", QLabel(channel.budget_text()))
         form.addRow("Sign-in token expires:", QLabel(channel.token_text(now)))
+        skipped = QLabel(channel.skipped_text())
+        skipped.setWordWrap(True)
+        skipped.setToolTip("Items the network sent that Heedful could not store safely")
+        self.skipped_labels[account.id] = skipped
+        form.addRow("Items skipped:", skipped)
         return card
