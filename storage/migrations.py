@@ -251,6 +251,27 @@ _SAFE_SENDING = [
     "INSERT INTO profile_facts (name, value) VALUES ('profile_id', lower(hex(randomblob(16))))",
 ]
 
+# Which snippet was used on which mention (suggestions rank snippets by similar past
+# mentions), and the workspace's brand profile (one JSON document, the brand's voice).
+_SNIPPETS_AND_BRAND = [
+    """
+    CREATE TABLE snippet_uses (
+        id INTEGER PRIMARY KEY,
+        snippet_id INTEGER NOT NULL REFERENCES snippets (id) ON DELETE CASCADE,
+        mention_id INTEGER REFERENCES mentions (id) ON DELETE CASCADE,
+        used_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX snippet_uses_by_snippet ON snippet_uses (snippet_id, used_at)",
+    """
+    CREATE TABLE brand_profile (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        body TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+]
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "accounts, mentions, triage, drafts, outbox, snippets, sync cursors", _CORE_TABLES
@@ -258,6 +279,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "full-text search over mention text and author", _FULL_TEXT_SEARCH),
     Migration(3, "accounts remember their last sync and rate-limit wait", _ACCOUNT_SYNC_STATE),
     Migration(4, "one sender per reply, post limits, thread context, profile id", _SAFE_SENDING),
+    Migration(8, "snippet uses for suggestions, the brand profile", _SNIPPETS_AND_BRAND),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
