@@ -14,16 +14,19 @@ from pathlib import Path
 from storage.accounts import AccountRepository
 from storage.mentions import MentionRepository
 from storage.records import utc_now
+from storage.snippets import BrandProfileRepository, SentReplies, SnippetRepository
 from storage.store import Store, open_store
 from storage.sync_state import CursorRepository, DraftRepository, OutboxRepository, ProfileFacts
 
 from app.accounts import AccountService
+from app.brand import BrandService
 from app.inbox import InboxService
 from app.networks.factory import ConnectorFactory
 from app.paths import DEFAULT_PROFILE, DEMO_PROFILE, AppPaths, ProfilePaths
-from app.replies import ReplyService
+from app.replies import ComposerService, ReplyService
 from app.secrets import SecretStore
 from app.settings import Settings, load_settings, save_settings
+from app.snippets import SnippetService
 from app.sync import SyncService
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,9 @@ class Workspace:
     account_service: AccountService
     replies: ReplyService
     sync: SyncService
+    snippets: SnippetService
+    brand: BrandService
+    composer: ComposerService
 
     @property
     def is_demo(self) -> bool:
@@ -133,6 +139,11 @@ def _assemble(
         ConnectorFactory(secrets_store, stop),
         stop=stop,
     )
+    snippets = SnippetService(SnippetRepository(store))
+    brand = BrandService(BrandProfileRepository(store))
+    composer = ComposerService(
+        accounts, mentions, snippets, brand, SentReplies(store), loaded.settings.agent_name
+    )
     return Workspace(
         paths=paths,
         profile=profile,
@@ -147,6 +158,9 @@ def _assemble(
         account_service=AccountService(accounts, secrets_store),
         replies=ReplyService(accounts, mentions, outbox, DraftRepository(store)),
         sync=sync,
+        snippets=snippets,
+        brand=brand,
+        composer=composer,
     )
 
 
@@ -165,6 +179,7 @@ def _open_profile(paths: AppPaths, options: StartupOptions) -> tuple[ProfilePath
 def seed_demo_workspace(workspace: Workspace, now: datetime) -> int:
     """Fill an empty demo profile with the fictional brand's accounts and mentions."""
     # Only the first demo start needs the generator and its data.
+    from app.brand import BrandProfile
     from app.demo import demo_accounts, demo_mentions
 
     with workspace.store.write():
@@ -172,5 +187,7 @@ def seed_demo_workspace(workspace: Workspace, now: datetime) -> int:
             account.handle: workspace.accounts.add(account).id for account in demo_accounts()
         }
         added = workspace.mentions.ingest(demo_mentions(account_ids, now))
+        workspace.brand.save(BrandProfile(name="Fjellform"))
+    workspace.snippets.install_default_pack()  # the brand-voice starter pack
     log.info("demo workspace: %d posts (the brand's own replies among them)", added)
     return added

@@ -119,7 +119,7 @@ def over_length(context: ReplyContext) -> list[Finding]:
 
 # --- personal data ---------------------------------------------------------------------------
 
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
+_EMAIL = re.compile(r"(?<![\w.+@-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
 _PHONE_CANDIDATE = re.compile(r"(?<![\w+/.:-])(?:\+|00)?\d[\d \u00a0().-]{6,18}\d(?![\w/])")
 _DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 _STREET_WORDS = (
