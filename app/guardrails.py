@@ -275,7 +275,7 @@ def _sameness(text: str) -> str:
 
 def repetition(context: ReplyContext, profile: BrandProfile) -> list[Finding]:
     ours = _sameness(context.text)
-    if len(ours.split()) < 4:  # "thank you!" twice is not a robot
+    if len(ours.split()) < 6:  # "thanks so much!" twice is not a robot
         return []
     known: set[int] = set()
     unknown = 0  # replies to mentions no longer stored: each counts as one more customer
