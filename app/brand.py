@@ -1,4 +1,4 @@
-"""The brand's voice for one workspace: name, sign-off, formality, emoji policy, phrases to avoid."""
+"""The brand's voice per workspace: name, sign-off, formality, emoji policy, phrases to avoid."""
 
 from __future__ import annotations
 

@@ -65,10 +65,14 @@ def snippets_command(workspace: Workspace, args: argparse.Namespace, out: TextIO
     if args.snippets_command == "list":
         found = service.search(args.search) if args.search else service.all()
         if args.json:
-            _dump([{"id": s.id, **snippet_json(s), "usage_count": s.usage_count} for s in found], out)
+            _dump(
+                [{"id": s.id, **snippet_json(s), "usage_count": s.usage_count} for s in found], out
+            )
             return EXIT_OK
         if not found:
-            print("No snippets: import a pack with 'heedful snippets import FILE'.", file=sys.stderr)
+            print(
+                "No snippets: import a pack with 'heedful snippets import FILE'.", file=sys.stderr
+            )
         for snippet in found:
             out.write(_snippet_line(snippet) + "\n")
         return EXIT_OK

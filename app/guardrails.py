@@ -122,25 +122,35 @@ def over_length(context: ReplyContext) -> list[Finding]:
 _EMAIL = re.compile(r"(?<![\w.+@-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
 _PHONE_CANDIDATE = re.compile(r"(?<![\w+/.:-])(?:\+|00)?\d[\d \u00a0().-]{6,18}\d(?![\w/])")
 _DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
-_STREET_WORDS = (
-    r"street|st\.|road|rd\.|avenue|ave\.|lane|drive|close|crescent|terrace|place"
-)
+_STREET_WORDS = r"street|st\.|road|rd\.|avenue|ave\.|lane|drive|close|crescent|terrace|place"
 _ADDRESSES = (
     # English: "14 Baker Street", "221B Baker St."
-    re.compile(rf"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][\w'-]+\s+){{1,3}}(?:{_STREET_WORDS})(?!\w)",
-               re.IGNORECASE),
+    re.compile(
+        rf"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][\w'-]+\s+){{1,3}}(?:{_STREET_WORDS})(?!\w)",
+        re.IGNORECASE,
+    ),
     # Norwegian / Swedish / Danish: "Storgata 12", "Kirkeveien 5B", "Sjøgata 3 A"
-    re.compile(r"\b[A-ZÆØÅ][\wæøåÆØÅ'-]*(?:gata|gaten|gate|veien|vegen|vei|veg|vägen|gatan"
-               r"|gade|plass|plassen|allé|alle|stien|torget)\s+\d{1,4}\s?[A-Za-z]?\b"),
+    re.compile(
+        r"\b[A-ZÆØÅ][\wæøåÆØÅ'-]*(?:gata|gaten|gate|veien|vegen|vei|veg|vägen|gatan"
+        r"|gade|plass|plassen|allé|alle|stien|torget)\s+\d{1,4}\s?[A-Za-z]?\b"
+    ),
     # German: "Hauptstraße 5", "Lindenstr. 12a", "Am Markt 3" is too vague to catch
-    re.compile(r"\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm)"
-               r"\s+\d{1,4}\s?[a-z]?\b"),
+    re.compile(
+        r"\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm)"
+        r"\s+\d{1,4}\s?[a-z]?\b"
+    ),
     # French: "12 rue de la Paix", "3, avenue Foch"
-    re.compile(r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin"
-               r"|allée|impasse|quai)\s+\w", re.IGNORECASE),
+    re.compile(
+        r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin"
+        r"|allée|impasse|quai)\s+\w",
+        re.IGNORECASE,
+    ),
     # Spanish: "Calle Mayor 12", "C/ Alcalá, 45", "Avenida de la Paz 7"
-    re.compile(r"(?:\bcalle|\bc/|\bavenida|\bavda\.|\bplaza|\bpaseo|\bcarrer)\s+[^\d\n,]{2,40},?"
-               r"\s*(?:n[º°o]\s*)?\d{1,4}\b", re.IGNORECASE),
+    re.compile(
+        r"(?:\bcalle|\bc/|\bavenida|\bavda\.|\bplaza|\bpaseo|\bcarrer)\s+[^\d\n,]{2,40},?"
+        r"\s*(?:n[º°o]\s*)?\d{1,4}\b",
+        re.IGNORECASE,
+    ),
 )
 
 
@@ -228,8 +238,9 @@ def banned_phrases(text: str, profile: BrandProfile) -> list[Finding]:
 def preferred_terms(text: str, profile: BrandProfile) -> list[Finding]:
     folded = f" {_fold(text)} "
     return [
-        Finding("preferred_term", f"The brand says “{better}”, not “{term}”.",
-                f"Write “{better}”.")  # fmt: skip
+        Finding(
+            "preferred_term", f"The brand says “{better}”, not “{term}”.", f"Write “{better}”."
+        )
         for term, better in profile.preferred_terms.items()
         if _fold(term) and f" {_fold(term)} " in folded
     ]

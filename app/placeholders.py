@@ -1,4 +1,4 @@
-"""Placeholders in snippets: `{author.first_name|there}`, `{brand.name}`, fill-ins `{?order number}`.
+"""Snippet placeholders: `{author.first_name|there}`, `{brand.name}`, fill-ins `{?order number}`.
 
 Rendering never guesses: a placeholder with no value and no fallback stays in the text, exactly
 as written, and is reported; the composer and the CLI refuse to send such a text.
@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from storage.records import Mention, Network
 
 # {key}, {key|fallback}, {?prompt}. Keys are words with dots; prompts are a few words.
-PLACEHOLDER = re.compile(r"\{(?P<ask>\?)?(?P<key>[^\W\d][\w .-]{0,40}?)(?:\|(?P<fallback>[^{}]*))?\}")
+PLACEHOLDER = re.compile(
+    r"\{(?P<ask>\?)?(?P<key>[^\W\d][\w .-]{0,40}?)(?:\|(?P<fallback>[^{}]*))?\}"
+)
 
 KNOWN_KEYS = (
     "author.first_name",
@@ -39,7 +41,9 @@ def prompt_key(text: str) -> str:
     return " ".join(re.split(r"[\s_-]+", text.strip().casefold()))
 
 
-def render(template: str, values: Mapping[str, str], fills: Mapping[str, str] | None = None) -> Rendered:
+def render(
+    template: str, values: Mapping[str, str], fills: Mapping[str, str] | None = None
+) -> Rendered:
     """Replace every placeholder it has a value (or a fallback) for."""
     answers = {prompt_key(key): value for key, value in (fills or {}).items()}
     unfilled: list[str] = []

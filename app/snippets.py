@@ -3,7 +3,8 @@
 Pack format (JSON, UTF-8), version 1:
 
     {"format": "heedful-snippets", "version": 1, "name": "Fjellform voice",
-     "snippets": [{"title": "Order delayed", "shortcut": "late", "body": "Hi {author.first_name|there} …",
+     "snippets": [{"title": "Order delayed", "shortcut": "late",
+                   "body": "Hi {author.first_name|there} …",
                    "folder": "Orders", "tags": ["delivery"],
                    "variants": [{"language": "nb", "network": "", "body": "Hei …"}]}]}
 
@@ -103,8 +104,7 @@ def snippet_json(snippet: Snippet | NewSnippet) -> dict[str, Any]:
         data["tags"] = list(snippet.tags)
     if snippet.variants:
         data["variants"] = [
-            {"language": v.language, "network": v.network, "body": v.body}
-            for v in snippet.variants
+            {"language": v.language, "network": v.network, "body": v.body} for v in snippet.variants
         ]
     return data
 
@@ -313,7 +313,9 @@ class SnippetService:
     def suggestions(self, mention: Mention, limit: int = 5) -> list[tuple[Snippet, float]]:
         return suggest(self.repository.all(), self.repository.used_on(), mention.text, limit)
 
-    def record_use(self, snippet_id: int, mention_id: int | None, at: datetime | None = None) -> None:
+    def record_use(
+        self, snippet_id: int, mention_id: int | None, at: datetime | None = None
+    ) -> None:
         self.repository.record_use(snippet_id, mention_id, at or utc_now())
 
     def import_snippets(self, snippets: Sequence[NewSnippet]) -> ImportReport:

@@ -118,11 +118,11 @@ class SnippetRepository:
         restored = self.add(snippet.as_new(), snippet_id=snippet.id)
         with self._store.write() as db:
             db.execute(
-                "UPDATE snippets SET usage_count = ?, last_used_at = ?, created_at = ?"
-                " WHERE id = ?",
+                "UPDATE snippets SET usage_count = ?, last_used_at = ?, created_at = ?,"
+                " updated_at = ? WHERE id = ?",
                 [snippet.usage_count,
                  None if snippet.last_used_at is None else to_timestamp(snippet.last_used_at),
-                 to_timestamp(snippet.created_at), snippet.id],
+                 to_timestamp(snippet.created_at), to_timestamp(snippet.updated_at), snippet.id],
             )  # fmt: skip
         return self.get(restored.id)
 

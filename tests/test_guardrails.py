@@ -58,7 +58,8 @@ def test_guardrail_fires(kind: str, example: dict[str, Any]) -> None:
     findings = check(_context(example), BrandProfile())
     fired = [finding for finding in findings if finding.kind == kind]
     assert fired, f"{kind} did not fire on: {example['text'][:80]}"
-    assert fired[0].message and "\n" not in fired[0].message
+    assert fired[0].message
+    assert "\n" not in fired[0].message
     assert fired[0].blocking is (kind in BLOCKING_KINDS)
 
 
