@@ -238,9 +238,7 @@ def banned_phrases(text: str, profile: BrandProfile) -> list[Finding]:
 def preferred_terms(text: str, profile: BrandProfile) -> list[Finding]:
     folded = f" {_fold(text)} "
     return [
-        Finding(
-            "preferred_term", f"The brand says “{better}”, not “{term}”.", f"Write “{better}”."
-        )
+        Finding("preferred_term", f"The brand says “{better}”, not “{term}”.", f"Write “{better}”.")
         for term, better in profile.preferred_terms.items()
         if _fold(term) and f" {_fold(term)} " in folded
     ]
