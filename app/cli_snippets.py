@@ -143,14 +143,13 @@ def prepare_reply(
         snippet_id = snippet.id
     if not text.strip():
         return _fail("nothing to send: give --text or --snippet")
-    if not args.direct and args.snippet:
-        text = workspace.composer.opening(mention) + text
     findings = workspace.composer.findings(
         mention.id, text, direct=args.direct, confirmed=args.confirm_personal_data
     )
     if args.dry_run:
         _dump(
             {"mention_id": mention.id, "direct": args.direct, "text": text,
+             "as_posted": workspace.composer.as_posted(mention, text),
              "findings": [finding.as_json() for finding in findings],
              "would_queue": not blocking(findings)},
             out,

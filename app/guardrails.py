@@ -44,6 +44,9 @@ class ReplyContext:
     # (body, author id) of replies queued today, for the repetition check
     sent_today: Sequence[tuple[str, int | None]] = field(default=())
     personal_data_confirmed: bool = False  # "yes, post it in public anyway"
+    # The text as the network will receive it (Mastodon: with the author's @handle in front),
+    # for counting; None when that is the text itself.
+    posted_text: str | None = None
 
 
 LanguageDetector = Callable[[str], str | None]
@@ -103,7 +106,8 @@ def unfilled_placeholders(text: str) -> list[Finding]:
 
 def over_length(context: ReplyContext) -> list[Finding]:
     limit = max_length(context.network, context.server_limit)
-    length = post_length(context.network, context.text.strip())
+    posted = context.text if context.posted_text is None else context.posted_text
+    length = post_length(context.network, posted.strip())
     if limit is None or length <= limit:
         return []
     unit = "characters" if context.network is Network.MASTODON else "characters (graphemes)"

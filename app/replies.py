@@ -13,7 +13,7 @@ from storage.snippets import SentReplies, Snippet, SnippetVariant
 from storage.sync_state import DraftRepository, OutboxRepository
 
 from app import guardrails, language
-from app.brand import BrandService
+from app.brand import BrandProfile, BrandService
 from app.guardrails import Finding, LanguageDetector, ReplyContext
 from app.networks.lengths import max_length, post_length
 from app.networks.tid import new_tid
@@ -133,11 +133,23 @@ class ComposerService:
         return SnippetReply(snippet, chosen, render(chosen.body, self.values(mention), fills))
 
     def opening(self, mention: Mention) -> str:
-        """What a new reply starts with: Mastodon addresses the author by @handle (it is
-        counted against the limit); Bluesky threads a reply without one."""
+        """Who a reply is addressed to: Mastodon needs the author's @handle in the post (the
+        connector adds it when missing; it counts against the limit); Bluesky threads a reply
+        without one."""
         if mention.network is Network.MASTODON:
             return author_handle(mention.network, mention.author.handle) + " "
         return ""
+
+    def as_posted(self, mention: Mention, text: str) -> str:
+        """The text with the @handle the connector puts in front (Mastodon), for counting."""
+        opening = self.opening(mention)
+        if opening and opening.strip().casefold() not in text.casefold():
+            return opening + text.strip()
+        return text.strip()
+
+    def limit(self, mention: Mention) -> int | None:
+        account = self._accounts.get(mention.account_id)
+        return max_length(mention.network, account.max_post_length)
 
     def context(
         self, mention: Mention, text: str, *, direct: bool = False, confirmed: bool = False
@@ -154,6 +166,7 @@ class ComposerService:
             author_id=mention.author.id,
             sent_today=self._sent.since(midnight),
             personal_data_confirmed=confirmed,
+            posted_text=self.as_posted(mention, text),
         )
 
     def findings(
@@ -165,9 +178,14 @@ class ComposerService:
         context = self.context(mention, text, direct=direct, confirmed=confirmed)
         return guardrails.check(context, self.brand.profile(), detect_language=self._detect)
 
+    def check_context(self, context: ReplyContext, profile: BrandProfile) -> list[Finding]:
+        """The guardrails on a context built beforehand: no database, so any thread can run it
+        (the language model takes a moment the first time)."""
+        return guardrails.check(context, profile, detect_language=self._detect)
+
     def dm_note(self, mention: Mention) -> str:
         lang = language.normalise(mention.language) or "en"
-        return self.opening(mention) + DM_NOTES.get(lang, DM_NOTES["en"])
+        return DM_NOTES.get(lang, DM_NOTES["en"])
 
 
 def describe_outbox_item(item: OutboxItem) -> str:

@@ -81,7 +81,8 @@ def test_dry_run_renders_in_the_customers_language_and_lists_findings(demo_home:
     result = heedful("--demo", "reply", str(norwegian["id"]), "--snippet", "late", "--dry-run")
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
-    assert shown["text"].startswith(f"@{norwegian['author_handle']} Hei ")
+    assert shown["text"].startswith("Hei ")
+    assert shown["as_posted"] == f"@{norwegian['author_handle']} {shown['text']}"
     assert "beklager" in shown["text"]
     assert shown["would_queue"] is True
     assert all(not finding["blocking"] for finding in shown["findings"])

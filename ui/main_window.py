@@ -19,6 +19,7 @@ from app.text import age
 
 from ui.accounts_dialog import AddBlueskyAccountDialog, AddMastodonAccountDialog
 from ui.background import BackgroundJobs
+from ui.composer import install_composer
 from ui.detail_pane import DetailPane
 from ui.inbox_panel import InboxPanel
 from ui.sync_controller import SyncController
@@ -119,6 +120,8 @@ class MainWindow(QMainWindow):
             accounts_menu, "&Sync now", self.sync.sync_now, QKeySequence("F5")
         )
         sync_action.setEnabled(self.sync.enabled)
+
+        install_composer(self, self._workspace)  # the Reply menu: snippets, DM, manager
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About Heedful", self._about)
