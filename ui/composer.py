@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShortcut, QShowEvent, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -504,6 +504,17 @@ class Composer(QWidget):
 
     def show_outcome(self, message: str) -> None:
         self.status.setText(message)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.editor.toPlainText().strip():
+            self._check_soon()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        # The window is closing (its workspace with it): no check may start after that.
+        self._check_timer.stop()
+        self._send_when_checked = False
+        super().hideEvent(event)
 
 
 def install_composer(window: Any, workspace: Workspace) -> None:
