@@ -8,7 +8,7 @@ from datetime import datetime, time
 
 from storage.accounts import AccountRepository
 from storage.mentions import MentionRepository
-from storage.records import Mention, Network, OutboxItem, OutboxState, utc_now
+from storage.records import Mention, MentionKind, Network, OutboxItem, OutboxState, utc_now
 from storage.snippets import SentReplies, Snippet, SnippetVariant
 from storage.sync_state import DraftRepository, OutboxRepository
 
@@ -91,6 +91,11 @@ class SnippetReply:
     rendered: Rendered
 
 
+def is_private(mention: Mention) -> bool:
+    """A reply to a direct message stays direct (the connector never widens visibility)."""
+    return mention.kind is MentionKind.DIRECT or mention.visibility == "direct"
+
+
 class ComposerService:
     """What the composer and `heedful reply --snippet` share: rendering snippets for a mention
     and the guardrails' findings on a reply, so both say exactly the same thing."""
@@ -160,7 +165,7 @@ class ComposerService:
             text=text,
             network=mention.network,
             server_limit=account.max_post_length,
-            direct=direct,
+            direct=direct or is_private(mention),
             mention_text=mention.text,
             mention_language=mention.language,
             author_id=mention.author.id,

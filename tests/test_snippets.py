@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage.mentions import InboxFilter
-from storage.records import Network
+from storage.records import MentionKind, Network
 from storage.snippets import DuplicateShortcut, NewSnippet, Snippet, SnippetVariant
 
 from app.bootstrap import Workspace
@@ -333,6 +333,17 @@ def test_a_reply_built_from_a_snippet_reaches_the_outbox(workspace: Workspace) -
     assert [f.kind for f in workspace.composer.findings(mention_id, text)] == []
     item = workspace.replies.queue(mention_id, text)
     assert workspace.outbox.get(item.id).body == text
+
+
+def test_personal_data_is_fine_in_a_reply_to_a_direct_message(workspace: Workspace) -> None:
+    account = workspace.accounts.add(brand_account())
+    workspace.mentions.ingest(
+        [mention(account.id, 1, "My order?", kind=MentionKind.DIRECT, visibility="direct")]
+    )
+    mention_id = workspace.inbox.list_rows(InboxFilter(), 1)[0].id
+    assert workspace.composer.findings(mention_id, "Found FF-482913, ships today!") == []
+    public = workspace.composer.context(workspace.composer.mention(mention_id), "x")
+    assert public.direct
 
 
 def test_an_unfilled_placeholder_blocks_queueing(workspace: Workspace) -> None:

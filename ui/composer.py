@@ -36,7 +36,7 @@ from app.brand import BrandProfile
 from app.guardrails import Finding, blocking
 from app.networks.lengths import post_length
 from app.placeholders import PLACEHOLDER, prompt_key
-from app.replies import ComposerService, ReplyRefused
+from app.replies import ComposerService, ReplyRefused, is_private
 from app.snippets import variants_of
 
 from ui.background import BackgroundJobs
@@ -49,6 +49,7 @@ DRAFT_DELAY_MS = 300
 # ... and this long before the guardrails look again.
 CHECK_DELAY_MS = 350
 
+_CHECK = object()  # marks a guardrail check's result among the shared jobs' results
 _SHORTCUT_BEFORE_CURSOR = re.compile(r"(?:^|\s)/([\w-]+)$")
 
 
@@ -104,8 +105,8 @@ class Composer(QWidget):
         self.direct = False
         self.findings: list[Finding] = []
         self._findings_for: str | None = None  # the text the findings are about
-        self._check_job: int | None = None
-        self._checking: tuple[str, bool] | None = None  # (text, direct) being checked
+        self._check_number = 0
+        self._checking: tuple[int, str, bool] | None = None  # (number, text, direct) in work
         self._send_when_checked = False
         self._inserted: list[int] = []  # snippet ids in this reply, counted when it is queued
         self._last_insert: tuple[Snippet, int, str] | None = None  # snippet, start, text
@@ -191,7 +192,6 @@ class Composer(QWidget):
         self._service = service
         self._jobs = jobs
         jobs.job_did_finish.connect(self._job_finished)
-        jobs.job_did_fail.connect(self._job_failed)
         self.palette_button.setEnabled(self._mention_id is not None)
 
     @property
@@ -319,6 +319,7 @@ class Composer(QWidget):
             self._can_send
             and self._mention is not None
             and self._mention.network is Network.MASTODON  # Bluesky DMs: not supported yet
+            and not is_private(self._mention)  # already private
         )
 
     def toggle_direct(self) -> None:
@@ -348,6 +349,10 @@ class Composer(QWidget):
             )
             self.dm_button.setText("Back to public reply")
             self.send_button.setText("Send DM")
+        elif is_private(mention):
+            self.to_label.setText(f"Private reply to {handle} (they wrote a direct message)")
+            self.dm_button.setEnabled(False)
+            self.send_button.setText("Send reply")
         else:
             where = mention.network.value.capitalize()
             self.to_label.setText(f"Public reply to {handle} on {where}")
@@ -394,31 +399,40 @@ class Composer(QWidget):
             mention, text, direct=self.direct, confirmed=self.confirm_personal_data.isChecked()
         )
         profile = self._profile
-        self._checking = (text, self.direct)
-        self._check_job = jobs.submit(lambda: service.check_context(context, profile))
+        self._check_number += 1
+        number = self._check_number
+        self._checking = (number, text, self.direct)
+
+        # Matched by our own number, not the job id: a job that finishes at once reports
+        # before submit() has returned its id.
+        def check() -> tuple[object, int, list[Finding] | Exception]:
+            try:
+                return _CHECK, number, service.check_context(context, profile)
+            except Exception as error:  # reported in the composer, never lost in the pool
+                return _CHECK, number, error
+
+        jobs.submit(check)
 
     def _job_finished(self, job_id: int, result: object) -> None:
-        if job_id != self._check_job or self._checking is None:
+        if not (isinstance(result, tuple) and len(result) == 3 and result[0] is _CHECK):
             return
-        text, direct = self._checking
-        self._check_job = None
+        _, number, findings_found = result
+        if self._checking is None or number != self._checking[0]:
+            return  # an older check: a newer one is on its way
+        _, text, direct = self._checking
         self._checking = None
+        if isinstance(findings_found, Exception):
+            self._send_when_checked = False
+            self.status.setText(f"The guardrails could not check this reply: {findings_found}")
+            return
         if text != self.editor.toPlainText() or direct != self.direct:
             self._check_soon()  # typed on meanwhile: look again
             return
-        findings = list(result) if isinstance(result, list) else []
+        findings = list(findings_found)
         self._show_findings(findings, text)
         if self._send_when_checked:
             self._send_when_checked = False
             self._send_checked()
-
-    def _job_failed(self, job_id: int, error: object) -> None:
-        if job_id != self._check_job:
-            return
-        self._check_job = None
-        self._checking = None
-        self._send_when_checked = False
-        self.status.setText(f"The guardrails could not check this reply: {error}")
 
     def _show_findings(self, findings: list[Finding], text: str | None) -> None:
         self.findings = findings

@@ -21,7 +21,6 @@ class GuardrailList(QListWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes from the editor to Send
         self.setWordWrap(True)
         self.setSelectionMode(QListWidget.SelectionMode.NoSelection)
-        self.setMaximumHeight(self.fontMetrics().height() * 5 + 8)
         self.findings: list[Finding] = []
         self.hide()
 
@@ -36,6 +35,13 @@ class GuardrailList(QListWidget):
             item.setToolTip(f"{finding.message}\n{finding.fix}".strip())
             item.setData(Qt.ItemDataRole.UserRole, finding.kind)
             self.addItem(item)
+        # As tall as its lines (they wrap), up to about nine; the editor keeps its room.
+        self.setFixedHeight(
+            min(
+                self.fontMetrics().height() * 9,
+                sum(self.sizeHintForRow(row) for row in range(self.count())) + 6,
+            )
+        )
         self.setVisible(bool(findings))
 
     def lines(self) -> list[str]:
