@@ -73,13 +73,23 @@ def unfilled_in(text: str) -> list[str]:
     return [match.group(0) for match in PLACEHOLDER.finditer(text)]
 
 
+_NAME_PARTICLES = frozenset(
+    ["van", "von", "de", "da", "das", "dos", "di", "del", "della", "der", "den", "du", "le", "la", "af", "av", "bin", "ibn", "ben", "al", "el", "zu", "ter"]
+)
+
+
 def first_name(display_name: str) -> str:
     """How to address someone, from the name they show: 'Åsa Øvrebø 🏔️' → 'Åsa'.
 
     Nicknames and handles ('trailrunner_88', 'THE BOOT GUY') give '' so the fallback is used.
     """
+    display_name = re.sub(r"\([^)]*\)|\[[^]]*\]", " ", display_name)  # "(they/them)"
     words = [w for w in display_name.split() if any(ch.isalpha() for ch in w)]
     if not words:
+        return ""
+    # "Turglad i Bergen", "Montaña y café": a lowercase word that is not a name particle
+    # means a nickname, not a name.
+    if any(w[0].islower() and w.casefold() not in _NAME_PARTICLES for w in words[1:]):
         return ""
     word = words[0].strip(".,:;!?()[]\"'")
     if not word or not all(ch.isalpha() or ch in "-'’" for ch in word):

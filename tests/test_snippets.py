@@ -90,6 +90,10 @@ def test_unfilled_placeholders_are_found_in_typed_text() -> None:
         ("THE BOOT GUY", ""),
         ("🏔️ Fjellgeit", "Fjellgeit"),
         ("dr.hike", ""),
+        ("Turglad i Bergen", ""),
+        ("Montaña y café ☕", ""),
+        ("Ludwig van Beethoven", "Ludwig"),
+        ("Jamie Patel (they/them)", "Jamie"),
         ("", ""),
     ],
 )

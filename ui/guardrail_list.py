@@ -1,48 +1,50 @@
-"""The guardrails' findings under the composer: one line each, blocking ones first, with the fix."""
+"""The guardrails' findings under the composer: one line each, blocking ones first, with the fix.
+
+A rich-text label rather than a list view: a handful of lines that wrap, as tall as they need.
+"""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QListWidget, QListWidgetItem
+from PySide6.QtWidgets import QLabel
 
 from app.guardrails import Finding
 
-_BLOCKS = QColor("#b00020")
-_WARNS = QColor("#8a5a00")
+_BLOCKS = "#b00020"
+_WARNS = "#8a5a00"
 
 
-class GuardrailList(QListWidget):
+class GuardrailList(QLabel):
     def __init__(self) -> None:
         super().__init__()
         self.setAccessibleName("Guardrails")
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes from the editor to Send
         self.setWordWrap(True)
-        self.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setStyleSheet("QLabel { border: 1px solid palette(mid); padding: 3px; }")
         self.findings: list[Finding] = []
+        self._lines: list[str] = []
         self.hide()
 
     def show_findings(self, findings: Sequence[Finding]) -> None:
         self.findings = list(findings)
-        self.clear()
+        self._lines = []
+        parts = []
         for finding in findings:
             mark = "⛔ " if finding.blocking else "⚠ "
             fix = f" → {finding.fix}" if finding.fix else ""
-            item = QListWidgetItem(f"{mark}{finding.message}{fix}")
-            item.setForeground(_BLOCKS if finding.blocking else _WARNS)
-            item.setToolTip(f"{finding.message}\n{finding.fix}".strip())
-            item.setData(Qt.ItemDataRole.UserRole, finding.kind)
-            self.addItem(item)
-        # As tall as its lines (they wrap), up to about nine; the editor keeps its room.
-        self.setFixedHeight(
-            min(
-                self.fontMetrics().height() * 9,
-                sum(self.sizeHintForRow(row) for row in range(self.count())) + 6,
+            line = f"{mark}{finding.message}{fix}"
+            self._lines.append(line)
+            colour = _BLOCKS if finding.blocking else _WARNS
+            parts.append(
+                f"<div style='color:{colour}'>{mark}<b>{html.escape(finding.message)}</b>"
+                f"{html.escape(fix)}</div>"
             )
-        )
+        self.setText("".join(parts))
         self.setVisible(bool(findings))
 
     def lines(self) -> list[str]:
-        return [self.item(row).text() for row in range(self.count())]
+        return list(self._lines)
