@@ -74,7 +74,31 @@ def unfilled_in(text: str) -> list[str]:
 
 
 _NAME_PARTICLES = frozenset(
-    ["van", "von", "de", "da", "das", "dos", "di", "del", "della", "der", "den", "du", "le", "la", "af", "av", "bin", "ibn", "ben", "al", "el", "zu", "ter"]
+    [
+        "van",
+        "von",
+        "de",
+        "da",
+        "das",
+        "dos",
+        "di",
+        "del",
+        "della",
+        "der",
+        "den",
+        "du",
+        "le",
+        "la",
+        "af",
+        "av",
+        "bin",
+        "ibn",
+        "ben",
+        "al",
+        "el",
+        "zu",
+        "ter",
+    ]
 )
 
 
