@@ -102,17 +102,22 @@ class BrandProfile:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BrandProfile:
         """Unknown keys are ignored and bad values fall back to the default, one by one."""
+        return cls.from_json_reporting(data)[0]
+
+    @classmethod
+    def from_json_reporting(cls, data: dict[str, Any]) -> tuple[BrandProfile, list[str]]:
+        """The profile, and what in `data` was ignored and why (for the person who wrote it)."""
         base = cls()
         values: dict[str, Any] = {}
-        for option in dataclasses.fields(cls):
-            if option.name not in data:
-                continue
-            raw = data[option.name]
+        problems: list[str] = []
+        names = {option.name for option in dataclasses.fields(cls)}
+        problems += [f"unknown setting {key!r} ignored" for key in data if key not in names]
+        for name in names & set(data):
             try:
-                values[option.name] = _coerce(option.name, raw)
-            except (TypeError, ValueError, re.error):
-                continue
-        return dataclasses.replace(base, **values)
+                values[name] = _coerce(name, data[name])
+            except (TypeError, ValueError, re.error) as error:
+                problems.append(f"{name}: {data[name]!r} is not valid ({error}); default kept")
+        return dataclasses.replace(base, **values), sorted(problems)
 
 
 def _coerce(name: str, raw: Any) -> Any:

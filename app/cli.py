@@ -18,8 +18,10 @@ from storage.records import Account, InboxRow, OutboxItem, OutboxState, utc_now
 from app import __version__
 from app.bootstrap import StartupOptions, Workspace, build_workspace
 from app.cli_snippets import (
+    add_brand_commands,
     add_reply_options,
     add_snippet_commands,
+    brand_command,
     prepare_reply,
     record_snippet_use,
     snippets_command,
@@ -104,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     reply.add_argument("--direct", action="store_true", help="as a private message")
     add_reply_options(reply)
     add_snippet_commands(commands)
+    add_brand_commands(commands)
 
     outbox = commands.add_parser("outbox", help="replies queued, sent and failed")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", metavar="COMMAND", required=True)
@@ -144,6 +147,7 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         "reply": _reply,
         "outbox": _outbox,
         "snippets": snippets_command,
+        "brand": brand_command,
     }
     try:
         return commands[args.command](workspace, args, out)

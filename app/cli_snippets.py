@@ -13,6 +13,7 @@ from storage.records import utc_now
 from storage.snippets import Snippet
 
 from app.bootstrap import Workspace
+from app.brand import BrandProfile
 from app.guardrails import Finding, blocking
 from app.snippets import PackError, snippet_json
 from app.text import one_line
@@ -37,6 +38,32 @@ def add_snippet_commands(commands: Any) -> None:
     exporting = snippet_commands.add_parser("export", help="write every snippet as a JSON pack")
     exporting.add_argument("file", type=Path, nargs="?", metavar="FILE", help="default: stdout")
     exporting.add_argument("--name", default="", help="the pack's name")
+
+
+def add_brand_commands(commands: Any) -> None:
+    brand = commands.add_parser("brand", help="the brand's voice: name, sign-off, phrases to avoid")
+    brand_commands = brand.add_subparsers(dest="brand_command", metavar="COMMAND", required=True)
+    brand_commands.add_parser("show", help="print the brand profile as JSON")
+    load = brand_commands.add_parser("load", help="set the brand profile from a JSON file")
+    load.add_argument("file", type=Path, metavar="FILE")
+
+
+def brand_command(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    if args.brand_command == "show":
+        _dump(workspace.brand.profile().to_json(), out)
+        return EXIT_OK
+    try:
+        data = json.loads(args.file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        return _fail(f"cannot read {args.file}: {error}")
+    if not isinstance(data, dict):
+        return _fail(f"{args.file}: a brand profile is a JSON object")
+    profile, ignored = BrandProfile.from_json_reporting(data)
+    for problem in ignored:
+        print(f"warning: {problem}", file=sys.stderr)
+    workspace.brand.save(profile)
+    out.write(f"Brand profile for {profile.name} saved.\n")
+    return EXIT_OK
 
 
 def add_reply_options(reply: argparse.ArgumentParser) -> None:

@@ -117,3 +117,8 @@ def test_brand_profile_survives_bad_values() -> None:
     assert profile.order_patterns == BrandProfile().order_patterns  # "(" is not a pattern
     assert profile.repetition_threshold == 3
     assert BrandProfile.from_json(profile.to_json()) == profile
+    _, problems = BrandProfile.from_json_reporting({"emoji": "lots", "colour": "red"})
+    assert problems == [
+        "emoji: 'lots' is not valid ('lots' is not a valid EmojiPolicy); default kept",
+        "unknown setting 'colour' ignored",
+    ]

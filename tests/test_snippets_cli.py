@@ -104,6 +104,21 @@ def test_dry_run_of_a_blocked_reply_exits_non_zero(demo_home: Path) -> None:
     assert shown["would_queue"] is False
 
 
+def test_the_brand_profile_from_a_file_changes_the_guardrails(
+    heedful_home: Path, tmp_path: Path
+) -> None:
+    profile = tmp_path / "brand.json"
+    profile.write_text(
+        json.dumps({"name": "Fjellform", "banned_phrases": ["no worries"], "emojis": "none"})
+    )
+    loaded = heedful("brand", "load", str(profile))
+    assert loaded.returncode == 0, loaded.stderr
+    assert "unknown setting 'emojis' ignored" in loaded.stderr
+    shown = json.loads(heedful("brand", "show").stdout)
+    assert shown["name"] == "Fjellform"
+    assert shown["banned_phrases"] == ["no worries"]
+
+
 def test_a_blocked_reply_is_refused_and_nothing_is_queued(heedful_home: Path) -> None:
     workspace = build_workspace(StartupOptions())
     account = workspace.accounts.add(brand_account())
