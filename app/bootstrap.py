@@ -179,7 +179,7 @@ def _open_profile(paths: AppPaths, options: StartupOptions) -> tuple[ProfilePath
 def seed_demo_workspace(workspace: Workspace, now: datetime) -> int:
     """Fill an empty demo profile with the fictional brand's accounts and mentions."""
     # Only the first demo start needs the generator and its data.
-    from app.brand import BrandProfile
+    from app.brand import BrandProfile, Formality
     from app.demo import demo_accounts, demo_mentions
 
     with workspace.store.write():
@@ -187,7 +187,9 @@ def seed_demo_workspace(workspace: Workspace, now: datetime) -> int:
             account.handle: workspace.accounts.add(account).id for account in demo_accounts()
         }
         added = workspace.mentions.ingest(demo_mentions(account_ids, now))
-        workspace.brand.save(BrandProfile(name="Fjellform"))
+        # Its voice (resources/demo/README.md): du in German, tú in Spanish, vous in French.
+        french = {"fr": Formality.FORMAL}
+        workspace.brand.save(BrandProfile(name="Fjellform", formality_by_language=french))
     workspace.snippets.install_default_pack()  # the brand-voice starter pack
     log.info("demo workspace: %d posts (the brand's own replies among them)", added)
     return added

@@ -85,6 +85,9 @@ class BrandProfile:
     name: str = "Our brand"
     sign_off: str = "– {agent.name}"
     formality: Formality = Formality.CASUAL
+    # Per language where it differs, e.g. {"fr": "formal"}: a Norwegian brand says du in
+    # German but vous in French.
+    formality_by_language: dict[str, Formality] = field(default_factory=dict)
     emoji: EmojiPolicy = EmojiPolicy.SPARING
     banned_phrases: tuple[str, ...] = DEFAULT_BANNED_PHRASES
     # avoided term → the brand's term, e.g. "customer service" → "our team"
@@ -93,10 +96,16 @@ class BrandProfile:
     # Replies with the same text to this many other customers in a day sound like a robot.
     repetition_threshold: int = 2
 
+    def formality_for(self, language: str | None) -> Formality:
+        return self.formality_by_language.get(language or "", self.formality)
+
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["banned_phrases"] = list(self.banned_phrases)
         data["order_patterns"] = list(self.order_patterns)
+        data["formality"] = self.formality.value
+        data["emoji"] = self.emoji.value
+        data["formality_by_language"] = {k: v.value for k, v in self.formality_by_language.items()}
         return data
 
     @classmethod
@@ -132,6 +141,10 @@ def _coerce(name: str, raw: Any) -> Any:
             for pattern in raw:
                 re.compile(pattern)
         return tuple(raw)
+    if name == "formality_by_language":
+        if not isinstance(raw, dict):
+            raise TypeError(name)
+        return {str(key): Formality(value) for key, value in raw.items()}
     if name == "preferred_terms":
         if not isinstance(raw, dict):
             raise TypeError(name)

@@ -15,7 +15,7 @@ import regex
 from storage.records import Network
 
 from app import language
-from app.brand import BrandProfile, EmojiPolicy
+from app.brand import BrandProfile, EmojiPolicy, Formality
 from app.networks.lengths import max_length, post_length
 from app.placeholders import unfilled_in
 
@@ -72,6 +72,7 @@ def check(
     findings += banned_phrases(context.text, profile)
     findings += preferred_terms(context.text, profile)
     findings += emoji_policy(context.text, profile)
+    findings += formality(context, profile, detect_language)
     findings += language_mismatch(context, detect_language)
     findings += repetition(context, profile)
     return sorted(findings, key=lambda finding: not finding.blocking)
@@ -260,6 +261,55 @@ def emoji_policy(text: str, profile: BrandProfile) -> list[Finding]:
             Finding("emoji", f"{count} emoji: the brand uses them sparingly.", "Keep one or two.")
         ]
     return []
+
+
+# How each language addresses one customer, informally and formally. English has no such
+# distinction. Capitalised forms are only formal mid-sentence (German "Sie" also means "she").
+_ADDRESS: dict[str, dict[Formality, tuple[str, re.Pattern[str]]]] = {
+    "de": {
+        Formality.CASUAL: ("du", re.compile(r"\b(?:du|dich|dir|dein(?:e[mnrs]?)?)\b", re.I)),
+        Formality.FORMAL: (
+            "Sie",
+            re.compile(r"(?<![.!?:]\s)(?<!^)\b(?:Sie|Ihnen|Ihr(?:e[mnrs]?)?)\b"),
+        ),
+    },
+    "fr": {
+        Formality.CASUAL: ("tu", re.compile(r"\b(?:tu|toi|ton|tes)\b|\bt'(?=\w)", re.I)),
+        Formality.FORMAL: ("vous", re.compile(r"\b(?:vous|votre|vos)\b", re.I)),
+    },
+    "es": {
+        Formality.CASUAL: ("tú", re.compile(r"\b(?:tú|contigo|tus?|te|ti)\b", re.I)),
+        Formality.FORMAL: ("usted", re.compile(r"\b(?:usted|ustedes)\b", re.I)),
+    },
+    "nb": {
+        Formality.CASUAL: ("du", re.compile(r"\b(?:du|deg|din|ditt|dine)\b", re.I)),
+        Formality.FORMAL: ("De", re.compile(r"(?<![.!?:]\s)(?<!^)\b(?:De|Dem|Deres)\b")),
+    },
+}
+
+
+def formality(
+    context: ReplyContext, profile: BrandProfile, detect: LanguageDetector
+) -> list[Finding]:
+    lang = detect(context.text) or language.normalise(context.mention_language)
+    forms = _ADDRESS.get(lang or "")
+    if forms is None:
+        return []
+    wanted = profile.formality_for(lang)
+    other = Formality.FORMAL if wanted is Formality.CASUAL else Formality.CASUAL
+    want_word, _ = forms[wanted]
+    _, other_pattern = forms[other]
+    found = other_pattern.search(context.text)
+    if found is None:
+        return []
+    name = LANGUAGE_NAMES.get(lang or "", lang or "")
+    return [
+        Finding(
+            "formality",
+            f"The brand says “{want_word}” in {name}; this reply says “{found.group(0)}”.",
+            f"Address the customer with “{want_word}”.",
+        )
+    ]
 
 
 def language_mismatch(context: ReplyContext, detect: LanguageDetector) -> list[Finding]:

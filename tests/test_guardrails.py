@@ -49,13 +49,20 @@ def test_every_guardrail_has_enough_examples() -> None:
         assert len(data["positive"]) >= 20, path.name
         assert len(data["negative"]) >= 20, path.name
     assert {p.stem for p in DATA.glob("*.json")} >= {
-        "banned_phrase", "pii", "language", "length", "repetition", "placeholder"
+        "banned_phrase", "pii", "language", "length", "repetition", "placeholder", "formality"
     }  # fmt: skip
+
+
+def _profile(example: dict[str, Any]) -> BrandProfile:
+    """The default profile, with what an example says about the brand's formality."""
+    return BrandProfile.from_json(
+        {key: example[key] for key in ("formality", "formality_by_language") if key in example}
+    )
 
 
 @pytest.mark.parametrize(("kind", "example"), _examples("positive"))
 def test_guardrail_fires(kind: str, example: dict[str, Any]) -> None:
-    findings = check(_context(example), BrandProfile())
+    findings = check(_context(example), _profile(example))
     fired = [finding for finding in findings if finding.kind == kind]
     assert fired, f"{kind} did not fire on: {example['text'][:80]}"
     assert fired[0].message
@@ -65,7 +72,7 @@ def test_guardrail_fires(kind: str, example: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("kind", "example"), _examples("negative"))
 def test_guardrail_stays_quiet(kind: str, example: dict[str, Any]) -> None:
-    findings = check(_context(example), BrandProfile())
+    findings = check(_context(example), _profile(example))
     assert kind not in [finding.kind for finding in findings], findings
 
 
