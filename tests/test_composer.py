@@ -126,7 +126,9 @@ def test_the_palette_finds_snippets_and_stacks_them_at_the_cursor(
     window.inbox_panel.set_view(InboxView.ALL)
     window.inbox_panel.select_mention(english)
     box: Composer = window.detail_pane.reply_box
-    box.editor.setFocus()
+    window.inbox_panel.focus_list()
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # write a reply
+    assert box.editor.hasFocus()
     qtbot.keyClicks(box.editor, "Thanks for your patience!")
 
     qtbot.keyClick(

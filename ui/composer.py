@@ -15,7 +15,15 @@ import re
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShortcut, QShowEvent, QTextCursor
+from PySide6.QtGui import (
+    QAction,
+    QHideEvent,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+    QShowEvent,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -76,9 +84,10 @@ class ComposerEditor(QPlainTextEdit):
 
     def event(self, event: QEvent) -> bool:
         if (
-            event.type() == QEvent.Type.KeyPress
-            and getattr(event, "key", lambda: None)() == Qt.Key.Key_Tab
-            and not event.modifiers()  # type: ignore[attr-defined]
+            isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Tab
+            and not event.modifiers()
         ):
             word = self.shortcut_before_cursor()
             if word is not None:
@@ -561,6 +570,7 @@ def install_composer(window: Any, workspace: Workspace) -> None:
         dialog.snippets_did_change.connect(box.show_suggestions)
         dialog.show()
 
+    window.write_reply_action = add("&Write reply", box.editor.setFocus, "Ctrl+R")
     window.insert_snippet_action = add("Insert &snippet…", palette, "Ctrl+Shift+S")
     window.switch_to_dm_action = add("Switch to &DM", box.toggle_direct, "Ctrl+Shift+D")
     window.snippet_manager_action = add("Snippet &manager…", manager, "Ctrl+Shift+M")
