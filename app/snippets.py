@@ -251,22 +251,30 @@ def search(snippets: Iterable[Snippet], query: str) -> list[Snippet]:
 
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
+_PLACEHOLDERS = re.compile(r"\{[^{}]*\}")
 
 
 def _terms(text: str) -> Counter[str]:
-    return Counter(word.casefold() for word in _WORD.findall(re.sub(r"https?://\S+", "", text)))
+    text = re.sub(r"https?://\S+|[@#][\w.@-]+", " ", text)  # links, @handles, #tags
+    return Counter(word.casefold() for word in _WORD.findall(text))
 
 
 def suggest(
     snippets: Sequence[Snippet], uses: Sequence[tuple[int, str]], mention_text: str, limit: int = 5
 ) -> list[tuple[Snippet, float]]:
     """Snippets ranked by how similar this mention is to the mentions each was used on
-    (TF-IDF cosine; a snippet's past mentions are pooled into one document)."""
+    (TF-IDF cosine; a snippet's past mentions are pooled into one document). A snippet's own
+    words (title, tags, every variant) are in its document too, so a new library already
+    suggests something; what it was used on soon outweighs them."""
     pooled: dict[int, Counter[str]] = {}
+    for snippet in snippets:
+        own = " ".join(
+            [snippet.title, *snippet.tags, snippet.body, *(v.body for v in snippet.variants)]
+        )
+        pooled[snippet.id] = Counter(set(_terms(_PLACEHOLDERS.sub(" ", own))))
     for snippet_id, text in uses:
-        pooled.setdefault(snippet_id, Counter()).update(_terms(text))
-    if not pooled:
-        return []
+        if snippet_id in pooled:
+            pooled[snippet_id].update({term: 2 * n for term, n in _terms(text).items()})
     documents = len(pooled) + 1
     frequency: Counter[str] = Counter()
     for terms in pooled.values():

@@ -158,18 +158,19 @@ def test_suggestions_come_from_where_snippets_were_used(
     qtbot: QtBot, composer: Composer, workspace: Workspace
 ) -> None:
     first = _mention(workspace, "My parcel is stuck, the tracking has not moved for a week")
-    late = workspace.snippets.by_shortcut("late")
-    assert late is not None
-    workspace.snippets.record_use(late.id, first)
+    # The team answered such a mention with an unlikely snippet: that is what counts.
+    thanks = workspace.snippets.by_shortcut("thanks")
+    assert thanks is not None
+    workspace.snippets.record_use(thanks.id, first)
     account = workspace.accounts.all()[0]
     workspace.mentions.ingest(
         [mention(account.id, 2, "Tracking for my parcel still says in transit", language="en")]
     )
     second = workspace.inbox.list_rows(InboxFilter(), 1)[0].id
     composer.show_mention(second)
-    assert composer.suggestions.text() == "Suggested: /late"
+    assert composer.suggestions.text().startswith("Suggested: /thanks")
     composer.open_palette()
-    assert composer.snippet_palette.visible_titles()[0] == "Order running late"
+    assert composer.snippet_palette.visible_titles()[0] == "Thank you"
 
 
 # --- guardrails and sending ------------------------------------------------------------------

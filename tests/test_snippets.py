@@ -316,6 +316,15 @@ def test_suggestions_rank_by_similar_past_mentions() -> None:
     assert suggest([late, size], [], "anything") == []
 
 
+def test_without_history_a_snippets_own_words_suggest_it() -> None:
+    refund = dataclasses.replace(_snippet(body="Your refund is on its way to your card"), id=1)
+    size = dataclasses.replace(_snippet(body="Sizing: go up one size in the boots"), id=2)
+    assert [s.id for s, _ in suggest([refund, size], [], "Where is my refund??")] == [1]
+    assert suggest([refund, size], [], "I want my money back") == []
+    learned = suggest([refund, size], [(1, "I want my money back for the jacket")], "money back?")
+    assert [s.id for s, _ in learned] == [1]
+
+
 # --- composing and queueing --------------------------------------------------------------------
 
 
