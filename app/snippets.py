@@ -23,7 +23,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from app.resources import resource_path
 PACK_FORMAT = "heedful-snippets"
 PACK_VERSION = 1
 DEFAULT_PACK = "fjellform.json"
+RECENT_USES = 3000  # suggestions learn from this many of the latest uses
 
 
 class PackError(ValueError):
@@ -319,7 +320,15 @@ class SnippetService:
         return search(self.repository.all(), query)
 
     def suggestions(self, mention: Mention, limit: int = 5) -> list[tuple[Snippet, float]]:
-        return suggest(self.repository.all(), self.repository.used_on(), mention.text, limit)
+        return self.suggestion_job(mention, limit)()
+
+    def suggestion_job(
+        self, mention: Mention, limit: int = 5
+    ) -> Callable[[], list[tuple[Snippet, float]]]:
+        """Read what the ranking needs now; rank later, on any thread (a large library with
+        years of history takes a noticeable moment)."""
+        snippets, uses = self.repository.all(), self.repository.used_on(RECENT_USES)
+        return lambda: suggest(snippets, uses, mention.text, limit)
 
     def record_use(
         self, snippet_id: int, mention_id: int | None, at: datetime | None = None

@@ -158,13 +158,14 @@ class SnippetRepository:
                 [snippet_id, mention_id, to_timestamp(at)],
             )
 
-    def used_on(self) -> list[tuple[int, str]]:
-        """(snippet id, text of the mention it answered) for every recorded use."""
+    def used_on(self, limit: int = 3000) -> list[tuple[int, str]]:
+        """(snippet id, text of the mention it answered) for the latest recorded uses."""
         return [
             (int(row[0]), str(row[1]))
             for row in self._store.conn.execute(
                 "SELECT u.snippet_id, m.text FROM snippet_uses AS u"
-                " JOIN mentions AS m ON m.id = u.mention_id"
+                " JOIN mentions AS m ON m.id = u.mention_id ORDER BY u.id DESC LIMIT ?",
+                [limit],
             )
         ]
 

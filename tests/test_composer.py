@@ -167,7 +167,8 @@ def test_suggestions_come_from_where_snippets_were_used(
         [mention(account.id, 2, "Tracking for my parcel still says in transit", language="en")]
     )
     second = workspace.inbox.list_rows(InboxFilter(), 1)[0].id
-    composer.show_mention(second)
+    with qtbot.waitSignal(composer.suggestions_did_arrive):
+        composer.show_mention(second)
     assert composer.suggestions.text().startswith("Suggested: /thanks")
     composer.open_palette()
     assert composer.snippet_palette.visible_titles()[0] == "Thank you"

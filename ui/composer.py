@@ -58,6 +58,7 @@ DRAFT_DELAY_MS = 300
 CHECK_DELAY_MS = 350
 
 _CHECK = object()  # marks a guardrail check's result among the shared jobs' results
+_SUGGEST = object()  # ... and suggested snippets for a mention
 _SHORTCUT_BEFORE_CURSOR = re.compile(r"(?:^|\s)/([\w-]+)$")
 
 
@@ -101,6 +102,7 @@ class Composer(QWidget):
     direct_reply_was_requested = Signal(int, str, str)  # mention id, private text, public note
     draft_did_change = Signal(int, str)  # mention id, text: save it (debounced)
     findings_did_change = Signal(list)  # [Finding] for the current text
+    suggestions_did_arrive = Signal()
 
     def __init__(self, *, can_send: bool) -> None:
         super().__init__()
@@ -117,6 +119,7 @@ class Composer(QWidget):
         self._check_number = 0
         self._checking: tuple[int, str, bool] | None = None  # (number, text, direct) in work
         self._send_when_checked = False
+        self._suggested: list[tuple[Snippet, float]] = []
         self._inserted: list[int] = []  # snippet ids in this reply, counted when it is queued
         self._last_insert: tuple[Snippet, int, str] | None = None  # snippet, start, text
 
@@ -251,7 +254,7 @@ class Composer(QWidget):
     def open_palette(self) -> None:
         if self._service is None or self._mention is None:
             return
-        suggested = [s.id for s, _ in self._service.snippets.suggestions(self._mention)]
+        suggested = [snippet.id for snippet, _ in self._suggested]
         self.snippet_palette.open_with(self._service.snippets.all(), suggested)
 
     def expand_shortcut(self, word: str) -> bool:
@@ -314,12 +317,22 @@ class Composer(QWidget):
         self._last_insert = (snippet, start, replacement)
 
     def show_suggestions(self) -> None:
-        if self._service is None or self._mention is None:
-            self.suggestions.clear()
+        """Rank snippets for this mention on a worker; the label and palette follow."""
+        self._suggested = []
+        self.suggestions.clear()
+        if self._service is None or self._mention is None or self._jobs is None:
             return
-        ranked = self._service.snippets.suggestions(self._mention, limit=3)
-        shortcuts = [f"/{s.shortcut}" for s, _ in ranked if s.shortcut]
+        rank = self._service.snippets.suggestion_job(self._mention)
+        mention_id = self._mention.id
+        self._jobs.submit(lambda: (_SUGGEST, mention_id, rank()))
+
+    def _suggestions_arrived(self, mention_id: int, ranked: list[tuple[Snippet, float]]) -> None:
+        if mention_id != self._mention_id:
+            return  # the person moved on
+        self._suggested = ranked
+        shortcuts = [f"/{s.shortcut}" for s, _ in ranked[:3] if s.shortcut]
         self.suggestions.setText(f"Suggested: {'  '.join(shortcuts)}" if shortcuts else "")
+        self.suggestions_did_arrive.emit()
 
     # --- DM ------------------------------------------------------------------------------------
 
@@ -423,6 +436,9 @@ class Composer(QWidget):
         jobs.submit(check)
 
     def _job_finished(self, job_id: int, result: object) -> None:
+        if isinstance(result, tuple) and len(result) == 3 and result[0] is _SUGGEST:
+            self._suggestions_arrived(result[1], result[2])
+            return
         if not (isinstance(result, tuple) and len(result) == 3 and result[0] is _CHECK):
             return
         _, number, findings_found = result
