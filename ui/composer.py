@@ -452,6 +452,9 @@ class Composer(QWidget):
             return
         if text != self.editor.toPlainText() or direct != self.direct:
             self._check_soon()  # typed on meanwhile: look again
+            if self._send_when_checked:  # never send a text nobody pressed Send for
+                self._send_when_checked = False
+                self.status.setText("The reply changed while it was checked: send it again.")
             return
         findings = list(findings_found)
         self._show_findings(findings, text)
