@@ -30,28 +30,29 @@ class BackgroundJobs(QObject):
         self.stop = threading.Event()
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="heedful")
         self._ids = itertools.count(1)
-        self._running: dict[int, concurrent.futures.Future[Any]] = {}
+        self._running: set[int] = set()
 
     def submit(self, job: Callable[[], Any]) -> int:
         if self.stop.is_set():
             raise RuntimeError("background jobs were shut down")
         job_id = next(self._ids)
-        future = self._pool.submit(job)
-        self._running[job_id] = future
-        future.add_done_callback(lambda done: self._report(job_id, done))
+        self._running.add(job_id)
+        self._pool.submit(self._run, job_id, job)
         return job_id
 
-    def _report(self, job_id: int, future: concurrent.futures.Future[Any]) -> None:
-        # Runs on the worker thread: the signals are queued to the GUI thread.
-        self._running.pop(job_id, None)
-        if future.cancelled():
-            return
-        error = future.exception()
-        if error is not None:
+    def _run(self, job_id: int, job: Callable[[], Any]) -> None:
+        # On the worker thread, always: the signals are queued to the GUI thread, so even a job
+        # that ends at once is reported after submit() has handed its id to the caller (a done
+        # callback on an already finished future would run inside submit(), before that).
+        try:
+            result = job()
+        except Exception as error:
+            self._running.discard(job_id)
             log.warning("background job %d failed: %s", job_id, error)
             self.job_did_fail.emit(job_id, error)
-        else:
-            self.job_did_finish.emit(job_id, future.result())
+            return
+        self._running.discard(job_id)
+        self.job_did_finish.emit(job_id, result)
 
     def busy(self) -> bool:
         return bool(self._running)
