@@ -15,19 +15,22 @@ from storage.accounts import AccountHealthRepository, AccountRepository
 from storage.mentions import MentionRepository
 from storage.records import utc_now
 from storage.skipped import SkippedItemRepository
+from storage.snippets import BrandProfileRepository, SentReplies, SnippetRepository
 from storage.store import Store, open_store
 from storage.sync_state import CursorRepository, DraftRepository, OutboxRepository, ProfileFacts
 from storage.triage import TriageRepository
 
 from app.accounts import AccountService
+from app.brand import BrandService
 from app.health import HealthService
 from app.inbox import InboxService
 from app.networks.factory import ConnectorFactory
 from app.outbox import OutboxService
 from app.paths import DEFAULT_PROFILE, DEMO_PROFILE, AppPaths, ProfilePaths
-from app.replies import ReplyService
+from app.replies import ComposerService, ReplyService
 from app.secrets import SecretStore
 from app.settings import Settings, load_settings, save_settings
+from app.snippets import SnippetService
 from app.sync import SyncService
 from app.triage import TriageService
 
@@ -82,6 +85,9 @@ class Workspace:
     health: HealthService
     outbox_service: OutboxService
     triage: TriageService
+    snippets: SnippetService
+    brand: BrandService
+    composer: ComposerService
 
     @property
     def is_demo(self) -> bool:
@@ -145,6 +151,11 @@ def _assemble(
         stop=stop,
         health=health,
     )
+    snippets = SnippetService(SnippetRepository(store))
+    brand = BrandService(BrandProfileRepository(store))
+    composer = ComposerService(
+        accounts, mentions, snippets, brand, SentReplies(store), loaded.settings.agent_name
+    )
     return Workspace(
         paths=paths,
         profile=profile,
@@ -162,6 +173,9 @@ def _assemble(
         health=HealthService(accounts, health, outbox, SkippedItemRepository(store)),
         outbox_service=OutboxService(outbox, drafts),
         triage=TriageService(TriageRepository(store), lambda: loaded.settings.agent_name),
+        snippets=snippets,
+        brand=brand,
+        composer=composer,
     )
 
 
@@ -180,6 +194,7 @@ def _open_profile(paths: AppPaths, options: StartupOptions) -> tuple[ProfilePath
 def seed_demo_workspace(workspace: Workspace, now: datetime) -> int:
     """Fill an empty demo profile with the fictional brand's accounts and mentions."""
     # Only the first demo start needs the generator and its data.
+    from app.brand import BrandProfile, Formality
     from app.demo import demo_accounts, demo_mentions
 
     with workspace.store.write():
@@ -187,5 +202,9 @@ def seed_demo_workspace(workspace: Workspace, now: datetime) -> int:
             account.handle: workspace.accounts.add(account).id for account in demo_accounts()
         }
         added = workspace.mentions.ingest(demo_mentions(account_ids, now))
+        # Its voice (resources/demo/README.md): du in German, tú in Spanish, vous in French.
+        french = {"fr": Formality.FORMAL}
+        workspace.brand.save(BrandProfile(name="Fjellform", formality_by_language=french))
+    workspace.snippets.install_default_pack()  # the brand-voice starter pack
     log.info("demo workspace: %d posts (the brand's own replies among them)", added)
     return added

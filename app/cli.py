@@ -17,6 +17,15 @@ from storage.records import Account, InboxRow, OutboxItem, OutboxState, utc_now
 
 from app import __version__
 from app.bootstrap import StartupOptions, Workspace, build_workspace
+from app.cli_snippets import (
+    add_brand_commands,
+    add_reply_options,
+    add_snippet_commands,
+    brand_command,
+    prepare_reply,
+    record_snippet_use,
+    snippets_command,
+)
 from app.inbox import InboxView, inbox_filter, mention_json
 from app.logs import configure_logging
 from app.networks.errors import NetworkError
@@ -95,8 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     reply = commands.add_parser("reply", help="reply in-thread to a mention")
     reply.add_argument("mention_id", type=int, metavar="MENTION_ID")
-    reply.add_argument("--text", required=True)
+    reply.add_argument("--text", help="the reply (or what goes before the snippet)")
     reply.add_argument("--direct", action="store_true", help="as a private message")
+    add_reply_options(reply)
+    add_snippet_commands(commands)
+    add_brand_commands(commands)
 
     outbox = commands.add_parser("outbox", help="replies queued, sent and failed")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", metavar="COMMAND", required=True)
@@ -138,6 +150,8 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         "reply": _reply,
         "outbox": _outbox,
         "triage": run_triage,
+        "snippets": snippets_command,
+        "brand": brand_command,
     }
     try:
         return commands[args.command](workspace, args, out)
@@ -303,14 +317,19 @@ def _sync(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _reply(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
-    if (refused := _refuse_in_demo(workspace)) is not None:
+    if not args.dry_run and (refused := _refuse_in_demo(workspace)) is not None:
         return refused
+    prepared = prepare_reply(workspace, args, out)  # the composer's text and guardrails
+    if isinstance(prepared, int):
+        return prepared
+    text, snippet_id = prepared
     try:
-        item = workspace.replies.queue(args.mention_id, args.text, direct=args.direct)
+        item = workspace.replies.queue(args.mention_id, text, direct=args.direct)
     except ReplyRefused as error:
         return _fail(str(error), EXIT_FAILED)
     except KeyError:
         return _fail(f"there is no mention {args.mention_id}", EXIT_FAILED)
+    record_snippet_use(workspace, snippet_id, args.mention_id)
     workspace.sync.sync_account(workspace.accounts.get(item.account_id), pull=False)
     item = workspace.outbox.get(item.id)
     out.write(describe_outbox_item(item) + "\n")

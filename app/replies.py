@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time
+
 from storage.accounts import AccountRepository
 from storage.mentions import MentionRepository
-from storage.records import OutboxItem, OutboxState
+from storage.records import Mention, MentionKind, Network, OutboxItem, OutboxState, utc_now
+from storage.snippets import SentReplies, Snippet, SnippetVariant
 from storage.sync_state import DraftRepository, OutboxRepository
 
+from app import guardrails, language
+from app.brand import BrandProfile, BrandService
+from app.guardrails import Finding, LanguageDetector, ReplyContext
 from app.networks.lengths import max_length, post_length
 from app.networks.tid import new_tid
+from app.placeholders import Rendered, author_handle, mention_values, render
+from app.snippets import SnippetService, pick_variant
 
 
 class ReplyRefused(ValueError):
@@ -60,6 +70,127 @@ class ReplyService:
         )
         self.drafts.save(mention_id, "")  # the text is safe in the outbox now
         return item
+
+
+# What the public thread gets when the conversation moves to a private message.
+DM_NOTES = {
+    "en": "I've sent you a DM 📩",
+    "nb": "Jeg har sendt deg en DM 📩",
+    "de": "Ich habe dir eine DM geschickt 📩",
+    "es": "Te he enviado un DM 📩",
+    "fr": "Je vous ai envoyé un DM 📩",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SnippetReply:
+    """A snippet rendered for one mention: exactly what the composer inserts."""
+
+    snippet: Snippet
+    variant: SnippetVariant
+    rendered: Rendered
+
+
+def is_private(mention: Mention) -> bool:
+    """A reply to a direct message stays direct (the connector never widens visibility)."""
+    return mention.kind is MentionKind.DIRECT or mention.visibility == "direct"
+
+
+class ComposerService:
+    """What the composer and `heedful reply --snippet` share: rendering snippets for a mention
+    and the guardrails' findings on a reply, so both say exactly the same thing."""
+
+    def __init__(
+        self,
+        accounts: AccountRepository,
+        mentions: MentionRepository,
+        snippets: SnippetService,
+        brand: BrandService,
+        sent: SentReplies,
+        agent_name: str,
+        detect_language: LanguageDetector = language.detect,
+    ) -> None:
+        self._accounts = accounts
+        self._mentions = mentions
+        self.snippets = snippets
+        self.brand = brand
+        self._sent = sent
+        self.agent_name = agent_name
+        self._detect = detect_language
+
+    def mention(self, mention_id: int) -> Mention:
+        return self._mentions.get(mention_id)
+
+    def values(self, mention: Mention) -> dict[str, str]:
+        profile = self.brand.profile()
+        return mention_values(
+            mention, agent_name=self.agent_name, brand_name=profile.name, sign_off=profile.sign_off
+        )
+
+    def render_snippet(
+        self,
+        mention: Mention,
+        snippet: Snippet,
+        fills: Mapping[str, str] | None = None,
+        variant: SnippetVariant | None = None,
+    ) -> SnippetReply:
+        chosen = variant or pick_variant(snippet, mention.language, mention.network)
+        return SnippetReply(snippet, chosen, render(chosen.body, self.values(mention), fills))
+
+    def opening(self, mention: Mention) -> str:
+        """Who a reply is addressed to: Mastodon needs the author's @handle in the post (the
+        connector adds it when missing; it counts against the limit); Bluesky threads a reply
+        without one."""
+        if mention.network is Network.MASTODON:
+            return author_handle(mention.network, mention.author.handle) + " "
+        return ""
+
+    def as_posted(self, mention: Mention, text: str) -> str:
+        """The text with the @handle the connector puts in front (Mastodon), for counting."""
+        opening = self.opening(mention)
+        if opening and opening.strip().casefold() not in text.casefold():
+            return opening + text.strip()
+        return text.strip()
+
+    def limit(self, mention: Mention) -> int | None:
+        account = self._accounts.get(mention.account_id)
+        return max_length(mention.network, account.max_post_length)
+
+    def context(
+        self, mention: Mention, text: str, *, direct: bool = False, confirmed: bool = False
+    ) -> ReplyContext:
+        account = self._accounts.get(mention.account_id)
+        midnight = datetime.combine(utc_now().date(), time(), tzinfo=utc_now().tzinfo)
+        return ReplyContext(
+            text=text,
+            network=mention.network,
+            server_limit=account.max_post_length,
+            direct=direct or is_private(mention),
+            mention_text=mention.text,
+            mention_language=mention.language,
+            author_id=mention.author.id,
+            sent_today=self._sent.since(midnight),
+            personal_data_confirmed=confirmed,
+            posted_text=self.as_posted(mention, text),
+        )
+
+    def findings(
+        self, mention_id: int, text: str, *, direct: bool = False, confirmed: bool = False
+    ) -> list[Finding]:
+        """Every guardrail finding on this reply to this mention (safe off the GUI thread
+        with a connection of its own)."""
+        mention = self._mentions.get(mention_id)
+        context = self.context(mention, text, direct=direct, confirmed=confirmed)
+        return guardrails.check(context, self.brand.profile(), detect_language=self._detect)
+
+    def check_context(self, context: ReplyContext, profile: BrandProfile) -> list[Finding]:
+        """The guardrails on a context built beforehand: no database, so any thread can run it
+        (the language model takes a moment the first time)."""
+        return guardrails.check(context, profile, detect_language=self._detect)
+
+    def dm_note(self, mention: Mention) -> str:
+        lang = language.normalise(mention.language) or "en"
+        return DM_NOTES.get(lang, DM_NOTES["en"])
 
 
 def describe_outbox_item(item: OutboxItem) -> str:

@@ -291,6 +291,27 @@ _SKIPPED_ITEMS = [
     """,
 ]
 
+# Which snippet was used on which mention (suggestions rank snippets by similar past
+# mentions), and the workspace's brand profile (one JSON document, the brand's voice).
+_SNIPPETS_AND_BRAND = [
+    """
+    CREATE TABLE snippet_uses (
+        id INTEGER PRIMARY KEY,
+        snippet_id INTEGER NOT NULL REFERENCES snippets (id) ON DELETE CASCADE,
+        mention_id INTEGER REFERENCES mentions (id) ON DELETE CASCADE,
+        used_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX snippet_uses_by_snippet ON snippet_uses (snippet_id, used_at)",
+    """
+    CREATE TABLE brand_profile (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        body TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+]
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "accounts, mentions, triage, drafts, outbox, snippets, sync cursors", _CORE_TABLES
@@ -299,6 +320,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "accounts remember their last sync and rate-limit wait", _ACCOUNT_SYNC_STATE),
     Migration(4, "one sender per reply, post limits, thread context, profile id", _SAFE_SENDING),
     Migration(5, "one sync per account at a time; channel health facts", _SYNC_LEASES_AND_HEALTH),
+    Migration(8, "snippet uses for suggestions, the brand profile", _SNIPPETS_AND_BRAND),
     Migration(9, "unreadable items from the networks, skipped with a reason", _SKIPPED_ITEMS),
 )
 

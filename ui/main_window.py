@@ -20,6 +20,7 @@ from app.text import age
 from ui.accounts_dialog import AddBlueskyAccountDialog, AddMastodonAccountDialog
 from ui.background import BackgroundJobs
 from ui.channel_health import ChannelHealthDialog
+from ui.composer import install_composer
 from ui.detail_pane import DetailPane
 from ui.inbox_panel import InboxPanel
 from ui.outbox_panel import OutboxStateLine, OutboxWindow
@@ -136,6 +137,8 @@ class MainWindow(QMainWindow):
         sync_action.setEnabled(self.sync.enabled)
         self._action(accounts_menu, "&Outbox…", self.show_outbox)
         self._action(accounts_menu, "Channel &health…", self.show_channel_health)
+
+        install_composer(self, self._workspace)  # the Reply menu: snippets, DM, manager
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About Heedful", self._about)

@@ -1,0 +1,171 @@
+"""The brand's voice per workspace: name, sign-off, formality, emoji policy, phrases to avoid."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from storage.snippets import BrandProfileRepository
+
+
+class EmojiPolicy(StrEnum):
+    NONE = "none"  # never in replies
+    SPARING = "sparing"  # one or two
+    FREE = "free"
+
+
+class Formality(StrEnum):
+    CASUAL = "casual"  # du / tú
+    FORMAL = "formal"  # Sie / usted
+
+
+# Phrases that make a reply sound like a machine or a wall. Matched without case, with
+# curly and straight apostrophes alike; the brand profile can add its own.
+DEFAULT_BANNED_PHRASES: tuple[str, ...] = (
+    # English
+    "your message is very important to us",
+    "your call is important to us",
+    "please call our 800 number",
+    "we're just the social media team",
+    "we are just the social media team",
+    "contact customer service",
+    "contact our customer service",
+    "we apologize for any inconvenience",
+    "we apologise for any inconvenience",
+    "sorry for any inconvenience caused",
+    "thank you for reaching out",
+    "thank you for your patience and understanding",
+    "we value your feedback",
+    "as per our policy",
+    "please be advised",
+    "we are unable to assist",
+    "dear valued customer",
+    # Norwegian (bokmål)
+    "din henvendelse er viktig for oss",
+    "vi beklager eventuelle ulemper",
+    "beklager ulempene dette medfører",
+    "kontakt kundeservice",
+    "ta kontakt med kundeservice",
+    "vi er bare sosiale medier-teamet",
+    "takk for din henvendelse",
+    "kjære kunde",
+    # German
+    "ihre nachricht ist uns sehr wichtig",
+    "wir entschuldigen uns für etwaige unannehmlichkeiten",
+    "wenden sie sich an den kundenservice",
+    "wende dich an den kundenservice",
+    "sehr geehrter kunde",
+    # Spanish
+    "su mensaje es muy importante para nosotros",
+    "disculpe las molestias ocasionadas",
+    "contacte con atención al cliente",
+    "contacta con atención al cliente",
+    "estimado cliente",
+    # French
+    "votre message est très important pour nous",
+    "nous nous excusons pour la gêne occasionnée",
+    "veuillez contacter le service client",
+    "contactez le service client",
+    "cher client",
+)
+
+# Order and ticket numbers as the brand writes them: "FF-123456", "ticket #48213".
+DEFAULT_ORDER_PATTERNS: tuple[str, ...] = (
+    r"\b[A-Z]{2,4}-\d{5,10}\b",
+    r"(?i)\b(?:order|ordre|bestilling|bestellung|pedido|commande|ticket|sak|case)"
+    r"\s*(?:no\.?|nr\.?|n[º°o]\.?|number|nummer|número|numéro)?\s*[:#]?\s*#?\d{5,12}\b",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BrandProfile:
+    name: str = "Our brand"
+    sign_off: str = "– {agent.name}"
+    formality: Formality = Formality.CASUAL
+    # Per language where it differs, e.g. {"fr": "formal"}: a Norwegian brand says du in
+    # German but vous in French.
+    formality_by_language: dict[str, Formality] = field(default_factory=dict)
+    emoji: EmojiPolicy = EmojiPolicy.SPARING
+    banned_phrases: tuple[str, ...] = DEFAULT_BANNED_PHRASES
+    # avoided term → the brand's term, e.g. "customer service" → "our team"
+    preferred_terms: dict[str, str] = field(default_factory=dict)
+    order_patterns: tuple[str, ...] = DEFAULT_ORDER_PATTERNS
+    # Replies with the same text to this many other customers in a day sound like a robot.
+    repetition_threshold: int = 2
+
+    def formality_for(self, language: str | None) -> Formality:
+        return self.formality_by_language.get(language or "", self.formality)
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["banned_phrases"] = list(self.banned_phrases)
+        data["order_patterns"] = list(self.order_patterns)
+        data["formality"] = self.formality.value
+        data["emoji"] = self.emoji.value
+        data["formality_by_language"] = {k: v.value for k, v in self.formality_by_language.items()}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BrandProfile:
+        """Unknown keys are ignored and bad values fall back to the default, one by one."""
+        return cls.from_json_reporting(data)[0]
+
+    @classmethod
+    def from_json_reporting(cls, data: dict[str, Any]) -> tuple[BrandProfile, list[str]]:
+        """The profile, and what in `data` was ignored and why (for the person who wrote it)."""
+        base = cls()
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        names = {option.name for option in dataclasses.fields(cls)}
+        problems += [f"unknown setting {key!r} ignored" for key in data if key not in names]
+        for name in names & set(data):
+            try:
+                values[name] = _coerce(name, data[name])
+            except (TypeError, ValueError, re.error) as error:
+                problems.append(f"{name}: {data[name]!r} is not valid ({error}); default kept")
+        return dataclasses.replace(base, **values), sorted(problems)
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    if name == "formality":
+        return Formality(raw)
+    if name == "emoji":
+        return EmojiPolicy(raw)
+    if name in ("banned_phrases", "order_patterns"):
+        if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+            raise TypeError(name)
+        if name == "order_patterns":
+            for pattern in raw:
+                re.compile(pattern)
+        return tuple(raw)
+    if name == "formality_by_language":
+        if not isinstance(raw, dict):
+            raise TypeError(name)
+        return {str(key): Formality(value) for key, value in raw.items()}
+    if name == "preferred_terms":
+        if not isinstance(raw, dict):
+            raise TypeError(name)
+        return {str(key): str(value) for key, value in raw.items()}
+    if name == "repetition_threshold":
+        return max(1, int(raw))
+    if not isinstance(raw, str):
+        raise TypeError(name)
+    return raw
+
+
+class BrandService:
+    def __init__(self, repository: BrandProfileRepository, default_name: str = "Our brand") -> None:
+        self._repository = repository
+        self._default_name = default_name
+
+    def profile(self) -> BrandProfile:
+        stored = self._repository.get()
+        if stored is None:
+            return BrandProfile(name=self._default_name)
+        return BrandProfile.from_json(stored)
+
+    def save(self, profile: BrandProfile) -> None:
+        self._repository.put(profile.to_json())

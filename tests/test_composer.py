@@ -1,0 +1,289 @@
+"""The composer as a person uses it: snippets by keyboard, live guardrails, fill-ins, DM."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+from pytestqt.qtbot import QtBot
+
+from storage.mentions import InboxFilter
+from storage.records import Network
+
+from app.bootstrap import Workspace
+from app.inbox import InboxView
+
+from ui.background import BackgroundJobs
+from ui.composer import Composer
+from ui.main_window import MainWindow
+
+from tests.factories import author, brand_account, mention
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
+
+
+def _open(qtbot: QtBot, workspace: Workspace) -> MainWindow:
+    window = MainWindow(workspace)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.windowHandle().requestActivate()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    return window
+
+
+def _demo_mention(workspace: Workspace, language: str, network: Network) -> int:
+    rows = workspace.inbox.list_rows(InboxFilter(), 2000)
+    return next(
+        row.id
+        for row in rows
+        if row.language == language and row.network is network and row.kind.value == "mention"
+    )
+
+
+@pytest.fixture
+def jobs() -> Iterator[BackgroundJobs]:
+    pool = BackgroundJobs()
+    yield pool
+    pool.shutdown()
+
+
+@pytest.fixture
+def composer(qtbot: QtBot, workspace: Workspace, jobs: BackgroundJobs) -> Composer:
+    """A composer that can send, on the user's workspace with the brand voice pack."""
+    box = Composer(can_send=True)
+    qtbot.addWidget(box)
+    box.attach(workspace.composer, jobs)
+    workspace.snippets.install_default_pack()
+    box.show()
+    return box
+
+
+def _mention(workspace: Workspace, text: str, name: str = "Kari Nordmann", **extra: object) -> int:
+    account = workspace.accounts.add(brand_account())
+    workspace.mentions.ingest([mention(account.id, 1, text, by=author(name=name), **extra)])
+    return workspace.inbox.list_rows(InboxFilter(), 1)[0].id
+
+
+def _type_shortcut(qtbot: QtBot, box: Composer, word: str) -> None:
+    box.editor.setFocus()
+    qtbot.keyClicks(box.editor, f"/{word}")
+    qtbot.keyClick(box.editor, Qt.Key.Key_Tab)
+
+
+# --- snippets by keyboard -------------------------------------------------------------------
+
+
+def test_shortcut_and_tab_inserts_the_variant_in_the_customers_language(
+    qtbot: QtBot, demo_workspace: Workspace
+) -> None:
+    window = _open(qtbot, demo_workspace)
+    norwegian = _demo_mention(demo_workspace, "nb", Network.MASTODON)
+    window.inbox_panel.set_view(InboxView.ALL)
+    assert window.inbox_panel.select_mention(norwegian)
+    box: Composer = window.detail_pane.reply_box
+    first = demo_workspace.composer.values(demo_workspace.composer.mention(norwegian))[
+        "author.first_name"
+    ]
+
+    _type_shortcut(qtbot, box, "late")
+    text = box.editor.toPlainText()
+    assert text.startswith(f"Hei {first or 'du'}, beklager")
+    assert "/late" not in text
+    assert box.variant.isVisible()
+    assert box.variant.currentText() == "nb"
+    assert box.editor.hasFocus()  # Tab expanded the snippet instead of moving on
+
+    box.variant.activated.emit(box.variant.findText("base"))  # the person picks English
+    assert box.editor.toPlainText().startswith(f"Hi {first or 'there'}, sorry")
+    qtbot.waitUntil(lambda: "language" in [f.kind for f in box.findings], timeout=10_000)
+    assert any("Norwegian" in line for line in box.guardrails.lines())
+
+    qtbot.keyClicks(box.editor, " /nope")
+    qtbot.keyClick(box.editor, Qt.Key.Key_Tab)
+    assert "No snippet has the shortcut /nope" in box.status.text()
+
+
+def test_tab_without_a_shortcut_moves_on(
+    qtbot: QtBot, composer: Composer, workspace: Workspace
+) -> None:
+    composer.show_mention(_mention(workspace, "hello"))
+    composer.editor.setFocus()
+    qtbot.keyClicks(composer.editor, "a/b and 50/50")
+    qtbot.keyClick(composer.editor, Qt.Key.Key_Tab)
+    assert composer.editor.toPlainText() == "a/b and 50/50"
+
+
+def test_the_palette_finds_snippets_and_stacks_them_at_the_cursor(
+    qtbot: QtBot, demo_workspace: Workspace
+) -> None:
+    window = _open(qtbot, demo_workspace)
+    english = _demo_mention(demo_workspace, "en", Network.BLUESKY)
+    window.inbox_panel.set_view(InboxView.ALL)
+    window.inbox_panel.select_mention(english)
+    box: Composer = window.detail_pane.reply_box
+    window.inbox_panel.focus_list()
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # write a reply
+    assert box.editor.hasFocus()
+    qtbot.keyClicks(box.editor, "Thanks for your patience!")
+
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_S,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    palette = box.snippet_palette
+    qtbot.waitUntil(palette.isVisible)
+    qtbot.keyClicks(palette.query, "refund card")
+    qtbot.waitUntil(lambda: palette.visible_titles()[:1] == ["Refund on its way"])
+    qtbot.keyClick(palette.query, Qt.Key.Key_Return)
+    assert not palette.isVisible()
+    text = box.editor.toPlainText()
+    assert text.startswith("Thanks for your patience! Hi ")
+    assert "refund" in text
+
+    window.insert_snippet_action.trigger()
+    qtbot.waitUntil(palette.isVisible)
+    qtbot.keyClicks(palette.query, "zzzz-nothing")
+    qtbot.waitUntil(lambda: palette.visible_titles() == [])
+    qtbot.keyClick(palette.query, Qt.Key.Key_Escape)
+    assert box.editor.toPlainText() == text  # nothing lost
+
+
+def test_suggestions_come_from_where_snippets_were_used(
+    qtbot: QtBot, composer: Composer, workspace: Workspace
+) -> None:
+    first = _mention(workspace, "My parcel is stuck, the tracking has not moved for a week")
+    # The team answered such a mention with an unlikely snippet: that is what counts.
+    thanks = workspace.snippets.by_shortcut("thanks")
+    assert thanks is not None
+    workspace.snippets.record_use(thanks.id, first)
+    account = workspace.accounts.all()[0]
+    workspace.mentions.ingest(
+        [mention(account.id, 2, "Tracking for my parcel still says in transit", language="en")]
+    )
+    second = workspace.inbox.list_rows(InboxFilter(), 1)[0].id
+    with qtbot.waitSignal(composer.suggestions_did_arrive):
+        composer.show_mention(second)
+    assert composer.suggestions.text().startswith("Suggested: /thanks")
+    composer.open_palette()
+    assert composer.snippet_palette.visible_titles()[0] == "Thank you"
+
+
+# --- guardrails and sending ------------------------------------------------------------------
+
+
+def test_guardrails_list_what_is_wrong_as_you_type(
+    qtbot: QtBot, composer: Composer, workspace: Workspace
+) -> None:
+    composer.show_mention(_mention(workspace, "Where is my order?"))
+    composer.editor.setFocus()
+    qtbot.keyClicks(composer.editor, "Thank you for reaching out! Mail me at kari@example.com")
+    qtbot.waitUntil(lambda: len(composer.findings) == 2, timeout=10_000)
+    lines = composer.guardrails.lines()
+    assert lines[0].startswith("⛔ This public reply contains personal data (e-mail address")
+    assert "Switch to DM" in lines[0]
+    assert lines[1].startswith("⚠ “thank you for reaching out” sounds like a form letter")
+    assert composer.confirm_personal_data.isVisible()
+    assert composer.guardrails.isVisible()
+
+
+def test_a_reply_from_a_snippet_with_fill_ins_reaches_the_outbox(
+    qtbot: QtBot, composer: Composer, workspace: Workspace
+) -> None:
+    mention_id = _mention(workspace, "Hvor er pakken min?", name="Åsa Øvrebø", language="no")
+    composer.show_mention(mention_id)
+    composer.reply_was_requested.connect(
+        lambda mid, text: (workspace.replies.queue(mid, text), composer.reply_was_queued())
+    )
+    _type_shortcut(qtbot, composer, "track")
+    assert composer.editor.toPlainText().startswith("Hei Åsa, jeg har sjekket {?order number}")
+
+    composer.send_button.click()
+    dialog = composer.fill_ins
+    assert dialog is not None
+    assert list(dialog.fields) == ["order number", "delivery day", "tracking link"]
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert not ok.isEnabled()  # every fill-in is needed
+    dialog.fields["order number"].setText("FF-482913")
+    dialog.fields["delivery day"].setText("i morgen")
+    dialog.fields["tracking link"].setText("https://spor.example/482913")
+    ok.click()
+    # An order number in public: blocked until confirmed (or moved to a DM).
+    qtbot.waitUntil(lambda: composer.status.text().startswith("Not sent:"), timeout=10_000)
+    assert "personal data" in composer.status.text()
+    assert workspace.outbox.all() == []
+
+    composer.confirm_personal_data.setChecked(True)
+    with qtbot.waitSignal(composer.reply_was_requested, timeout=10_000):
+        composer.send_button.click()
+    [item] = workspace.outbox.all()
+    assert item.kind == "reply"
+    assert item.body == (
+        "Hei Åsa, jeg har sjekket FF-482913: den er hos budet nå og skal være fremme i morgen. "
+        "Her er sporingslenken: https://spor.example/482913. Har den ikke kommet innen da, "
+        f"skriv til meg her, så ordner jeg det. – {workspace.settings.agent_name}"
+    )
+    track = workspace.snippets.by_shortcut("track")
+    assert track is not None
+    assert track.usage_count == 1
+    assert composer.editor.toPlainText() == ""
+
+
+def test_an_unfilled_placeholder_blocks_sending(
+    qtbot: QtBot, composer: Composer, workspace: Workspace
+) -> None:
+    composer.show_mention(_mention(workspace, "Where is my order?"))
+    composer.editor.setPlainText("Hi {author.nickname}, it's on its way!")
+    with qtbot.assertNotEmitted(composer.reply_was_requested, wait=300):
+        composer.send_button.click()
+        qtbot.waitUntil(lambda: composer.status.text().startswith("Not sent:"), timeout=10_000)
+    assert "{author.nickname}" in composer.status.text()
+    assert composer.editor.toPlainText() == "Hi {author.nickname}, it's on its way!"
+
+
+def test_over_the_limit_counts_as_the_network_counts_and_blocks(
+    qtbot: QtBot, composer: Composer, workspace: Workspace
+) -> None:
+    mention_id = _mention(workspace, "Where is my order?")
+    with workspace.store.write() as db:  # as the sync learns it from the server
+        db.execute("UPDATE accounts SET max_post_length = 500")
+    composer.show_mention(mention_id)
+    link = "https://fjellform.example/" + "x" * 300
+    composer.editor.setPlainText(f"See {link}")
+    # The @handle Mastodon puts in front counts as @kari; the link as 23.
+    assert composer.counter.text() == f"{len('@kari See ') + 23} / 500"
+    composer.editor.setPlainText("x" * (500 - len("@kari ") + 1))
+    assert composer.counter.text() == "501 / 500"
+    with qtbot.assertNotEmitted(composer.reply_was_requested, wait=300):
+        composer.send_button.click()
+        qtbot.waitUntil(lambda: composer.status.text().startswith("Not sent:"), timeout=10_000)
+    assert "Shorten it by 1" in composer.status.text()
+
+
+def test_switch_to_dm_sends_privately_and_leaves_a_public_note(
+    qtbot: QtBot, workspace: Workspace
+) -> None:
+    mention_id = _mention(workspace, "Where is my order? It's been two weeks.")
+    workspace.snippets.install_default_pack()
+    window = _open(qtbot, workspace)
+    window.inbox_panel.select_mention(mention_id)
+    box: Composer = window.detail_pane.reply_box
+    box.editor.setPlainText("Hi Kari, I found FF-482913 on kari@example.com: it ships today.")
+    qtbot.waitUntil(lambda: "pii" in [f.kind for f in box.findings], timeout=10_000)
+
+    window.switch_to_dm_action.trigger()
+    assert box.direct
+    assert box.to_label.text().startswith("Private message to @kari@toot.example")
+    qtbot.waitUntil(lambda: "pii" not in [f.kind for f in box.findings], timeout=10_000)
+    with qtbot.waitSignal(window.sync.reply_did_queue, timeout=10_000):
+        qtbot.keyClick(box.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    dm, note = workspace.outbox.all()
+    assert dm.kind == "direct"
+    assert dm.body == "Hi Kari, I found FF-482913 on kari@example.com: it ships today."
+    assert (note.kind, note.body) == ("reply", "I've sent you a DM 📩")
+    assert not box.direct  # the next reply is public again
