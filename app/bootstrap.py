@@ -16,6 +16,7 @@ from storage.mentions import MentionRepository
 from storage.records import utc_now
 from storage.store import Store, open_store
 from storage.sync_state import CursorRepository, DraftRepository, OutboxRepository, ProfileFacts
+from storage.views import SavedViewRepository
 
 from app.accounts import AccountService
 from app.inbox import InboxService
@@ -141,7 +142,7 @@ def _assemble(
         store=store,
         accounts=accounts,
         mentions=mentions,
-        inbox=InboxService(mentions),
+        inbox=InboxService(mentions, SavedViewRepository(store)),
         outbox=outbox,
         secrets=secrets_store,
         account_service=AccountService(accounts, secrets_store),

@@ -15,6 +15,7 @@ from storage.records import (
     Network,
     NewAuthor,
     NewMention,
+    OutboxState,
     TriageStatus,
     from_timestamp,
     to_timestamp,
@@ -25,11 +26,26 @@ from storage.store import Store
 
 @dataclass(frozen=True, slots=True)
 class InboxFilter:
-    """Which mentions a view shows. Empty sets mean "any"."""
+    """Which mentions a view shows. Empty sets mean "any"; every set is "one of these",
+    except tags: a mention must carry every tag asked for. Times are stored-timestamp text."""
 
     statuses: frozenset[TriageStatus] = frozenset()
     account_ids: frozenset[int] = frozenset()
     match: str | None = None  # an FTS5 MATCH expression, built by app.search from what was typed
+    networks: frozenset[Network] = frozenset()
+    account_handles: frozenset[str] = frozenset()
+    kinds: frozenset[MentionKind] = frozenset()
+    languages: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+    assignees: frozenset[str] = frozenset()
+    created_after: str | None = None  # inclusive
+    created_before: str | None = None  # exclusive; "waiting longer than X" ends up here too
+    # Snoozed mentions are hidden while snoozed_until is later than this moment (they come
+    # back by themselves: the caller passes "now" each time it builds the filter).
+    awake_at: str | None = None
+    snoozed_at: str | None = None  # only mentions snoozed past this moment
+    unanswered: bool = False  # no reply from the brand sent, queued, or seen in the thread
+    matches_nothing: bool = False  # the view contradicts itself (is:done in an open view)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +62,19 @@ class InboxPage:
     next: PageCursor | None  # None: this was the last page
 
 
+# Badges come from correlated subqueries in the page's own statement: one query per page,
+# never one per row. Tag names are joined with the unit separator, which nobody types.
 _ROW_SELECT = """
     SELECT m.id, ac.network, ac.handle AS account_handle, au.handle AS author_handle,
            au.display_name AS author_name, m.kind, {text} AS text, m.language, m.created_at,
-           m.status, m.assignee, m.is_own
+           m.status, m.assignee, m.is_own, m.snoozed_until,
+           (SELECT group_concat(t.name, char(31)) FROM mention_tags AS mt
+              JOIN tags AS t ON t.id = mt.tag_id WHERE mt.mention_id = m.id) AS tags,
+           EXISTS (SELECT 1 FROM drafts AS d WHERE d.mention_id = m.id) AS has_draft,
+           (SELECT o.state FROM outbox AS o WHERE o.mention_id = m.id
+              ORDER BY o.id DESC LIMIT 1) AS reply_state,
+           EXISTS (SELECT 1 FROM mentions AS r WHERE r.account_id = m.account_id
+              AND r.parent_platform_id = m.platform_id AND r.is_own = 1) AS replied_in_thread
     FROM mentions AS m
     JOIN accounts AS ac ON ac.id = m.account_id
     JOIN authors AS au ON au.id = m.author_id
@@ -285,19 +310,62 @@ class MentionRepository:
 def _where(view: InboxFilter) -> tuple[list[str], list[Any]]:
     where = ["m.is_own = 0", "m.is_context = 0"]
     params: list[Any] = []
+    if view.matches_nothing:
+        where.append("0")
+
+    def one_of(column: str, values: Iterable[str | int]) -> None:
+        chosen = sorted(values)  # type: ignore[type-var]
+        if chosen:
+            where.append(f"{column} IN ({', '.join('?' * len(chosen))})")
+            params.extend(chosen)
+
     if view.match:
         # The matching ids are found once; joining the index into the time-ordered scan
         # would re-run the match for every row (seconds per keystroke on a big store).
         where.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
         params.append(view.match)
-    if view.statuses:
-        statuses = sorted(status.value for status in view.statuses)
-        where.append(f"m.status IN ({', '.join('?' * len(statuses))})")
-        params += statuses
-    if view.account_ids:
-        accounts = sorted(view.account_ids)
-        where.append(f"m.account_id IN ({', '.join('?' * len(accounts))})")
-        params += accounts
+    one_of("m.status", (status.value for status in view.statuses))
+    one_of("m.account_id", view.account_ids)
+    one_of("m.kind", (kind.value for kind in view.kinds))
+    one_of("m.assignee", view.assignees)
+    if view.languages:
+        one_of("lower(m.language)", (language.lower() for language in view.languages))
+    if view.networks or view.account_handles:
+        accounts = ["1"]
+        if view.networks:
+            marks = ", ".join("?" * len(view.networks))
+            accounts.append(f"network IN ({marks})")
+            params.extend(sorted(network.value for network in view.networks))
+        if view.account_handles:
+            marks = ", ".join("?" * len(view.account_handles))
+            accounts.append(f"lower(handle) IN ({marks})")
+            params.extend(sorted(handle.lower() for handle in view.account_handles))
+        where.append(f"m.account_id IN (SELECT id FROM accounts WHERE {' AND '.join(accounts)})")
+    for tag in sorted(view.tags):
+        where.append(
+            "EXISTS (SELECT 1 FROM mention_tags AS mt JOIN tags AS t ON t.id = mt.tag_id"
+            " WHERE mt.mention_id = m.id AND t.name = ?)"
+        )
+        params.append(tag)
+    if view.created_after is not None:
+        where.append("m.created_at >= ?")
+        params.append(view.created_after)
+    if view.created_before is not None:
+        where.append("m.created_at < ?")
+        params.append(view.created_before)
+    if view.awake_at is not None:
+        where.append("(m.snoozed_until IS NULL OR m.snoozed_until <= ?)")
+        params.append(view.awake_at)
+    if view.snoozed_at is not None:
+        where.append("m.snoozed_until > ?")
+        params.append(view.snoozed_at)
+    if view.unanswered:
+        where.append(
+            "NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.mention_id = m.id"
+            " AND o.state IN ('queued', 'sending', 'sent'))"
+            " AND NOT EXISTS (SELECT 1 FROM mentions AS r WHERE r.account_id = m.account_id"
+            " AND r.parent_platform_id = m.platform_id AND r.is_own = 1)"
+        )
     return where, params
 
 
@@ -315,6 +383,11 @@ def _inbox_row(row: dict[str, Any]) -> InboxRow:
         status=TriageStatus(row["status"]),
         assignee=row["assignee"],
         is_own=bool(row["is_own"]),
+        tags=tuple(sorted(row["tags"].split("\x1f"), key=str.casefold)) if row["tags"] else (),
+        has_draft=bool(row["has_draft"]),
+        reply_state=None if row["reply_state"] is None else OutboxState(row["reply_state"]),
+        answered=row["reply_state"] == OutboxState.SENT.value or bool(row["replied_in_thread"]),
+        snoozed_until=None if row["snoozed_until"] is None else from_timestamp(row["snoozed_until"]),
     )
 
 

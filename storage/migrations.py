@@ -251,6 +251,30 @@ _SAFE_SENDING = [
     "INSERT INTO profile_facts (name, value) VALUES ('profile_id', lower(hex(randomblob(16))))",
 ]
 
+# The inbox list's filters and badges, and the views a person saves.
+_INBOX_VIEWS = [
+    # Badges ("reply queued", "answered") are looked up per row of a page: by mention, not
+    # by scanning the outbox.
+    "CREATE INDEX outbox_by_mention ON outbox (mention_id, state)",
+    # "Mine" and the assignee filter; most mentions have no assignee, so the index is small.
+    """
+    CREATE INDEX mentions_by_assignee ON mentions (assignee, created_at DESC)
+    WHERE is_own = 0 AND assignee IS NOT NULL
+    """,
+    # The DMs view and the kind filter: direct messages are few among many mentions.
+    "CREATE INDEX mentions_by_kind ON mentions (kind, created_at DESC) WHERE is_own = 0",
+    """
+    CREATE TABLE saved_views (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        query TEXT NOT NULL,
+        notify INTEGER NOT NULL DEFAULT 0 CHECK (notify IN (0, 1)),
+        position INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    )
+    """,
+]
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "accounts, mentions, triage, drafts, outbox, snippets, sync cursors", _CORE_TABLES
@@ -258,6 +282,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "full-text search over mention text and author", _FULL_TEXT_SEARCH),
     Migration(3, "accounts remember their last sync and rate-limit wait", _ACCOUNT_SYNC_STATE),
     Migration(4, "one sender per reply, post limits, thread context, profile id", _SAFE_SENDING),
+    Migration(7, "inbox filters and badges, saved views", _INBOX_VIEWS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
