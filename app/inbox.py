@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, TypeVar
 
 from storage.mentions import InboxFilter, InboxPage, MentionRepository, PageCursor
@@ -18,6 +19,7 @@ from storage.records import (
     to_timestamp,
     utc_now,
 )
+from storage.store import open_store
 from storage.views import SavedView, SavedViewRepository
 
 from app.search import ParsedQuery, parse_query
@@ -164,6 +166,12 @@ def _day_start(day: date) -> str:
 _Key = TypeVar("_Key")
 
 
+@dataclass(frozen=True, slots=True)
+class Arrivals:
+    count: int
+    latest: list[InboxRow]  # newest first, a few
+
+
 class InboxService:
     def __init__(
         self, mentions: MentionRepository, saved_views: SavedViewRepository | None = None
@@ -175,6 +183,27 @@ class InboxService:
         """How many mentions each view holds (can take a while on a big store: run it off
         the GUI thread, on a connection of its own)."""
         return {key: self._mentions.count(view) for key, view in views.items()}
+
+    def newest_id(self) -> int:
+        return self._mentions.newest_id()
+
+    def filter_choices(self) -> dict[str, list[str]]:
+        """Values to offer in the filter menus: accounts, tags and assignees (small lookups)."""
+        return self._mentions.filter_choices()
+
+    def news(self, views: Mapping[_Key, InboxFilter], since_id: int) -> dict[_Key, Arrivals]:
+        """What arrived in each view after mention `since_id` (views with nothing new are
+        left out): how many, and the newest few, enough to say who wrote."""
+        found: dict[_Key, Arrivals] = {}
+        for key, view in views.items():
+            recent = replace(view, after_id=since_id)
+            page = self._mentions.page(recent, None, 3)
+            if page.ids:
+                rows = self._mentions.rows(page.ids, preview_chars=200)
+                found[key] = Arrivals(
+                    self._mentions.count(recent), [rows[i] for i in page.ids if i in rows]
+                )
+        return found
 
     # --- saved views ------------------------------------------------------------------------
 
@@ -258,3 +287,30 @@ def mention_json(row: InboxRow) -> dict[str, Any]:
         "status": row.status.value,
         "assignee": row.assignee,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class InboxSnapshot:
+    """What the window shows about the whole inbox, computed off the GUI thread."""
+
+    counts: dict[Any, int]
+    news: dict[Any, Arrivals]  # per watched view: what is new since the last snapshot
+    newest_id: int
+
+
+def snapshot_on_own_connection(
+    database: Path,
+    counted: Mapping[Any, InboxFilter],
+    watched: Mapping[Any, InboxFilter],
+    since_id: int | None,
+) -> InboxSnapshot:
+    """Counts (and news since `since_id`) over a connection of this thread's own: SQLite
+    connections are not shared between threads, and counting a big store takes a while."""
+    store = open_store(database)
+    try:
+        inbox = InboxService(MentionRepository(store))
+        newest = inbox.newest_id()
+        news = {} if since_id is None else inbox.news(watched, since_id)
+        return InboxSnapshot(inbox.counts(counted), news, newest)
+    finally:
+        store.close()

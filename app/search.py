@@ -62,7 +62,7 @@ NETWORK_VALUES = ("mastodon", "bluesky")
 # name:value or name:"a quoted value"; only the names above count, so a typed URL
 # ("https://…") or a time ("10:30") stays part of the words.
 _QUALIFIER = re.compile(
-    r'(?<!\S)(?P<name>' + "|".join(QUALIFIERS) + r'):(?:"(?P<quoted>[^"]*)"?|(?P<bare>\S+))',
+    r"(?<!\S)(?P<name>" + "|".join(QUALIFIERS) + r'):(?:"(?P<quoted>[^"]*)"?|(?P<bare>\S+))',
     re.IGNORECASE,
 )
 _DURATION = re.compile(r"^(?P<amount>\d+)\s*(?P<unit>m|min|h|d|w|wk)$", re.IGNORECASE)
@@ -161,3 +161,16 @@ def parse_query(typed: str) -> ParsedQuery:
         waiting=waiting,
         problems=tuple(problems),
     )
+
+
+def with_qualifier(typed: str, name: str, value: str) -> str:
+    """The search text with qualifier `name` set to `value` (every earlier `name:` removed;
+    an empty value just removes it). The words typed stay as they were."""
+    kept = _QUALIFIER.sub(
+        lambda hit: " " if hit.group("name").lower() == name.lower() else hit.group(0), typed
+    )
+    kept = " ".join(kept.split())
+    if not value:
+        return kept
+    shown = f'"{value}"' if any(ch.isspace() for ch in value) else value
+    return f"{kept} {name}:{shown}".strip()

@@ -46,6 +46,7 @@ class InboxFilter:
     snoozed_at: str | None = None  # only mentions snoozed past this moment
     unanswered: bool = False  # no reply from the brand sent, queued, or seen in the thread
     matches_nothing: bool = False  # the view contradicts itself (is:done in an open view)
+    after_id: int | None = None  # only mentions stored after this one (what is new since)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,31 @@ class MentionRepository:
         with self._store.guard():
             return int(self._store.conn.execute(sql, params).fetchone()[0])
 
+    def newest_id(self) -> int:
+        """The id of the latest stored mention (ids only grow): a mark for "new since"."""
+        with self._store.guard():
+            return int(
+                self._store.conn.execute("SELECT coalesce(max(id), 0) FROM mentions").fetchone()[0]
+            )
+
+    def filter_choices(self) -> dict[str, list[str]]:
+        """Accounts, tags and assignees to offer as filters. Each comes from a small table
+        or a partial index, never from scanning the mentions."""
+        conn = self._store.conn
+        with self._store.guard():
+            accounts = [
+                str(r[0]) for r in conn.execute("SELECT handle FROM accounts ORDER BY handle")
+            ]
+            tags = [str(r[0]) for r in conn.execute("SELECT name FROM tags ORDER BY name")]
+            assignees = [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT DISTINCT assignee FROM mentions INDEXED BY mentions_by_assignee"
+                    " WHERE is_own = 0 AND assignee IS NOT NULL ORDER BY assignee"
+                )
+            ]
+        return {"account": accounts, "tag": tags, "assignee": assignees}
+
     def rows(self, ids: Sequence[int], *, preview_chars: int | None = None) -> dict[int, InboxRow]:
         """Inbox rows by id. `preview_chars` cuts the text in SQL (posts can be megabytes)."""
         text = "m.text" if preview_chars is None else f"substr(m.text, 1, {int(preview_chars)})"
@@ -314,7 +340,7 @@ def _where(view: InboxFilter) -> tuple[list[str], list[Any]]:
         where.append("0")
 
     def one_of(column: str, values: Iterable[str | int]) -> None:
-        chosen = sorted(values)  # type: ignore[type-var]
+        chosen = sorted(values)
         if chosen:
             where.append(f"{column} IN ({', '.join('?' * len(chosen))})")
             params.extend(chosen)
@@ -347,6 +373,9 @@ def _where(view: InboxFilter) -> tuple[list[str], list[Any]]:
             " WHERE mt.mention_id = m.id AND t.name = ?)"
         )
         params.append(tag)
+    if view.after_id is not None:
+        where.append("m.id > ?")
+        params.append(view.after_id)
     if view.created_after is not None:
         where.append("m.created_at >= ?")
         params.append(view.created_after)
@@ -387,7 +416,9 @@ def _inbox_row(row: dict[str, Any]) -> InboxRow:
         has_draft=bool(row["has_draft"]),
         reply_state=None if row["reply_state"] is None else OutboxState(row["reply_state"]),
         answered=row["reply_state"] == OutboxState.SENT.value or bool(row["replied_in_thread"]),
-        snoozed_until=None if row["snoozed_until"] is None else from_timestamp(row["snoozed_until"]),
+        snoozed_until=None
+        if row["snoozed_until"] is None
+        else from_timestamp(row["snoozed_until"]),
     )
 
 
