@@ -235,6 +235,10 @@ class InboxService:
     ) -> InboxPage:
         return self._mentions.page(view, after, limit)
 
+    def last_page(self, view: InboxFilter, limit: int = 200) -> list[int]:
+        """The oldest `limit` mentions of a view, in inbox order (the end of the list)."""
+        return self._mentions.last_page(view, limit)
+
     def count(self, view: InboxFilter) -> int:
         return self._mentions.count(view)
 

@@ -184,23 +184,23 @@ class MentionRepository:
 
     def page(self, view: InboxFilter, after: PageCursor | None, limit: int) -> InboxPage:
         """The next `limit` mention ids of a view, newest first (keyset paging: no OFFSET)."""
-        where, params = _where(view)
-        if after is not None:
-            where.append("(m.created_at < ? OR (m.created_at = ? AND m.id < ?))")
-            params += [after.created_at, after.created_at, after.id]
-        sql = (
-            f"SELECT m.id, m.created_at FROM mentions AS m WHERE {' AND '.join(where)}"
-            " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
-        )
+        sql, params = page_query(view, after)
         with self._store.guard():
             rows = self._store.conn.execute(sql, [*params, limit]).fetchall()
         ids = [int(row[0]) for row in rows]
         next_cursor = PageCursor(rows[-1][1], ids[-1]) if len(rows) == limit else None
         return InboxPage(ids, next_cursor)
 
+    def last_page(self, view: InboxFilter, limit: int) -> list[int]:
+        """The view's `limit` oldest mention ids, in inbox order: jumping to the end of a
+        long list walks the same index backwards instead of paging through all of it."""
+        sql, params = page_query(view, None, oldest_first=True)
+        with self._store.guard():
+            rows = self._store.conn.execute(sql, [*params, limit]).fetchall()
+        return [int(row[0]) for row in reversed(rows)]
+
     def count(self, view: InboxFilter) -> int:
-        where, params = _where(view)
-        sql = f"SELECT count(*) FROM mentions AS m WHERE {' AND '.join(where)}"
+        sql, params = count_query(view)
         with self._store.guard():
             return int(self._store.conn.execute(sql, params).fetchone()[0])
 
@@ -333,6 +333,27 @@ class MentionRepository:
         return None if found is None else from_timestamp(found)
 
 
+def page_query(
+    view: InboxFilter, after: PageCursor | None, *, oldest_first: bool = False
+) -> tuple[str, list[Any]]:
+    """The SQL (and parameters, less the LIMIT) for one page of a view."""
+    where, params = _where(view)
+    if after is not None:
+        where.append("(m.created_at < ? OR (m.created_at = ? AND m.id < ?))")
+        params += [after.created_at, after.created_at, after.id]
+    order = "ASC" if oldest_first else "DESC"
+    sql = (
+        f"SELECT m.id, m.created_at FROM mentions AS m WHERE {' AND '.join(where)}"
+        f" ORDER BY m.created_at {order}, m.id {order} LIMIT ?"
+    )
+    return sql, params
+
+
+def count_query(view: InboxFilter) -> tuple[str, list[Any]]:
+    where, params = _where(view)
+    return f"SELECT count(*) FROM mentions AS m WHERE {' AND '.join(where)}", params
+
+
 def _where(view: InboxFilter) -> tuple[list[str], list[Any]]:
     where = ["m.is_own = 0", "m.is_context = 0"]
     params: list[Any] = []
@@ -368,9 +389,10 @@ def _where(view: InboxFilter) -> tuple[list[str], list[Any]]:
             params.extend(sorted(handle.lower() for handle in view.account_handles))
         where.append(f"m.account_id IN (SELECT id FROM accounts WHERE {' AND '.join(accounts)})")
     for tag in sorted(view.tags):
+        # From the tag's side: a tag is on few mentions, so its list drives the query.
         where.append(
-            "EXISTS (SELECT 1 FROM mention_tags AS mt JOIN tags AS t ON t.id = mt.tag_id"
-            " WHERE mt.mention_id = m.id AND t.name = ?)"
+            "m.id IN (SELECT mt.mention_id FROM tags AS t"
+            " JOIN mention_tags AS mt ON mt.tag_id = t.id WHERE t.name = ?)"
         )
         params.append(tag)
     if view.after_id is not None:

@@ -258,11 +258,27 @@ _INBOX_VIEWS = [
     "CREATE INDEX outbox_by_mention ON outbox (mention_id, state)",
     # "Mine" and the assignee filter; most mentions have no assignee, so the index is small.
     """
-    CREATE INDEX mentions_by_assignee ON mentions (assignee, created_at DESC)
+    CREATE INDEX mentions_by_assignee ON mentions (assignee, created_at DESC, id DESC)
     WHERE is_own = 0 AND assignee IS NOT NULL
     """,
     # The DMs view and the kind filter: direct messages are few among many mentions.
-    "CREATE INDEX mentions_by_kind ON mentions (kind, created_at DESC) WHERE is_own = 0",
+    """
+    CREATE INDEX mentions_by_kind ON mentions (kind, created_at DESC, id DESC)
+    WHERE is_own = 0
+    """,
+    # Counting the views reads this index alone, not the rows: it holds every column the
+    # status, snooze and Unanswered conditions look at (is_own and is_context included, or
+    # SQLite would not see it as covering).
+    """
+    CREATE INDEX mentions_open_work
+    ON mentions (status, snoozed_until, account_id, platform_id, is_own, is_context)
+    WHERE is_own = 0 AND is_context = 0
+    """,
+    # "Has the brand replied to it?" probes the brand's own replies only: a small index.
+    """
+    CREATE INDEX mentions_own_replies ON mentions (account_id, parent_platform_id)
+    WHERE is_own = 1
+    """,
     """
     CREATE TABLE saved_views (
         id INTEGER PRIMARY KEY,
