@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+
 from PySide6.QtCore import QModelIndex
 from pytestqt.modeltest import ModelTester
 
@@ -20,10 +21,10 @@ from storage.store import Store, open_store
 
 from app.inbox import InboxService, InboxView, inbox_filter
 
+from ui.inbox_model import MENTION_ID_ROLE, InboxModel
+
 from tests import big_store
 from tests.big_store import SIZE, BigStore
-
-from ui.inbox_model import MENTION_ID_ROLE, InboxModel
 
 # After the last generated mention: nothing in the store is snoozed, so "now" only matters
 # for the open views' snooze check.
