@@ -17,7 +17,14 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 
 from storage.mentions import InboxFilter, PageCursor
-from storage.records import InboxRow, MentionKind, OutboxState, TriageStatus, utc_now
+from storage.records import (
+    InboxRow,
+    MentionKind,
+    OutboxState,
+    TriageStatus,
+    to_timestamp,
+    utc_now,
+)
 
 from app.inbox import InboxService
 from app.text import age, one_line, preview
@@ -117,18 +124,7 @@ class InboxModel(QAbstractTableModel):
         self.merge_will_start.emit()
         if filter_now is not None:
             self._filter = filter_now
-        wanted = max(len(self._ids), self._page_size)
-        fresh: list[int] = []
-        cursor: PageCursor | None = None
-        while len(fresh) < wanted:
-            page = self._inbox.page(self._filter, cursor, min(2000, wanted - len(fresh)))
-            fresh += page.ids
-            cursor = page.next
-            if cursor is None:
-                break
-        # A mention newer than the last loaded one may push it past `wanted`: keep paging
-        # possible from wherever the fresh list ends.
-        self._next = cursor
+        fresh, self._next = self._fresh_ids()
         self._cache.clear()
         matcher = difflib.SequenceMatcher(a=self._ids, b=fresh, autojunk=False)
         # Applied from the end, so earlier positions stay valid while later ones change.
@@ -146,6 +142,29 @@ class InboxModel(QAbstractTableModel):
                 self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1)
             )
         self.rows_did_merge.emit()
+
+    def _fresh_ids(self) -> tuple[list[int], PageCursor | None]:
+        """The view's ids now, down to the last row loaded before (so nothing the person
+        scrolled through disappears), and where paging goes on from there."""
+        last = self._ids[-1] if self._ids else None
+        # A row that left the view makes its place unfindable: stop after this many anyway.
+        most = len(self._ids) + 10 * self._page_size
+        fresh: list[int] = []
+        cursor: PageCursor | None = None
+        while True:
+            page = self._inbox.page(self._filter, cursor, min(2000, max(self._page_size, most)))
+            fresh += page.ids
+            cursor = page.next
+            if cursor is None or (last is None and len(fresh) >= self._page_size):
+                return fresh, cursor
+            if last in page.ids or len(fresh) >= most:
+                break
+        if last in fresh:
+            del fresh[fresh.index(last) + 1 :]
+            row = self._inbox.rows([last], preview_chars=0).get(last)
+            if row is not None:
+                return fresh, PageCursor(to_timestamp(row.created_at), last)
+        return fresh, cursor
 
     # --- Qt's model interface ---------------------------------------------------------------
 

@@ -48,7 +48,7 @@ DMS_NOTICE = "New direct message"
 class InboxPanel(QWidget):
     mention_was_selected = Signal(int)
     selection_was_cleared = Signal()
-    counts_did_change = Signal(dict)  # {ViewKey: count}
+    counts_did_change = Signal(object)  # {ViewKey: count} (int keys: not a QVariantMap)
     # Something new arrived in a view that asks to be told (DMs, or saved with "notify"):
     # (what, Arrivals).
     news_did_arrive = Signal(str, object)
@@ -341,6 +341,9 @@ class InboxPanel(QWidget):
         if self._scroll_anchor is not None:
             row = self.model.row_of(self._scroll_anchor[0])
             if row is not None and row > 0:
+                # The scroll range follows new rows only at the next layout: update it now,
+                # or the jump is clipped to the old range.
+                self.table.updateGeometries()
                 self.table.scrollTo(
                     self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop
                 )
