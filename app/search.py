@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 # Words as FTS5's unicode61 tokenizer sees them; handles like @kari@social.example are words
@@ -90,6 +90,10 @@ class ParsedQuery:
     before: date | None = None
     waiting: timedelta | None = None  # waiting longer than this
     problems: tuple[str, ...] = ()
+
+    @property
+    def has_qualifiers(self) -> bool:
+        return replace(self, words="", problems=()) != ParsedQuery()
 
     @property
     def match(self) -> str | None:

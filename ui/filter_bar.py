@@ -75,7 +75,11 @@ class FilterBar(QWidget):
             combo = QComboBox()
             combo.setAccessibleName(f"Filter by {name}")
             combo.setToolTip(f"Writes {name}: into the search box")
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            # Wide enough for the "any" label; long values (accounts) elide, the popup shows all.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(max(len(any_label), 10))
             combo.addItem(any_label, _ANY)
             for label, value in choices:
                 combo.addItem(label, value)
