@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
 
