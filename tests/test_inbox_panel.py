@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
+from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from storage.records import MentionKind, Network, NewMention, TriageStatus, utc_now
@@ -19,7 +20,7 @@ from app.bootstrap import Workspace
 from app.inbox import InboxView, inbox_filter
 
 from ui.background import BackgroundJobs
-from ui.inbox_model import BADGES_ROLE, COLUMNS, MESSAGE_COLUMN, NEW_ROW_LEGEND
+from ui.inbox_model import BADGES_ROLE, COLUMNS, MESSAGE_COLUMN, NEW_ROW_LEGEND, InboxModel
 from ui.inbox_panel import DMS_NOTICE, InboxPanel
 from ui.tray import InboxTray, install_inbox_tray
 
@@ -239,3 +240,28 @@ def test_the_tray_shows_the_unanswered_count_and_announces_new_dms(
     notices.clear()
     panel.refresh()  # nothing new since: no notice again
     assert notices == []
+
+
+def test_merging_changes_keeps_the_model_contract(
+    qtmodeltester: ModelTester, workspace: Workspace
+) -> None:
+    account = workspace.accounts.add(brand_account()).id
+    workspace.mentions.ingest(_recent(account, 1, 30))
+    model = InboxModel(workspace.inbox, page_size=10)
+    model.set_filter(inbox_filter(InboxView.OPEN))
+    model.fetchMore(QModelIndex())
+    qtmodeltester.check(model)  # keeps watching every signal the merges below send
+    last_loaded = model.mention_id(model.rowCount() - 1)
+    workspace.mentions.ingest(_recent(account, 100, 5))
+    with workspace.store.write() as db:  # two leave the open view, in the loaded part
+        db.conn.execute(
+            "UPDATE mentions SET status = 'done' WHERE platform_id IN (?, ?)",
+            [mention(account, 25, "").platform_id, mention(account, 28, "").platform_id],
+        )
+    model.merge_changes(inbox_filter(InboxView.OPEN))
+    shown = [model.mention_id(row) for row in range(model.rowCount())]
+    everything = workspace.inbox.page(inbox_filter(InboxView.OPEN), None, 100).ids
+    # The 5 new on top, the 2 done gone, down to where the list had reached before.
+    assert shown == everything[: everything.index(last_loaded) + 1]
+    assert len(shown) == 33
+    qtmodeltester.check(model)

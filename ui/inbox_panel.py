@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ from ui.filter_bar import FilterBar, SaveViewDialog
 from ui.inbox_delegate import InboxRowDelegate
 from ui.inbox_model import COLUMNS, MESSAGE_COLUMN, InboxModel
 
+log = logging.getLogger(__name__)
+
 # Typing pauses this long before the search runs, so each keystroke does not query.
 SEARCH_DELAY_MS = 150
 
@@ -69,12 +72,13 @@ class InboxPanel(QWidget):
         # counts run on a worker over its own connection; without (tests), right here.
         self._jobs = jobs
         self._database = database
-        self._count_job: int | None = None
+        # The running count's token: a job that ends at once reports from inside submit(),
+        # before its id is known here, so results are matched by a token they carry.
+        self._count_request: object | None = None
         self._counts_wanted = False
         self._newest_id: int | None = None
         if jobs is not None:
             jobs.job_did_finish.connect(self._job_finished)
-            jobs.job_did_fail.connect(self._job_failed)
         self.counts: dict[ViewKey, int] = {}
         self._saved: dict[int, SavedView] = {}
         self._keys: list[ViewKey] = []
@@ -369,27 +373,33 @@ class InboxPanel(QWidget):
                 )
             )
             return
-        if self._count_job is not None:
+        if self._count_request is not None:
             self._counts_wanted = True  # one recount after the running one, not a queue
             return
         database = self._database
-        self._count_job = self._jobs.submit(
-            lambda: snapshot_on_own_connection(database, counted, watched, since)
-        )
+        token = self._count_request = object()
 
-    def _job_finished(self, job_id: int, result: object) -> None:
-        if job_id != self._count_job:
+        def count() -> tuple[object, InboxSnapshot | Exception]:
+            try:
+                return token, snapshot_on_own_connection(database, counted, watched, since)
+            except Exception as error:  # reported on the GUI thread, with the token
+                log.warning("counting the inbox views failed: %s", error)
+                return token, error
+
+        self._jobs.submit(count)
+
+    def _job_finished(self, _job_id: int, result: object) -> None:
+        if not (isinstance(result, tuple) and len(result) == 2):
             return
-        self._count_job = None
-        if isinstance(result, InboxSnapshot):
-            self._take_snapshot(result)
+        token, outcome = result
+        if token is not self._count_request:
+            return  # another job of the pool, or an outdated count
+        self._count_request = None
+        if isinstance(outcome, InboxSnapshot):
+            self._take_snapshot(outcome)
         if self._counts_wanted:
             self._counts_wanted = False
             self.request_counts()
-
-    def _job_failed(self, job_id: int, _error: object) -> None:
-        if job_id == self._count_job:
-            self._count_job = None
 
     def _take_snapshot(self, snapshot: InboxSnapshot) -> None:
         self._newest_id = snapshot.newest_id
