@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -265,3 +265,23 @@ def test_merging_changes_keeps_the_model_contract(
     assert shown == everything[: everything.index(last_loaded) + 1]
     assert len(shown) == 33
     qtmodeltester.check(model)
+
+
+def test_row_colours_come_from_the_palette(qtbot: QtBot, demo_workspace: Workspace) -> None:
+    """Light or dark, the theme decides: a palette with red text paints red words."""
+    panel = _panel(qtbot, demo_workspace)
+    palette = panel.table.palette()
+    red, navy = QColor(255, 0, 0), QColor(0, 0, 64)
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        palette.setColor(group, QPalette.ColorRole.Text, red)
+        palette.setColor(group, QPalette.ColorRole.Base, navy)
+        palette.setColor(group, QPalette.ColorRole.AlternateBase, navy)
+    panel.table.setPalette(palette)
+    panel.table.clearSelection()
+    rect = panel.table.visualRect(panel.model.index(1, MESSAGE_COLUMN))
+    image = panel.table.viewport().grab(rect).toImage()
+    colours = {
+        image.pixelColor(x, y).name() for x in range(image.width()) for y in range(image.height())
+    }
+    assert navy.name() in colours
+    assert red.name() in colours

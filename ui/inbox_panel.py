@@ -352,6 +352,13 @@ class InboxPanel(QWidget):
                     self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop
                 )
         self._scroll_anchor = None
+        if not self.table.selectionModel().currentIndex().isValid() and self.model.rowCount():
+            # The list was empty (a first sync): show the first mention, as opening does.
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(0, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
         self.request_counts()
 
     # --- counts and news ---------------------------------------------------------------------
