@@ -19,6 +19,7 @@ from storage.snippets import BrandProfileRepository, SentReplies, SnippetReposit
 from storage.store import Store, open_store
 from storage.sync_state import CursorRepository, DraftRepository, OutboxRepository, ProfileFacts
 from storage.triage import TriageRepository
+from storage.views import SavedViewRepository
 
 from app.accounts import AccountService
 from app.brand import BrandService
@@ -164,7 +165,7 @@ def _assemble(
         store=store,
         accounts=accounts,
         mentions=mentions,
-        inbox=InboxService(mentions),
+        inbox=InboxService(mentions, SavedViewRepository(store)),
         outbox=outbox,
         secrets=secrets_store,
         account_service=AccountService(accounts, secrets_store),

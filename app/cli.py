@@ -32,6 +32,7 @@ from app.networks.errors import NetworkError
 from app.outbox import outbox_line
 from app.paths import AppPaths
 from app.replies import ReplyRefused, describe_outbox_item
+from app.search import parse_query
 from app.secrets import KeyringUnavailable
 from app.text import age, iso_time, one_line
 from app.triage_cli import add_triage_parser, run_triage
@@ -69,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     listing.add_argument("--limit", type=_positive, default=50, metavar="N")
     listing.add_argument("--view", choices=views, default=InboxView.OPEN.value)
+    listing.add_argument(
+        "--filter",
+        default="",
+        metavar="QUERY",
+        help='qualifiers and words, e.g. "tag:billing lang:nb"',
+    )
 
     search = commands.add_parser("search", help="find mentions by words or author")
     search.add_argument("text", metavar="TEXT")
@@ -187,7 +194,11 @@ def _refuse_in_demo(workspace: Workspace) -> int | None:
 
 
 def _inbox(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
-    rows = workspace.inbox.list_rows(inbox_filter(InboxView(args.view)), args.limit)
+    problems = parse_query(args.filter).problems
+    if problems:
+        return _fail("; ".join(problems), EXIT_FAILED)
+    view = inbox_filter(InboxView(args.view), args.filter, agent_name=workspace.settings.agent_name)
+    rows = workspace.inbox.list_rows(view, args.limit)
     _print_rows(rows, out, as_json=args.json)
     if not rows and not args.json:
         print(f"No mentions in the {args.view} view.", file=sys.stderr)
@@ -195,11 +206,17 @@ def _inbox(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _search(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
-    view = inbox_filter(InboxView(args.view), args.text)
-    if view.match is None:
+    parsed = parse_query(args.text)
+    if parsed.problems:
+        return _fail("; ".join(parsed.problems), EXIT_FAILED)
+    view = inbox_filter(InboxView(args.view), args.text, agent_name=workspace.settings.agent_name)
+    if view.match is None and not parsed.has_qualifiers:
         if args.json:
             _dump([], out)
-        return _fail("nothing to search for in that text (type words or @author)", EXIT_OK)
+        return _fail(
+            "nothing to search for in that text (type words, @author or a qualifier like tag:x)",
+            EXIT_OK,
+        )
     rows = workspace.inbox.list_rows(view, args.limit)
     _print_rows(rows, out, as_json=args.json)
     if not rows and not args.json:

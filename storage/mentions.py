@@ -15,6 +15,7 @@ from storage.records import (
     Network,
     NewAuthor,
     NewMention,
+    OutboxState,
     TriageStatus,
     from_timestamp,
     to_timestamp,
@@ -25,11 +26,27 @@ from storage.store import Store
 
 @dataclass(frozen=True, slots=True)
 class InboxFilter:
-    """Which mentions a view shows. Empty sets mean "any"."""
+    """Which mentions a view shows. Empty sets mean "any"; every set is "one of these",
+    except tags: a mention must carry every tag asked for. Times are stored-timestamp text."""
 
     statuses: frozenset[TriageStatus] = frozenset()
     account_ids: frozenset[int] = frozenset()
     match: str | None = None  # an FTS5 MATCH expression, built by app.search from what was typed
+    networks: frozenset[Network] = frozenset()
+    account_handles: frozenset[str] = frozenset()
+    kinds: frozenset[MentionKind] = frozenset()
+    languages: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+    assignees: frozenset[str] = frozenset()
+    created_after: str | None = None  # inclusive
+    created_before: str | None = None  # exclusive; "waiting longer than X" ends up here too
+    # Snoozed mentions are hidden while snoozed_until is later than this moment (they come
+    # back by themselves: the caller passes "now" each time it builds the filter).
+    awake_at: str | None = None
+    snoozed_at: str | None = None  # only mentions snoozed past this moment
+    unanswered: bool = False  # no reply from the brand sent, queued, or seen in the thread
+    matches_nothing: bool = False  # the view contradicts itself (is:done in an open view)
+    after_id: int | None = None  # only mentions stored after this one (what is new since)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +63,19 @@ class InboxPage:
     next: PageCursor | None  # None: this was the last page
 
 
+# Badges come from correlated subqueries in the page's own statement: one query per page,
+# never one per row. Tag names are joined with the unit separator, which nobody types.
 _ROW_SELECT = """
     SELECT m.id, ac.network, ac.handle AS account_handle, au.handle AS author_handle,
            au.display_name AS author_name, m.kind, {text} AS text, m.language, m.created_at,
-           m.status, m.assignee, m.is_own
+           m.status, m.assignee, m.is_own, m.snoozed_until,
+           (SELECT group_concat(t.name, char(31)) FROM mention_tags AS mt
+              JOIN tags AS t ON t.id = mt.tag_id WHERE mt.mention_id = m.id) AS tags,
+           EXISTS (SELECT 1 FROM drafts AS d WHERE d.mention_id = m.id) AS has_draft,
+           (SELECT o.state FROM outbox AS o WHERE o.mention_id = m.id
+              ORDER BY o.id DESC LIMIT 1) AS reply_state,
+           EXISTS (SELECT 1 FROM mentions AS r WHERE r.account_id = m.account_id
+              AND r.parent_platform_id = m.platform_id AND r.is_own = 1) AS replied_in_thread
     FROM mentions AS m
     JOIN accounts AS ac ON ac.id = m.account_id
     JOIN authors AS au ON au.id = m.author_id
@@ -158,25 +184,50 @@ class MentionRepository:
 
     def page(self, view: InboxFilter, after: PageCursor | None, limit: int) -> InboxPage:
         """The next `limit` mention ids of a view, newest first (keyset paging: no OFFSET)."""
-        where, params = _where(view)
-        if after is not None:
-            where.append("(m.created_at < ? OR (m.created_at = ? AND m.id < ?))")
-            params += [after.created_at, after.created_at, after.id]
-        sql = (
-            f"SELECT m.id, m.created_at FROM mentions AS m WHERE {' AND '.join(where)}"
-            " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
-        )
+        sql, params = page_query(view, after)
         with self._store.guard():
             rows = self._store.conn.execute(sql, [*params, limit]).fetchall()
         ids = [int(row[0]) for row in rows]
         next_cursor = PageCursor(rows[-1][1], ids[-1]) if len(rows) == limit else None
         return InboxPage(ids, next_cursor)
 
+    def last_page(self, view: InboxFilter, limit: int) -> list[int]:
+        """The view's `limit` oldest mention ids, in inbox order: jumping to the end of a
+        long list walks the same index backwards instead of paging through all of it."""
+        sql, params = page_query(view, None, oldest_first=True)
+        with self._store.guard():
+            rows = self._store.conn.execute(sql, [*params, limit]).fetchall()
+        return [int(row[0]) for row in reversed(rows)]
+
     def count(self, view: InboxFilter) -> int:
-        where, params = _where(view)
-        sql = f"SELECT count(*) FROM mentions AS m WHERE {' AND '.join(where)}"
+        sql, params = count_query(view)
         with self._store.guard():
             return int(self._store.conn.execute(sql, params).fetchone()[0])
+
+    def newest_id(self) -> int:
+        """The id of the latest stored mention (ids only grow): a mark for "new since"."""
+        with self._store.guard():
+            return int(
+                self._store.conn.execute("SELECT coalesce(max(id), 0) FROM mentions").fetchone()[0]
+            )
+
+    def filter_choices(self) -> dict[str, list[str]]:
+        """Accounts, tags and assignees to offer as filters. Each comes from a small table
+        or a partial index, never from scanning the mentions."""
+        conn = self._store.conn
+        with self._store.guard():
+            accounts = [
+                str(r[0]) for r in conn.execute("SELECT handle FROM accounts ORDER BY handle")
+            ]
+            tags = [str(r[0]) for r in conn.execute("SELECT name FROM tags ORDER BY name")]
+            assignees = [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT DISTINCT assignee FROM mentions INDEXED BY mentions_by_assignee"
+                    " WHERE is_own = 0 AND assignee IS NOT NULL ORDER BY assignee"
+                )
+            ]
+        return {"account": accounts, "tag": tags, "assignee": assignees}
 
     def rows(self, ids: Sequence[int], *, preview_chars: int | None = None) -> dict[int, InboxRow]:
         """Inbox rows by id. `preview_chars` cuts the text in SQL (posts can be megabytes)."""
@@ -282,22 +333,90 @@ class MentionRepository:
         return None if found is None else from_timestamp(found)
 
 
+def page_query(
+    view: InboxFilter, after: PageCursor | None, *, oldest_first: bool = False
+) -> tuple[str, list[Any]]:
+    """The SQL (and parameters, less the LIMIT) for one page of a view."""
+    where, params = _where(view)
+    if after is not None:
+        where.append("(m.created_at < ? OR (m.created_at = ? AND m.id < ?))")
+        params += [after.created_at, after.created_at, after.id]
+    order = "ASC" if oldest_first else "DESC"
+    sql = (
+        f"SELECT m.id, m.created_at FROM mentions AS m WHERE {' AND '.join(where)}"
+        f" ORDER BY m.created_at {order}, m.id {order} LIMIT ?"
+    )
+    return sql, params
+
+
+def count_query(view: InboxFilter) -> tuple[str, list[Any]]:
+    where, params = _where(view)
+    return f"SELECT count(*) FROM mentions AS m WHERE {' AND '.join(where)}", params
+
+
 def _where(view: InboxFilter) -> tuple[list[str], list[Any]]:
     where = ["m.is_own = 0", "m.is_context = 0"]
     params: list[Any] = []
+    if view.matches_nothing:
+        where.append("0")
+
+    def one_of(column: str, values: Iterable[str | int]) -> None:
+        chosen = sorted(values)
+        if chosen:
+            where.append(f"{column} IN ({', '.join('?' * len(chosen))})")
+            params.extend(chosen)
+
     if view.match:
         # The matching ids are found once; joining the index into the time-ordered scan
         # would re-run the match for every row (seconds per keystroke on a big store).
         where.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
         params.append(view.match)
-    if view.statuses:
-        statuses = sorted(status.value for status in view.statuses)
-        where.append(f"m.status IN ({', '.join('?' * len(statuses))})")
-        params += statuses
-    if view.account_ids:
-        accounts = sorted(view.account_ids)
-        where.append(f"m.account_id IN ({', '.join('?' * len(accounts))})")
-        params += accounts
+    one_of("m.status", (status.value for status in view.statuses))
+    one_of("m.account_id", view.account_ids)
+    one_of("m.kind", (kind.value for kind in view.kinds))
+    one_of("m.assignee", view.assignees)
+    if view.languages:
+        one_of("lower(m.language)", (language.lower() for language in view.languages))
+    if view.networks or view.account_handles:
+        accounts = ["1"]
+        if view.networks:
+            marks = ", ".join("?" * len(view.networks))
+            accounts.append(f"network IN ({marks})")
+            params.extend(sorted(network.value for network in view.networks))
+        if view.account_handles:
+            marks = ", ".join("?" * len(view.account_handles))
+            accounts.append(f"lower(handle) IN ({marks})")
+            params.extend(sorted(handle.lower() for handle in view.account_handles))
+        where.append(f"m.account_id IN (SELECT id FROM accounts WHERE {' AND '.join(accounts)})")
+    for tag in sorted(view.tags):
+        # From the tag's side: a tag is on few mentions, so its list drives the query.
+        where.append(
+            "m.id IN (SELECT mt.mention_id FROM tags AS t"
+            " JOIN mention_tags AS mt ON mt.tag_id = t.id WHERE t.name = ?)"
+        )
+        params.append(tag)
+    if view.after_id is not None:
+        where.append("m.id > ?")
+        params.append(view.after_id)
+    if view.created_after is not None:
+        where.append("m.created_at >= ?")
+        params.append(view.created_after)
+    if view.created_before is not None:
+        where.append("m.created_at < ?")
+        params.append(view.created_before)
+    if view.awake_at is not None:
+        where.append("(m.snoozed_until IS NULL OR m.snoozed_until <= ?)")
+        params.append(view.awake_at)
+    if view.snoozed_at is not None:
+        where.append("m.snoozed_until > ?")
+        params.append(view.snoozed_at)
+    if view.unanswered:
+        where.append(
+            "NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.mention_id = m.id"
+            " AND o.state IN ('queued', 'sending', 'sent'))"
+            " AND NOT EXISTS (SELECT 1 FROM mentions AS r WHERE r.account_id = m.account_id"
+            " AND r.parent_platform_id = m.platform_id AND r.is_own = 1)"
+        )
     return where, params
 
 
@@ -315,6 +434,13 @@ def _inbox_row(row: dict[str, Any]) -> InboxRow:
         status=TriageStatus(row["status"]),
         assignee=row["assignee"],
         is_own=bool(row["is_own"]),
+        tags=tuple(sorted(row["tags"].split("\x1f"), key=str.casefold)) if row["tags"] else (),
+        has_draft=bool(row["has_draft"]),
+        reply_state=None if row["reply_state"] is None else OutboxState(row["reply_state"]),
+        answered=row["reply_state"] == OutboxState.SENT.value or bool(row["replied_in_thread"]),
+        snoozed_until=None
+        if row["snoozed_until"] is None
+        else from_timestamp(row["snoozed_until"]),
     )
 
 

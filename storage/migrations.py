@@ -312,6 +312,46 @@ _SNIPPETS_AND_BRAND = [
     """,
 ]
 
+# The inbox list's filters and badges, and the views a person saves.
+_INBOX_VIEWS = [
+    # Badges ("reply queued", "answered") are looked up per row of a page: by mention, not
+    # by scanning the outbox.
+    "CREATE INDEX outbox_by_mention ON outbox (mention_id, state)",
+    # "Mine" and the assignee filter; most mentions have no assignee, so the index is small.
+    """
+    CREATE INDEX mentions_by_assignee ON mentions (assignee, created_at DESC, id DESC)
+    WHERE is_own = 0 AND assignee IS NOT NULL
+    """,
+    # The DMs view and the kind filter: direct messages are few among many mentions.
+    """
+    CREATE INDEX mentions_by_kind ON mentions (kind, created_at DESC, id DESC)
+    WHERE is_own = 0
+    """,
+    # Counting the views reads this index alone, not the rows: it holds every column the
+    # status, snooze and Unanswered conditions look at (is_own and is_context included, or
+    # SQLite would not see it as covering).
+    """
+    CREATE INDEX mentions_open_work
+    ON mentions (status, snoozed_until, account_id, platform_id, is_own, is_context)
+    WHERE is_own = 0 AND is_context = 0
+    """,
+    # "Has the brand replied to it?" probes the brand's own replies only: a small index.
+    """
+    CREATE INDEX mentions_own_replies ON mentions (account_id, parent_platform_id)
+    WHERE is_own = 1
+    """,
+    """
+    CREATE TABLE saved_views (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        query TEXT NOT NULL,
+        notify INTEGER NOT NULL DEFAULT 0 CHECK (notify IN (0, 1)),
+        position INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    )
+    """,
+]
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "accounts, mentions, triage, drafts, outbox, snippets, sync cursors", _CORE_TABLES
@@ -320,8 +360,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "accounts remember their last sync and rate-limit wait", _ACCOUNT_SYNC_STATE),
     Migration(4, "one sender per reply, post limits, thread context, profile id", _SAFE_SENDING),
     Migration(5, "one sync per account at a time; channel health facts", _SYNC_LEASES_AND_HEALTH),
-    Migration(8, "snippet uses for suggestions, the brand profile", _SNIPPETS_AND_BRAND),
-    Migration(9, "unreadable items from the networks, skipped with a reason", _SKIPPED_ITEMS),
+    Migration(6, "inbox filters and badges, saved views", _INBOX_VIEWS),
+    Migration(7, "snippet uses for suggestions, the brand profile", _SNIPPETS_AND_BRAND),
+    Migration(8, "unreadable items from the networks, skipped with a reason", _SKIPPED_ITEMS),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -169,6 +169,12 @@ class InboxRow:
     status: TriageStatus
     assignee: str | None
     is_own: bool
+    # What the list's badges say, read in the same query as the row.
+    tags: tuple[str, ...] = ()
+    has_draft: bool = False
+    reply_state: OutboxState | None = None  # the latest reply queued for this mention
+    answered: bool = False  # the brand replied to it (sent, or seen in the thread)
+    snoozed_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -215,3 +215,9 @@ def test_only_one_sender_can_claim_a_queued_reply(store: Store, account_id: int)
     assert [i.idempotency_key for i in outbox.due(account_id, later)] == ["3kabcdefghij2"]
     assert outbox.claim(item.id, later)
     assert outbox.get(item.id).attempts == 2
+
+
+def test_migrations_are_numbered_one_after_another() -> None:
+    """The store runs the migrations above its user_version in order: a gap or a number out of
+    order would let a database skip a migration for ever."""
+    assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))

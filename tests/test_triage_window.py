@@ -232,10 +232,6 @@ def test_the_window_looks_again_when_a_snooze_ends(
         pass
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hiding snoozed mentions from the open views is the list half's filter (issue-6-list)",
-)
 def test_a_snoozed_mention_leaves_the_open_view_until_its_time(
     demo_workspace: Workspace, clock: Clock
 ) -> None:

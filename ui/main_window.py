@@ -22,10 +22,11 @@ from ui.background import BackgroundJobs
 from ui.channel_health import ChannelHealthDialog
 from ui.composer import install_composer
 from ui.detail_pane import DetailPane
-from ui.inbox_panel import InboxPanel
+from ui.inbox_panel import InboxPanel, ViewKey
 from ui.outbox_panel import OutboxStateLine, OutboxWindow
 from ui.status_bar import SyncStatus, watch_reachability
 from ui.sync_controller import SyncController
+from ui.tray import install_inbox_tray
 from ui.triage_actions import install_triage_actions
 
 
@@ -46,7 +47,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Heedful — Demo workspace" if workspace.is_demo else "Heedful")
         self.setMinimumSize(720, 420)
 
-        self.inbox_panel = InboxPanel(workspace.inbox, page_size=workspace.settings.inbox_page_size)
+        self.inbox_panel = InboxPanel(
+            workspace.inbox,
+            page_size=workspace.settings.inbox_page_size,
+            agent_name=workspace.settings.agent_name,
+            jobs=self.jobs,
+            database=workspace.profile.database,
+        )
+        self.tray = install_inbox_tray(self, self.inbox_panel)
         self.detail_pane = DetailPane(
             workspace.inbox,
             workspace.replies.drafts,
@@ -232,7 +240,7 @@ class MainWindow(QMainWindow):
     def _sync_finished(self, reports: list[SyncReport]) -> None:
         added = sum(report.added for report in reports)
         if added:
-            self.inbox_panel.refresh()
+            self.inbox_panel.store_did_change()
             self.statusBar().showMessage(f"{added} new mention{'s' * (added != 1)}", 8000)
         self._show_account_states()
 
@@ -269,9 +277,9 @@ class MainWindow(QMainWindow):
         if not self.inbox_panel.select_mention(mention_id):
             self.detail_pane.show_mention(mention_id)
 
-    def _show_counts(self, counts: dict[InboxView, int]) -> None:
-        view = self.inbox_panel.current_view
-        self.count_label.setText(f"{counts.get(view, 0):,} in {view.label}")
+    def _show_counts(self, counts: dict[ViewKey, int]) -> None:
+        key = self.inbox_panel.current_key
+        self.count_label.setText(f"{counts.get(key, 0):,} in {self.inbox_panel.current_label()}")
 
     def _ui_state(self) -> QSettings:
         return QSettings(str(self._workspace.profile.ui_state), QSettings.Format.IniFormat)
@@ -292,15 +300,15 @@ class MainWindow(QMainWindow):
         if isinstance(columns, QByteArray):
             self.inbox_panel.table.horizontalHeader().restoreState(columns)
         view = state.value("inbox/view")
-        if isinstance(view, str) and view in {v.value for v in InboxView}:
-            self.inbox_panel.set_view(InboxView(view))
+        if isinstance(view, str):
+            self.inbox_panel.restore_view_state(view)
 
     def _save_ui_state(self) -> None:
         state = self._ui_state()
         state.setValue("window/geometry", self.saveGeometry())
         state.setValue("window/splitter", self._splitter.saveState())
         state.setValue("inbox/columns", self.inbox_panel.table.horizontalHeader().saveState())
-        state.setValue("inbox/view", self.inbox_panel.current_view.value)
+        state.setValue("inbox/view", self.inbox_panel.view_state())
         state.sync()
 
     # --- events ------------------------------------------------------------------------------
@@ -316,6 +324,7 @@ class MainWindow(QMainWindow):
         self.detail_pane.reply_box.save_draft_now()
         self._save_ui_state()
         self.sync.stop()
+        self.tray.hide()
         self.jobs.shutdown()
         super().closeEvent(event)
         self.window_did_close.emit()
