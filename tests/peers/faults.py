@@ -16,9 +16,10 @@ request. Rules decide, per request, what goes wrong instead:
 
 `hold` and `status` also take `after_upstream`. Rules match by method and a path substring,
 apply to `count` requests (None: until cleared) and to every `every`-th matching request, so
-a test can break "one request in three" deterministically. Hooks (`on_arrival`,
-`on_answer`) let a test act at an exact point, e.g. kill the client process when its N-th
-request reaches the server.
+a test can break "one request in three" deterministically. Hooks let a test act at an exact
+point: `on_arrival` (may return a Fault for this request) as a request comes in, `on_answer`
+once the server answered and before the client has any of it; e.g. kill the client process
+when its N-th request reaches the proxy, or once the server has acted on it.
 
 Bluesky clients follow the PDS address in the account's DID document, which names the peer's
 own URL: with `rewrite_origin=True` the proxy writes its own address over the upstream's in
@@ -120,6 +121,8 @@ class Exchange:
 
 
 Hook = Callable[[int, str, str], None]  # request number (from 1), method, path
+# Called as a request arrives; a Fault it returns overrides the rules for that request.
+ArrivalHook = Callable[[int, str, str], "Fault | None"]
 
 
 @dataclass
@@ -140,7 +143,7 @@ class FaultProxy:
         self.upstream_port = parts.port or 80
         self.upstream_netloc = parts.netloc
         self.rewrite_origin = rewrite_origin
-        self.on_arrival: Hook | None = None  # before the request goes anywhere
+        self.on_arrival: ArrivalHook | None = None  # before the request goes anywhere
         self.on_answer: Hook | None = None  # the server answered; the client has nothing yet
         self.stopping = threading.Event()
         self._state = _State()
@@ -274,7 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         number, fault = proxy._begin(self.command, self.path)
         if proxy.on_arrival is not None:
-            proxy.on_arrival(number, self.command, self.path)
+            fault = proxy.on_arrival(number, self.command, self.path) or fault
         answer: tuple[int, str, list[tuple[str, str]], bytes] | None = None
         if fault is None or fault.after_upstream:
             answer = self._upstream(body)
