@@ -29,6 +29,7 @@ every answer, so the client keeps coming through the proxy. Requests go upstream
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import select
@@ -249,10 +250,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # quiet: the test reads `exchanges()` instead
 
     def finish(self) -> None:
-        try:
+        # The connection was reset on purpose, or the client is gone.
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass  # the connection was reset on purpose, or the client is gone
 
     def handle_one_request(self) -> None:
         # Any method: read the request line and headers, then relay or break it.
