@@ -45,7 +45,9 @@ def to_timestamp(moment: datetime) -> str:
 
 
 def from_timestamp(text: str) -> datetime:
-    return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+    # fromisoformat reads the stored form about ten times faster than strptime: the inbox
+    # builds hundreds of rows at once, on the GUI thread.
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def utc_now() -> datetime:
