@@ -133,8 +133,13 @@ def test_the_window_keeps_responding_during_a_5000_mention_backfill(
     with qtbot.waitSignal(window.sync.sync_did_finish, timeout=600_000) as finished:
         window.sync.sync_now()
     took = time.perf_counter() - began
-    ((during, refresh),) = ended
-    qtbot.waitUntil(lambda: len(meter.wall) > during)
+    ((during, _),) = ended
+    # The list merges the new mentions and the counts arrive from a worker after the sync
+    # ends: keep measuring until the window shows them all.
+    qtbot.waitUntil(lambda: "5,000" in window.count_label.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: window.inbox_panel.model.rowCount() > 0, timeout=30_000)
+    ticks = len(meter.wall)
+    qtbot.waitUntil(lambda: len(meter.wall) > ticks + 1)
     meter.stop()
 
     (report,) = finished.args[0]
@@ -143,14 +148,14 @@ def test_the_window_keeps_responding_during_a_5000_mention_backfill(
         "SELECT count(*) FROM mentions WHERE account_id = ? AND is_own = 0", [account.id]
     ).fetchone()[0]
     assert stored == MENTIONS
-    assert "5,000" in window.count_label.text()
 
     wall, work = meter.wall[:during], meter.work[:during]
     stall, busiest = max(wall) - TICK_MS, max(work)
+    refresh = max(meter.work[during:])  # the longest GUI-thread step showing the new mentions
     print(
         f"\nbackfill of {MENTIONS} mentions in {took:.1f} s, {during} ticks: longest stall "
-        f"{stall:.1f} ms (wall), most GUI-thread work in one gap {busiest:.1f} ms; the "
-        f"refresh after the sync: {refresh:.1f} ms of GUI-thread work"
+        f"{stall:.1f} ms (wall), most GUI-thread work in one gap {busiest:.1f} ms; showing "
+        f"them afterwards: at most {refresh:.1f} ms of GUI-thread work in one gap"
     )
     assert busiest < GUI_WORK_DURING_SYNC_MS
     assert stall < WALL_STALL_DURING_SYNC_MS

@@ -112,6 +112,10 @@ class InboxModel(QAbstractTableModel):
     def loaded_languages(self) -> set[str]:
         return {row.language for row in self._cache.values() if row.language}
 
+    def stop(self) -> None:
+        """The window is closing (and its store with it): no refresh may be left pending."""
+        self._merge_timer.stop()
+
     def store_did_change(self) -> None:
         """The store changed (sync, triage): refresh once, soon, however often this is called."""
         if not self._merge_timer.isActive():

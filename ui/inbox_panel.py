@@ -263,6 +263,12 @@ class InboxPanel(QWidget):
         self.model.merge_changes(self.filter_for(self.current_key, self.search_box.text()))
         self.request_counts()
 
+    def stop(self) -> None:
+        """The window is closing: pending searches and refreshes are dropped (the store they
+        would read is about to close)."""
+        self._search_timer.stop()
+        self.model.stop()
+
     def store_did_change(self) -> None:
         """The store changed (a sync, triage): refresh soon, once for a whole burst."""
         self.model.store_did_change()

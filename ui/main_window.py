@@ -324,6 +324,8 @@ class MainWindow(QMainWindow):
         self.detail_pane.reply_box.save_draft_now()
         self._save_ui_state()
         self.sync.stop()
+        self.inbox_panel.stop()
+        self.triage_actions.stop()
         self.tray.hide()
         self.jobs.shutdown()
         super().closeEvent(event)

@@ -442,6 +442,10 @@ class TriageActions(QObject):
 
     # --- snoozes end by themselves ----------------------------------------------------------
 
+    def stop(self) -> None:
+        """The window is closing: no snooze check may fire on a closed store."""
+        self._wake_timer.stop()
+
     def _schedule_snooze_check(self) -> None:
         ends = self._triage.next_snooze_end()
         if ends is None:
