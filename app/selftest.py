@@ -9,6 +9,7 @@ keyring's entry points, Qt plugins). It never touches the user's own profile or 
 
 from __future__ import annotations
 
+import importlib
 import platform
 import sys
 import tempfile
@@ -77,6 +78,16 @@ def demo_store(workspace: Workspace) -> str:
     return f"{count:,} mentions, {workspace.accounts.count()} accounts"
 
 
+def network_libraries() -> str:
+    """The Mastodon and Bluesky connectors load (the window imports them only on first sync,
+    so a bundle missing a module would otherwise fail late, in front of a user)."""
+    loaded = []
+    for module in ("app.networks.mastodon", "app.networks.bluesky"):
+        importlib.import_module(module)
+        loaded.append(module.rsplit(".", 1)[1])
+    return f"{', '.join(loaded)} connectors load"
+
+
 def search(workspace: Workspace) -> str:
     rows = workspace.inbox.list_rows(inbox_filter(InboxView.ALL, SEARCH_TEXT), 50)
     if not rows:
@@ -128,6 +139,7 @@ def run_self_test(render: Renderer, out: TextIO = sys.stdout) -> int:
 
         check("demo store", open_demo)
         check("keyring", keyring_backend)
+        check("networks", network_libraries)
         if workspace is not None:
             opened = workspace
             check("search", lambda: search(opened))
