@@ -98,7 +98,7 @@ def search(workspace: Workspace) -> str:
     return f"{SEARCH_TEXT!r}: {len(rows)} mentions"
 
 
-def run_self_test(render: Renderer, out: TextIO = sys.stdout) -> int:
+def run_self_test(render: Renderer, out: TextIO = sys.stdout, *, log_to_file: bool = True) -> int:
     out.write(
         f"Heedful {__version__} self-test ({build_kind()}), Python {platform.python_version()}, "
         f"{platform.system()} {platform.machine()}\n"
@@ -129,7 +129,8 @@ def run_self_test(render: Renderer, out: TextIO = sys.stdout) -> int:
         prefix="heedful-self-test-", ignore_cleanup_errors=True
     ) as folder:
         home = Path(folder)
-        configure_logging(home / "logs")
+        if log_to_file:  # the packaged binary may have no console: its log is in the folder
+            configure_logging(home / "logs")
         workspace: Workspace | None = None
 
         def open_demo() -> str:
