@@ -34,10 +34,10 @@ CUSTOMERS = 20
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """Secrets in a dict, for this process only."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._secrets: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from app import __version__
+from app.bootstrap import Workspace
+
+from tests.peers.mastodon import MastodonPeer
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "test-package"
@@ -93,6 +96,25 @@ def test_the_binary_refuses_a_machine_without_keyring(bundle: Path, tmp_path: Pa
     assert "FAIL  keyring" in result.stdout
     assert "self-test FAILED: keyring" in result.stdout
     assert "ok    main window" in result.stdout  # the other checks still ran
+
+
+@pytest.mark.mastodon
+def test_the_binary_syncs_mentions_from_a_mastodon_server(
+    bundle: Path, workspace: Workspace, mastodon_peer: MastodonPeer, heedful_home: Path
+) -> None:
+    """The network stack (requests, Mastodon.py), keyring and the store, all from inside the
+    bundle: an account added from source is synced by the binary, as after an upgrade."""
+    brand, customer = mastodon_peer.new_account(), mastodon_peer.new_account()
+    account = workspace.account_service.finish_mastodon_sign_in(
+        mastodon_peer.base_url, mastodon_peer.issue_token(brand.username)
+    )
+    customer.post(f"@{brand.username} Is the packaged app fast? Pakken kom i dag, takk!")
+    result = _run(bundle, "--home", str(heedful_home), "sync", "--once")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{account.handle}: 1 new" in result.stdout
+    listed = _run(bundle, "--home", str(heedful_home), "search", "pakken", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert "Pakken kom i dag" in listed.stdout
 
 
 def test_the_bundle_leaves_out_what_heedful_never_uses(bundle: Path) -> None:
