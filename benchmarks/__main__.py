@@ -148,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         size = min(args.sizes)
         batch = 1_000 if args.quick else 20_000
         say(f"ingest of {batch:,} mentions into {size:,}")
-        measures += ingest.run(stores.database_for(size), size, batch)
+        measures += ingest.run(
+            stores.database_for(size), size, batch, repeat=1 if args.quick else 5
+        )
     if "sync" in args.sections:
         from benchmarks import sync
 

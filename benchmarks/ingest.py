@@ -3,8 +3,9 @@
 A batch of new mentions (the demo generator's, with fresh ids, as a sync page brings them:
 new and known authors, tags, full payloads) goes into a store that already holds mentions,
 through MentionRepository.ingest, the call the sync thread makes. The baseline inserts the
-same rows into a copy of the same store (same schema, same indexes and full-text trigger)
-with one plain `executemany`, the rows' values and author ids prepared beforehand: the
+same rows into a copy of the same store (same schema, same indexes and full-text trigger,
+the same connection settings: WAL, synchronous=NORMAL, foreign keys) with one plain
+`executemany`, the rows' values and author ids prepared beforehand: the
 fastest the schema allows. Each side gets its own copy, so both write the same amount.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -86,32 +88,49 @@ def _raw_rows(conn: sqlite3.Connection, items: list[NewMention]) -> list[tuple[o
     ]  # fmt: skip
 
 
-def run(database: Path, mentions: int, size: int) -> list[Measure]:
-    with tempfile.TemporaryDirectory(prefix="heedful-bench-ingest-") as folder:
-        heedful_copy = Path(folder) / "heedful.db"
-        raw_copy = Path(folder) / "raw.db"
-        shutil.copyfile(database, heedful_copy)
-        shutil.copyfile(database, raw_copy)
-        items = batch(database, size)
-
-        store = open_store(heedful_copy)
-        repository = MentionRepository(store)
+def _heedful_once(database: Path, folder: Path, items: list[NewMention]) -> float:
+    copy = folder / "heedful.db"
+    shutil.copyfile(database, copy)
+    store = open_store(copy)
+    try:
         began = time.perf_counter()
-        added = repository.ingest(items)
-        heedful_s = time.perf_counter() - began
+        added = MentionRepository(store).ingest(items)
+        took = time.perf_counter() - began
+    finally:
         store.close()
-        if added != size:
-            raise RuntimeError(f"ingest stored {added} of {size} new mentions")
+        copy.unlink()
+    if added != len(items):
+        raise RuntimeError(f"ingest stored {added} of {len(items)} new mentions")
+    return took
 
-        raw = sqlite3.connect(raw_copy)
+
+def _raw_once(database: Path, folder: Path, items: list[NewMention]) -> float:
+    copy = folder / "raw.db"
+    shutil.copyfile(database, copy)
+    raw = sqlite3.connect(copy)
+    try:
         raw.execute("PRAGMA journal_mode = WAL")
         raw.execute("PRAGMA synchronous = NORMAL")
+        raw.execute("PRAGMA foreign_keys = ON")  # the same constraints Heedful's store checks
         rows = _raw_rows(raw, items)
         began = time.perf_counter()
         with raw:
             raw.executemany(_INSERT, rows)
-        raw_s = time.perf_counter() - began
+        return time.perf_counter() - began
+    finally:
         raw.close()
+        copy.unlink()
+
+
+def run(database: Path, mentions: int, size: int, *, repeat: int = 1) -> list[Measure]:
+    """Alternating runs, each on a fresh copy of the store; the median of each side."""
+    items = batch(database, size)
+    heedful_runs, raw_runs = [], []
+    with tempfile.TemporaryDirectory(prefix="heedful-bench-ingest-") as folder:
+        for _ in range(repeat):
+            heedful_runs.append(_heedful_once(database, Path(folder), items))
+            raw_runs.append(_raw_once(database, Path(folder), items))
+    heedful_s, raw_s = statistics.median(heedful_runs), statistics.median(raw_runs)
     heedful_rate, raw_rate = size / heedful_s, size / raw_s
     return [
         Measure(
