@@ -11,6 +11,13 @@ from app.cli import build_parser, run_command
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.self_test:
+        # Headless checks in app/, the window's part from ui/ (offscreen by default).
+        from app.selftest import run_self_test
+
+        from ui.self_test import render_main_window
+
+        return run_self_test(render_main_window)
     if args.command is not None:
         try:
             return run_command(args)

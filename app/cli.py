@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep all data, settings and logs under DIR (same as HEEDFUL_HOME)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check that this installation works (demo data, search, keyring, window) and exit",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     views = [view.value for view in InboxView]
 
