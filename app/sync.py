@@ -95,6 +95,11 @@ class SyncService:
             report.detail = "Another sync of this account is running."
             return report
         try:
+            # A crashed sender's "sending" replies would otherwise wait out their claim.
+            if released := self._outbox.release_abandoned(account.id):
+                log.info(
+                    "%s: %d reply(ies) left sending by a crash go again", account.handle, released
+                )
             return self._sync_leased(account, report, pull, progress)
         finally:
             self._leases.release(account.id, self.holder)

@@ -87,6 +87,19 @@ class OutboxRepository:
             )
         ]
 
+    def release_abandoned(self, account_id: int) -> int:
+        """Replies left "sending" by a sender that is gone (killed mid-send, or failed between
+        claim and outcome) go back in the queue. Only the holder of the account's sync lease
+        sends, so when a new lease begins every such claim is abandoned; the retry reuses the
+        idempotency key, so a post that did reach the network is not doubled."""
+        with self._store.write() as db:
+            cursor = db.execute(
+                "UPDATE outbox SET state = 'queued', claimed_at = NULL, next_attempt_at = NULL"
+                " WHERE account_id = ? AND state = 'sending'",
+                [account_id],
+            )
+        return cursor.rowcount
+
     def claim(self, item_id: int, now: datetime) -> bool:
         """Take a reply for sending. Only one sender (thread or process) wins the claim, so
         two syncs running at once never post it twice."""

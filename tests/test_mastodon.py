@@ -275,6 +275,26 @@ def test_a_send_cut_short_after_the_request_posts_exactly_once(
     assert len(customer.context(question["id"])["descendants"]) == 1
 
 
+def test_a_reply_left_sending_by_a_killed_sync_goes_at_the_next_sync_once(
+    workspace: Workspace, account: Account, brand: PeerAccount, customer: PeerAccount
+) -> None:
+    question = customer.post(f"@{brand.username} anyone there?")
+    mention_id = sync_and_take_newest(workspace, account)
+    item = workspace.replies.queue(mention_id, f"@{customer.username} Yes, we're here!")
+    # A sync claimed it and was killed a moment ago, after the post reached the server: the
+    # person must not see "sending" for minutes, and the customer must not get it twice.
+    assert workspace.outbox.claim(item.id, utc_now())
+    brand.post(
+        f"@{customer.username} Yes, we're here!",
+        in_reply_to_id=question["id"],
+        idempotency_key=item.idempotency_key,
+    )
+    report = workspace.sync.sync_account(account, pull=False)
+    assert report.sent == 1
+    assert workspace.outbox.get(item.id).state is OutboxState.SENT
+    assert len(customer.context(question["id"])["descendants"]) == 1
+
+
 def test_a_reply_over_the_servers_limit_is_refused_before_it_is_queued(
     workspace: Workspace, account: Account, brand: PeerAccount, customer: PeerAccount
 ) -> None:
