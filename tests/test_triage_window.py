@@ -10,7 +10,7 @@ import pytest
 
 from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QAction, QDesktopServices
-from PySide6.QtWidgets import QApplication, QInputDialog
+from PySide6.QtWidgets import QApplication, QInputDialog, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from storage.records import TriageStatus, utc_now
@@ -441,3 +441,31 @@ def test_n_adds_an_internal_note_shown_in_the_detail_pane(
     assert "Kunden ringte: ny jakke sendt i dag." in shown
     assert "Sjekk sporing fredag." in shown
     assert "Ada added a note" in " ".join(shown.split())
+
+
+def test_a_note_is_saved_with_ctrl_enter_and_esc_never_loses_it(
+    qtbot: QtBot, window: MainWindow, demo_workspace: Workspace
+) -> None:
+    mention_id = window.inbox_panel.current_mention_id()
+    assert mention_id is not None
+    _press(qtbot, window, "n")
+    note = _dialog(qtbot, window, QInputDialog)
+    assert isinstance(note, QInputDialog)
+    editor = note.findChild(QPlainTextEdit)
+    assert editor is not None
+    qtbot.keyClicks(editor, "Called back")
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)  # closed without saving ...
+    qtbot.waitUntil(lambda: window.triage_actions.dialog is None)
+    assert demo_workspace.triage.notes(mention_id) == []
+    assert "Note not saved" in window.statusBar().currentMessage()
+
+    _press(qtbot, window, "n")  # ... and the text is still there
+    again = _dialog(qtbot, window, QInputDialog)
+    assert isinstance(again, QInputDialog)
+    assert again.textValue() == "Called back"
+    editor = again.findChild(QPlainTextEdit)
+    assert editor is not None
+    qtbot.keyClicks(editor, ", parcel found")
+    qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(demo_workspace.triage.notes(mention_id)) == 1)
+    assert demo_workspace.triage.notes(mention_id)[0].body == "Called back, parcel found"

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
+from PySide6.QtGui import QAction, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtWidgets import QInputDialog, QMenu, QPlainTextEdit, QWidget
 
 from storage.records import TriageStatus
 
@@ -60,6 +60,9 @@ class TriageActions(QObject):
         self._detail = window.detail_pane
         self.actions: dict[str, QAction] = {}
         self.dialog: QWidget | None = None  # the triage dialog open now (tests look at it)
+        # A note closed without saving (Esc) is kept for the session, per mention, and comes
+        # back the next time a note is started: what was typed is never lost.
+        self._note_drafts: dict[int, str] = {}
         self._wake_timer = QTimer(self)
         self._wake_timer.setSingleShot(True)
         self._wake_timer.timeout.connect(self._snooze_check)
@@ -332,21 +335,42 @@ class TriageActions(QObject):
         current = self._panel.current_mention_id()
         if current is None:
             return None
+        typed = typed or self._note_drafts.get(current, "")
         dialog = QInputDialog(self._window)
         dialog.setWindowTitle("Internal note")
         dialog.setAccessibleName("Internal note")
         dialog.setLabelText(
-            _with_problem("A note for the team (never sent to the customer):", problem)
+            _with_problem(
+                "A note for the team (never sent to the customer). Ctrl+Enter saves:", problem
+            )
         )
         dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
         dialog.setTextValue(typed)
-        dialog.textValueSelected.connect(
-            lambda body: self._apply(
+        # Enter makes a new line in a note, so the keyboard needs its own way to save.
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), dialog, activated=dialog.accept)
+
+        def saved(body: str) -> None:
+            self._note_drafts.pop(current, None)
+            self._apply(
                 lambda: self._triage.add_note(current, body),
                 on_error=lambda why: self.ask_note(body, why),
             )
-        )
+
+        def closed_unsaved() -> None:
+            text = dialog.textValue()
+            if text.strip():
+                self._note_drafts[current] = text
+                self._window.statusBar().showMessage(
+                    "Note not saved: press N to go on with it", 8000
+                )
+
+        dialog.textValueSelected.connect(saved)
+        dialog.rejected.connect(closed_unsaved)
         self._show(dialog)
+        if typed and (editor := dialog.findChild(QPlainTextEdit)) is not None:
+            # Go on typing after what is there, never over it.
+            QTimer.singleShot(0, lambda: editor.moveCursor(QTextCursor.MoveOperation.End))
         return dialog
 
     def _text_dialog(
