@@ -129,3 +129,14 @@ def test_brand_profile_survives_bad_values() -> None:
         "emoji: 'lots' is not valid ('lots' is not a valid EmojiPolicy); default kept",
         "unknown setting 'colour' ignored",
     ]
+
+
+def test_a_mastodon_reply_is_checked_against_the_default_limit_before_the_first_sync() -> None:
+    """A Mastodon account that has not synced yet does not know its server's limit: the
+    reply is held to Mastodon's default (500) rather than let through unchecked."""
+    long_reply = "Thanks for waiting! " * 30  # 600 characters
+    findings = check(ReplyContext(text=long_reply, network=Network.MASTODON), BrandProfile())
+    assert [f.kind for f in findings if f.blocking] == ["length"]
+    assert "allows 500" in next(f.message for f in findings if f.kind == "length")
+    short = ReplyContext(text="Thanks!", network=Network.MASTODON)
+    assert blocking(check(short, BrandProfile())) == []

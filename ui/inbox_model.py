@@ -38,7 +38,7 @@ MENTION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2  # the InboxRow itself, for the delegate
 BADGES_ROLE = Qt.ItemDataRole.UserRole + 3  # ["draft", "reply queued", ...] for the delegate
 # Bold rows are new ones; the list's legend and every new row's tooltip say so.
-NEW_ROW_LEGEND = "Bold: new, nobody has looked at it yet"
+NEW_ROW_LEGEND = "Bold: status New, not triaged yet (o opens it, e marks it done)"
 # Updates from sync are merged: however many arrive within this time, the list refreshes once.
 MERGE_DELAY_MS = 200
 

@@ -348,7 +348,7 @@ class TriageActions(QObject):
         dialog.setTextValue(typed)
         # Enter makes a new line in a note, so the keyboard needs its own way to save.
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), dialog, activated=dialog.accept)
+            QShortcut(QKeySequence(keys), dialog).activated.connect(dialog.accept)
 
         def saved(body: str) -> None:
             self._note_drafts.pop(current, None)

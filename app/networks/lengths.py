@@ -32,6 +32,15 @@ def post_length(network: Network, text: str) -> int:
     return mastodon_length(text) if network is Network.MASTODON else grapheme_length(text)
 
 
+# What a Mastodon server allows unless it says otherwise (instance configuration
+# `statuses.max_characters`); a sync learns the server's own limit.
+MASTODON_DEFAULT_MAX_CHARACTERS = 500
+
+
 def max_length(network: Network, server_limit: int | None) -> int | None:
-    """The limit to check a reply against; None when unknown (the server then decides)."""
-    return BLUESKY_MAX_GRAPHEMES if network is Network.BLUESKY else server_limit
+    """The limit to check a reply against: Bluesky's, or the Mastodon server's as last
+    synced (Mastodon's default before the first sync, so a long reply is never let through
+    unchecked)."""
+    if network is Network.BLUESKY:
+        return BLUESKY_MAX_GRAPHEMES
+    return server_limit or MASTODON_DEFAULT_MAX_CHARACTERS
