@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
@@ -97,6 +98,19 @@ class Workspace:
     def close(self) -> None:
         self.store.close()
 
+    def set_agent_name(self, name: str) -> None:
+        """Who is working: signs replies ({agent.name}), is recorded in the triage history,
+        and decides "Mine". Saved in the profile's settings; takes effect at once."""
+        name = " ".join(name.split())
+        if not name:
+            raise ValueError("Type the name your replies are signed with.")
+        if len(name) > 60:
+            raise ValueError("That name is over 60 characters: use the one customers see.")
+        settings = dataclasses.replace(self.settings, agent_name=name)
+        save_settings(self.profile.settings, settings)
+        self.settings = settings
+        self.composer.agent_name = name
+
     def open_again(self, stop: threading.Event | None = None) -> Workspace:
         """The same profile over a connection of its own, for a worker thread (SQLite
         connections are not shared between threads). `stop` interrupts its network waits."""
@@ -157,7 +171,8 @@ def _assemble(
     composer = ComposerService(
         accounts, mentions, snippets, brand, SentReplies(store), loaded.settings.agent_name
     )
-    return Workspace(
+    opened: list[Workspace] = []  # the triage service reads the agent name as it is now
+    workspace = Workspace(
         paths=paths,
         profile=profile,
         settings=loaded.settings,
@@ -173,11 +188,13 @@ def _assemble(
         sync=sync,
         health=HealthService(accounts, health, outbox, SkippedItemRepository(store)),
         outbox_service=OutboxService(outbox, drafts),
-        triage=TriageService(TriageRepository(store), lambda: loaded.settings.agent_name),
+        triage=TriageService(TriageRepository(store), lambda: opened[0].settings.agent_name),
         snippets=snippets,
         brand=brand,
         composer=composer,
     )
+    opened.append(workspace)
+    return workspace
 
 
 def _open_profile(paths: AppPaths, options: StartupOptions) -> tuple[ProfilePaths, Store]:

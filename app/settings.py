@@ -20,9 +20,19 @@ SETTINGS_VERSION = 1
 
 
 def _default_agent_name() -> str:
+    """The name replies are signed with and the triage history records, until the person
+    sets their own (File → Your name…): the first name of the computer account's full name
+    when it has one ("Kari Nordmann" → "Kari"), else the login name, capitalised."""
+    login = ""
     with contextlib.suppress(Exception):
-        return getpass.getuser()
-    return ""
+        login = getpass.getuser()
+    with contextlib.suppress(Exception):
+        import pwd  # not on Windows
+
+        full_name = pwd.getpwnam(login).pw_gecos.split(",")[0].strip()
+        if full_name and full_name.casefold() != login.casefold():
+            return full_name.split()[0]
+    return login[:1].upper() + login[1:]
 
 
 @dataclass(frozen=True, slots=True)

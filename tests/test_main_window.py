@@ -6,7 +6,8 @@ from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Workspace
-from app.inbox import InboxView
+from app.inbox import InboxView, inbox_filter
+from app.settings import load_settings
 
 from ui.main_window import MainWindow
 
@@ -125,3 +126,28 @@ def test_the_selection_survives_a_refresh_far_down_the_list(
     assert panel.select_mention(last)
     panel.refresh()  # as after a sync brought new mentions
     assert panel.current_mention_id() == last
+
+
+def test_your_name_signs_replies_is_recorded_in_history_and_decides_mine(
+    qtbot: QtBot, demo_workspace: Workspace
+) -> None:
+    window = MainWindow(demo_workspace)
+    qtbot.addWidget(window)
+    mention_id = demo_workspace.inbox.page(inbox_filter(InboxView.OPEN), None, 1).ids[0]
+    dialog = window.ask_agent_name()
+    dialog.setTextValue("   ")
+    dialog.accept()  # an empty name is explained, what was typed is kept
+    qtbot.waitUntil(lambda: window.name_dialog is not dialog)
+    assert "Type the name" in window.name_dialog.labelText()
+    window.name_dialog.setTextValue("  Ingrid   Berg ")
+    window.name_dialog.accept()
+
+    assert demo_workspace.settings.agent_name == "Ingrid Berg"
+    assert load_settings(demo_workspace.profile.settings).settings.agent_name == "Ingrid Berg"
+    demo_workspace.triage.assign([mention_id], "Ingrid Berg")
+    assert demo_workspace.triage.history(mention_id)[-1].actor == "Ingrid Berg"
+    mine = demo_workspace.inbox.count(inbox_filter(InboxView.MINE, agent_name="Ingrid Berg"))
+    assert mine == 1
+    qtbot.waitUntil(lambda: window.inbox_panel.counts.get(InboxView.MINE) == 1, timeout=5_000)
+    mention = demo_workspace.composer.mention(mention_id)
+    assert demo_workspace.composer.values(mention)["agent.name"] == "Ingrid Berg"

@@ -263,6 +263,11 @@ class InboxPanel(QWidget):
         self.model.merge_changes(self.filter_for(self.current_key, self.search_box.text()))
         self.request_counts()
 
+    def set_agent_name(self, name: str) -> None:
+        """The Mine view is now this person's: the views are counted and listed again."""
+        self._agent_name = name
+        self.refresh()
+
     def stop(self) -> None:
         """The window is closing: pending searches and refreshes are dropped (the store they
         would read is about to close)."""

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
+from PySide6.QtWidgets import QInputDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
 
 from storage.records import Account, AccountState, utc_now
 
@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "Your &name…", self.ask_agent_name)
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         view_menu = self.menuBar().addMenu("&View")
@@ -319,6 +320,37 @@ class MainWindow(QMainWindow):
             self.inbox_panel.table.viewport().removeEventFilter(self)
             self.inbox_did_paint.emit()
         return super().eventFilter(watched, event)
+
+    def ask_agent_name(self, problem: str = "") -> QInputDialog:
+        """The name replies are signed with, the triage history records and "Mine" means."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Your name")
+        dialog.setLabelText(
+            (f"<b>{problem}</b><br>" if problem else "")
+            + "The name your replies are signed with ({agent.name}), and that the triage"
+            " history and the Mine view use:"
+        )
+        dialog.setTextValue(self._workspace.settings.agent_name)
+
+        def chosen(name: str) -> None:
+            try:
+                self._workspace.set_agent_name(name)
+            except ValueError as why:
+                self.ask_agent_name(str(why)).setTextValue(name)
+                return
+            except OSError as why:
+                self.ask_agent_name(f"Could not save it: {why}").setTextValue(name)
+                return
+            self.inbox_panel.set_agent_name(self._workspace.settings.agent_name)
+            self.statusBar().showMessage(
+                f"Replies are now signed {self._workspace.settings.agent_name}.", 8000
+            )
+
+        dialog.textValueSelected.connect(chosen)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.name_dialog = dialog
+        return dialog
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.detail_pane.reply_box.save_draft_now()
