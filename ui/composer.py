@@ -100,7 +100,7 @@ class ComposerEditor(QPlainTextEdit):
 class Composer(QWidget):
     reply_was_requested = Signal(int, str)  # mention id, text
     direct_reply_was_requested = Signal(int, str, str)  # mention id, private text, public note
-    draft_did_change = Signal(int, str)  # mention id, text: save it (debounced)
+    draft_did_change = Signal(int, str, str)  # mention id, text, 'public' | 'direct' (debounced)
     findings_did_change = Signal(list)  # [Finding] for the current text
     suggestions_did_arrive = Signal()
 
@@ -210,9 +210,9 @@ class Composer(QWidget):
     def mention_id(self) -> int | None:
         return self._mention_id
 
-    def show_mention(self, mention_id: int | None, draft: str = "") -> None:
+    def show_mention(self, mention_id: int | None, draft: str = "", direct: bool = False) -> None:
         """Switch to another mention: what was typed for the last one is saved first, and the
-        new one's draft comes back."""
+        new one's draft comes back, as a private message when `direct` (if it can be one)."""
         if mention_id == self._mention_id:
             return
         self.save_draft_now()
@@ -232,6 +232,7 @@ class Composer(QWidget):
                 self._profile = self._service.brand.profile()
             except KeyError:
                 self._mention = None
+        self.direct = direct and self.can_go_direct()
         self.editor.blockSignals(True)
         self.editor.setPlainText(draft)
         self.editor.moveCursor(QTextCursor.MoveOperation.End)  # carry on where you left off
@@ -247,7 +248,8 @@ class Composer(QWidget):
     def save_draft_now(self) -> None:
         self._draft_timer.stop()
         if self._mention_id is not None:
-            self.draft_did_change.emit(self._mention_id, self.editor.toPlainText())
+            mode = "direct" if self.direct else "public"
+            self.draft_did_change.emit(self._mention_id, self.editor.toPlainText(), mode)
 
     # --- snippets ----------------------------------------------------------------------------
 
@@ -348,6 +350,7 @@ class Composer(QWidget):
         if not self.can_go_direct():
             return
         self.direct = not self.direct
+        self._draft_timer.start()  # the draft keeps its mode, as it keeps its text
         self._show_addressee()
         self._check_soon()
         self.editor.setFocus()
