@@ -405,6 +405,14 @@ class Composer(QWidget):
         self.counter.setText(f"{length} / {self._limit}{unit}")
         self.counter.setStyleSheet("color: #b00020" if length > self._limit else "")
 
+    def brand_did_change(self) -> None:
+        """The brand profile was edited: check what is typed against the new one now."""
+        if self._service is None:
+            return
+        self._profile = self._service.brand.profile()
+        if self._mention is not None and self.editor.toPlainText().strip():
+            self.check_now()
+
     def _check_soon(self) -> None:
         if self._service is not None and self._mention is not None:
             self._check_timer.start()
@@ -564,6 +572,7 @@ class Composer(QWidget):
 
 def install_composer(window: Any, workspace: Workspace) -> None:
     """Give the main window's reply box its snippets and guardrails, and a Reply menu."""
+    from ui.brand_dialog import BrandDialog
     from ui.snippet_manager import SnippetManager
 
     composer = workspace.composer
@@ -592,10 +601,17 @@ def install_composer(window: Any, workspace: Workspace) -> None:
         dialog.snippets_did_change.connect(box.show_suggestions)
         dialog.show()
 
+    def brand_voice() -> None:
+        dialog = BrandDialog(workspace.brand, window)
+        window.brand_dialog = dialog
+        dialog.profile_did_change.connect(box.brand_did_change)
+        dialog.open()
+
     window.write_reply_action = add("&Write reply", box.editor.setFocus, "Ctrl+R")
     window.insert_snippet_action = add("Insert &snippet…", palette, "Ctrl+Shift+S")
     window.switch_to_dm_action = add("Switch to &DM", box.toggle_direct, "Ctrl+Shift+D")
     window.snippet_manager_action = add("Snippet &manager…", manager, "Ctrl+Shift+M")
+    window.brand_voice_action = add("&Brand voice…", brand_voice)
 
 
 def _send_direct(window: Any, workspace: Workspace, mention_id: int, text: str, note: str) -> None:
