@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from PySide6.QtWidgets import QDialogButtonBox, QPushButton
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from storage.mentions import InboxFilter
@@ -234,3 +234,27 @@ def _scene(ready: Path) -> int:
 
 if __name__ == "__main__":
     sys.exit(_scene(Path(sys.argv[1])))
+
+
+def test_cancel_asks_before_dropping_what_was_typed(qtbot: QtBot, workspace: Workspace) -> None:
+    window = _open_window(qtbot, workspace)
+    dialog = _open_dialog(qtbot, window)
+    dialog.reject()  # nothing edited: closes at once
+    assert not dialog.isVisible()
+
+    dialog = _open_dialog(qtbot, window)
+    dialog.banned_phrases.setPlainText("no worries")
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel).click()
+    question = dialog.discard_question
+    assert question is not None
+    qtbot.waitUntil(question.isVisible)
+    question.button(QMessageBox.StandardButton.Cancel).click()  # "Keep editing"
+    assert dialog.isVisible()
+    assert dialog.banned_phrases.toPlainText() == "no worries"
+
+    dialog.reject()
+    question = dialog.discard_question
+    assert question is not None
+    question.button(QMessageBox.StandardButton.Discard).click()
+    assert not dialog.isVisible()
+    assert "no worries" not in workspace.brand.profile().banned_phrases

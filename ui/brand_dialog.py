@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QSpinBox,
     QVBoxLayout,
@@ -108,6 +109,7 @@ class BrandDialog(QDialog):
         )
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
+        self.discard_question: QMessageBox | None = None
 
         form = QFormLayout()
         form.addRow("Brand &name", self.name)
@@ -127,7 +129,7 @@ class BrandDialog(QDialog):
         self.show_profile(brand.profile())
 
     def show_profile(self, profile: BrandProfile) -> None:
-        form = BrandForm.of(profile)
+        form = self._shown = BrandForm.of(profile)
         self.name.setText(form.name)
         self.sign_off.setText(form.sign_off)
         self.formality.setCurrentIndex(self.formality.findData(form.formality))
@@ -167,6 +169,30 @@ class BrandDialog(QDialog):
         self.problems.hide()
         self.profile_did_change.emit(profile)
         self.accept()
+
+    def reject(self) -> None:
+        """Cancel, Esc or the close button: edits are only dropped when the person says so."""
+        if self.form() == self._shown:
+            super().reject()
+            return
+        question = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Brand voice",
+            "Discard your changes to the brand voice?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        question.button(QMessageBox.StandardButton.Cancel).setText("Keep editing")
+        question.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.discard_question = question
+
+        def answered(button: int) -> None:
+            self.discard_question = None
+            if button == QMessageBox.StandardButton.Discard:
+                super(BrandDialog, self).reject()
+
+        question.finished.connect(answered)
+        question.open()
 
     def _show_problems(self, messages: list[str]) -> None:
         self.problems.setText("\n".join(messages))
