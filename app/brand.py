@@ -6,7 +6,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from storage.snippets import BrandProfileRepository
 
@@ -156,6 +156,157 @@ def _coerce(name: str, raw: Any) -> Any:
     return raw
 
 
+# --- the profile as a person edits it: text fields, checked before anything is saved ----------
+
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$", re.IGNORECASE)
+_Choice = TypeVar("_Choice", Formality, EmojiPolicy)
+_TERM_ARROWS = ("→", "->")
+_LANGUAGE_SEPARATORS = (":", "=")
+
+
+@dataclass(frozen=True, slots=True)
+class BrandProblem:
+    """One thing in the form that cannot be saved, said so the person can fix it."""
+
+    setting: str  # the BrandProfile field
+    message: str
+
+
+class BrandProfileRefused(ValueError):
+    def __init__(self, problems: list[BrandProblem]) -> None:
+        super().__init__("; ".join(problem.message for problem in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class BrandForm:
+    """The brand profile as the brand voice dialog shows it: lists as one item per line,
+    preferred terms as `avoid → say`, language overrides as `fr: formal`."""
+
+    name: str
+    sign_off: str
+    formality: str
+    formality_by_language: str
+    emoji: str
+    banned_phrases: str
+    preferred_terms: str
+    order_patterns: str
+    repetition_threshold: int
+
+    @classmethod
+    def of(cls, profile: BrandProfile) -> BrandForm:
+        return cls(
+            name=profile.name,
+            sign_off=profile.sign_off,
+            formality=profile.formality.value,
+            formality_by_language="\n".join(
+                f"{language}: {formality.value}"
+                for language, formality in sorted(profile.formality_by_language.items())
+            ),
+            emoji=profile.emoji.value,
+            banned_phrases="\n".join(profile.banned_phrases),
+            preferred_terms="\n".join(
+                f"{term} → {better}" for term, better in profile.preferred_terms.items()
+            ),
+            order_patterns="\n".join(profile.order_patterns),
+            repetition_threshold=profile.repetition_threshold,
+        )
+
+    def profile(self) -> BrandProfile:
+        """The profile this form describes; BrandProfileRefused lists every problem in it."""
+        problems: list[BrandProblem] = []
+        name = self.name.strip()
+        if not name:
+            problems.append(BrandProblem("name", "The brand needs a name."))
+        formality = _choice(Formality, "formality", self.formality, problems)
+        emoji = _choice(EmojiPolicy, "emoji", self.emoji, problems)
+        by_language: dict[str, Formality] = {}
+        for number, line in _numbered_lines(self.formality_by_language):
+            language, value = _split(line, _LANGUAGE_SEPARATORS)
+            if not _LANGUAGE.match(language) or value.casefold() not in set(Formality):
+                problems.append(
+                    BrandProblem(
+                        "formality_by_language",
+                        f"Formality per language, line {number}: “{line}” is not "
+                        "“language: casual” or “language: formal” (e.g. “fr: formal”).",
+                    )
+                )
+                continue
+            by_language[language.lower()] = Formality(value.casefold())
+        terms: dict[str, str] = {}
+        for number, line in _numbered_lines(self.preferred_terms):
+            term, better = _split(line, _TERM_ARROWS)
+            if not term or not better:
+                problems.append(
+                    BrandProblem(
+                        "preferred_terms",
+                        f"Preferred terms, line {number}: “{line}” needs the word to avoid, "
+                        "an arrow and the brand's word, e.g. “customer service → our team”.",
+                    )
+                )
+                continue
+            terms[term] = better
+        patterns: list[str] = []
+        for number, line in _numbered_lines(self.order_patterns):
+            try:
+                re.compile(line)
+            except re.error as error:
+                problems.append(
+                    BrandProblem(
+                        "order_patterns",
+                        f"Order/ticket pattern, line {number}: “{line}” is not a valid "
+                        f"regular expression ({error.msg} at position {error.pos}).",
+                    )
+                )
+                continue
+            patterns.append(line)
+        if self.repetition_threshold < 1:
+            problems.append(
+                BrandProblem("repetition_threshold", "The repetition threshold is at least 1.")
+            )
+        if problems:
+            raise BrandProfileRefused(problems)
+        assert formality is not None
+        assert emoji is not None
+        return BrandProfile(
+            name=name,
+            sign_off=self.sign_off.strip(),
+            formality=formality,
+            formality_by_language=by_language,
+            emoji=emoji,
+            banned_phrases=tuple(
+                dict.fromkeys(line for _, line in _numbered_lines(self.banned_phrases))
+            ),
+            preferred_terms=terms,
+            order_patterns=tuple(patterns),
+            repetition_threshold=self.repetition_threshold,
+        )
+
+
+def _numbered_lines(text: str) -> list[tuple[int, str]]:
+    """The non-blank lines, stripped, with their 1-based line numbers."""
+    return [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+def _split(line: str, separators: tuple[str, ...]) -> tuple[str, str]:
+    for separator in separators:
+        if separator in line:
+            left, right = line.split(separator, 1)
+            return left.strip(), right.strip()
+    return line.strip(), ""
+
+
+def _choice(
+    kind: type[_Choice], setting: str, value: str, problems: list[BrandProblem]
+) -> _Choice | None:
+    try:
+        return kind(value)
+    except ValueError:
+        options = ", ".join(member.value for member in kind)
+        problems.append(BrandProblem(setting, f"{setting}: “{value}” is not one of {options}."))
+        return None
+
+
 class BrandService:
     def __init__(self, repository: BrandProfileRepository, default_name: str = "Our brand") -> None:
         self._repository = repository
@@ -169,3 +320,10 @@ class BrandService:
 
     def save(self, profile: BrandProfile) -> None:
         self._repository.put(profile.to_json())
+
+    def save_form(self, form: BrandForm) -> BrandProfile:
+        """Save what was edited in the brand voice dialog; BrandProfileRefused (nothing saved)
+        when some of it is not valid."""
+        profile = form.profile()
+        self.save(profile)
+        return profile

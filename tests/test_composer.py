@@ -287,3 +287,81 @@ def test_switch_to_dm_sends_privately_and_leaves_a_public_note(
     assert dm.body == "Hi Kari, I found FF-482913 on kari@example.com: it ships today."
     assert (note.kind, note.body) == ("reply", "I've sent you a DM 📩")
     assert not box.direct  # the next reply is public again
+
+
+# --- the draft keeps its mode -------------------------------------------------------------------
+
+
+def test_a_dm_draft_comes_back_as_a_dm_on_reselecting_and_after_a_restart(
+    qtbot: QtBot, workspace: Workspace
+) -> None:
+    from app.bootstrap import StartupOptions, build_workspace
+
+    first = _mention(workspace, "Where is my order? It's been two weeks.")
+    account = workspace.accounts.all()[0]
+    workspace.mentions.ingest([mention(account.id, 2, "Love the new jacket!")])
+    second = next(row.id for row in workspace.inbox.list_rows(InboxFilter(), 10) if row.id != first)
+    window = _open(qtbot, workspace)
+    window.inbox_panel.set_view(InboxView.ALL)
+    assert window.inbox_panel.select_mention(first)
+    box: Composer = window.detail_pane.reply_box
+    window.switch_to_dm_action.trigger()
+    assert box.direct
+    box.editor.setFocus()
+    qtbot.keyClicks(box.editor, "Your order FF-482913 ships today")
+    qtbot.waitUntil(lambda: workspace.replies.drafts.mode(first) == "direct", timeout=5000)
+
+    assert window.inbox_panel.select_mention(second)
+    assert not box.direct  # another mention's reply starts public
+    assert box.to_label.text().startswith("Public reply to")
+    assert window.inbox_panel.select_mention(first)
+    assert box.direct
+    assert box.editor.toPlainText() == "Your order FF-482913 ships today"
+    assert box.to_label.text().startswith("Private message to @kari")
+    assert box.send_button.text() == "Send DM"
+
+    _close_when_counted(qtbot, window)
+    workspace.close()
+    reopened = build_workspace(StartupOptions())
+    try:
+        again = MainWindow(reopened)
+        qtbot.addWidget(again)
+        again.show()
+        again.inbox_panel.set_view(InboxView.ALL)
+        assert again.inbox_panel.select_mention(first)
+        box = again.detail_pane.reply_box
+        assert box.editor.toPlainText() == "Your order FF-482913 ships today"
+        assert box.direct
+        assert box.to_label.text().startswith("Private message to @kari")
+
+        again.switch_to_dm_action.trigger()  # back to public: that is kept too
+        box.save_draft_now()
+        assert reopened.replies.drafts.mode(first) == "public"
+        assert reopened.replies.drafts.get(first) == "Your order FF-482913 ships today"
+        _close_when_counted(qtbot, again)
+    finally:
+        reopened.close()
+
+
+def _close_when_counted(qtbot: QtBot, window: MainWindow) -> None:
+    """Close once the inbox counts are in: a count that arrives after the close asks for
+    another on the stopped pool (an inbox panel race, outside the composer)."""
+    panel = window.inbox_panel
+    qtbot.waitUntil(
+        lambda: panel._count_request is None and not panel._counts_wanted, timeout=10_000
+    )
+    window.close()
+
+
+def test_a_draft_saved_without_a_mode_keeps_the_one_it_had(workspace: Workspace) -> None:
+    drafts = workspace.replies.drafts
+    mention_id = _mention(workspace, "Where is my order?")
+    assert drafts.mode(mention_id) == "public"
+    drafts.save(mention_id, "Psst, your order number is FF-1234567", mode="direct")
+    drafts.save(mention_id, "Psst, your order number is FF-1234567, and more")
+    assert drafts.mode(mention_id) == "direct"
+    with pytest.raises(ValueError, match="not 'secret'"):
+        drafts.save(mention_id, "x", mode="secret")
+    drafts.save(mention_id, "")  # cleared: the next draft starts public
+    drafts.save(mention_id, "Hi again")
+    assert drafts.mode(mention_id) == "public"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from storage.accounts import AccountRepository
 from storage.mentions import MentionRepository
+from storage.records import Author, Mention, MentionKind, Network, TriageStatus
 from storage.store import open_store
 
 from app.html import html_to_text, sanitize_html
@@ -22,6 +24,15 @@ from app.networks.bluesky import notification_to_mention, notifications_to_pages
 from app.networks.lengths import grapheme_length, mastodon_length
 from app.networks.mastodon import notifications_to_page, status_to_mention
 from app.networks.safety import SkipItem
+from app.placeholders import (
+    KNOWN_KEYS,
+    PLACEHOLDER,
+    first_name,
+    mention_values,
+    prompt_key,
+    render,
+    unfilled_in,
+)
 from app.text import one_line, reveal_invisible
 
 from tests.factories import brand_account
@@ -227,3 +238,101 @@ def test_whatever_a_parser_returns_can_be_stored(tmp_path: Path, texts: list[Any
         assert store.conn.execute("SELECT count(*) FROM mentions").fetchone()[0] == len(page.items)
     finally:
         store.close()
+
+
+# --- snippet placeholders ------------------------------------------------------------------------
+
+_NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+# Names as people write them, and some no one would: empty, blank, shouting, huge.
+author_names = st.one_of(
+    any_text,
+    st.just(""),
+    st.text(" \t\n\u00a0\u3000", max_size=5),
+    any_text.map(lambda text: (text + "Åsa 🏔️ ") * 2000),
+)
+
+
+def _mention_by(name: str, handle: str, network: Network) -> Mention:
+    by = Author(1, network, "id-1", handle, name, None, _NOW)
+    return Mention(
+        1, 1, network, "fjellform@social.example", "1", None, by, MentionKind.MENTION,
+        "Where is my order?", None, "", None, None, _NOW, _NOW, None, None, False,
+        TriageStatus.NEW, None, (),
+    )  # fmt: skip
+
+
+@FEW
+@given(any_text, author_names, any_text, st.sampled_from(Network), any_text, any_text)
+def test_rendering_never_raises_and_reports_what_it_leaves(
+    template: str, name: str, handle: str, network: Network, agent: str, brand: str
+) -> None:
+    values = mention_values(
+        _mention_by(name, handle, network), agent_name=agent, brand_name=brand, sign_off=agent
+    )
+    assert isinstance(first_name(name), str)
+    rendered = render(template, values, {"order number": name})
+    left = unfilled_in(rendered.text)
+    assert all(placeholder in left for placeholder in rendered.unfilled)
+    if not PLACEHOLDER.search(template):
+        assert rendered.text == template  # nothing to fill: the text as written
+
+
+_KEYS = st.sampled_from(KNOWN_KEYS)
+_PROMPTS = st.from_regex(r"[A-Za-zÅØÆåøæ][A-Za-z åøæ-]{0,20}", fullmatch=True)
+# Literal text around placeholders: anything but braces, so each brace belongs to one.
+_LITERAL = st.text(st.characters(codec=None, exclude_characters="{}"), max_size=12)
+# A value or a fallback: missing (empty or blank) or any text without braces.
+_GIVEN = st.one_of(st.just(""), st.just("  "), _LITERAL)
+
+
+@st.composite
+def _templates(draw: st.DrawFn) -> tuple[str, dict[str, str], dict[str, str], str, list[str]]:
+    """A template of literal text and placeholders, values and fill-ins for them, and what
+    rendering must give: the text, and the placeholders left unfilled in order."""
+    values = {key: draw(_GIVEN) for key in KNOWN_KEYS}
+    fills: dict[str, str] = {}
+    parts = [draw(_LITERAL)]
+    expected = [parts[0]]
+    unfilled: list[str] = []
+    for _ in range(draw(st.integers(0, 5))):
+        ask = draw(st.booleans())
+        key = draw(_PROMPTS if ask else _KEYS)
+        fallback = draw(st.none() | _GIVEN.map(lambda text: text.replace("|", "")))
+        placeholder = (
+            "{"
+            + ("?" if ask else "")
+            + key
+            + (f"|{fallback}" if fallback is not None else "")
+            + "}"
+        )
+        if ask:
+            fills.setdefault(prompt_key(key), draw(_GIVEN))
+            value = fills[prompt_key(key)]
+        else:
+            value = values[key]
+        if value.strip():
+            expected.append(value.strip())
+        elif fallback is not None and fallback.strip():
+            expected.append(fallback.strip())
+        else:
+            expected.append(placeholder)
+            unfilled.append(placeholder)
+        literal = draw(_LITERAL)
+        parts += [placeholder, literal]
+        expected.append(literal)
+    return "".join(parts), values, fills, "".join(expected), unfilled
+
+
+@FEW
+@given(_templates())
+def test_placeholders_are_filled_by_value_then_fallback_and_the_rest_reported(
+    case: tuple[str, dict[str, str], dict[str, str], str, list[str]],
+) -> None:
+    template, values, fills, expected, unfilled = case
+    rendered = render(template, values, fills)
+    assert rendered.text == expected
+    assert list(rendered.unfilled) == unfilled
+    # Braces left behind are exactly the unfilled placeholders' own: a filled one leaves none.
+    for brace in "{}":
+        assert rendered.text.count(brace) == "".join(unfilled).count(brace)
+    assert unfilled_in(rendered.text) == unfilled

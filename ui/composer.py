@@ -100,7 +100,7 @@ class ComposerEditor(QPlainTextEdit):
 class Composer(QWidget):
     reply_was_requested = Signal(int, str)  # mention id, text
     direct_reply_was_requested = Signal(int, str, str)  # mention id, private text, public note
-    draft_did_change = Signal(int, str)  # mention id, text: save it (debounced)
+    draft_did_change = Signal(int, str, str)  # mention id, text, 'public' | 'direct' (debounced)
     findings_did_change = Signal(list)  # [Finding] for the current text
     suggestions_did_arrive = Signal()
 
@@ -210,9 +210,9 @@ class Composer(QWidget):
     def mention_id(self) -> int | None:
         return self._mention_id
 
-    def show_mention(self, mention_id: int | None, draft: str = "") -> None:
+    def show_mention(self, mention_id: int | None, draft: str = "", direct: bool = False) -> None:
         """Switch to another mention: what was typed for the last one is saved first, and the
-        new one's draft comes back."""
+        new one's draft comes back, as a private message when `direct` (if it can be one)."""
         if mention_id == self._mention_id:
             return
         self.save_draft_now()
@@ -232,6 +232,7 @@ class Composer(QWidget):
                 self._profile = self._service.brand.profile()
             except KeyError:
                 self._mention = None
+        self.direct = direct and self.can_go_direct()
         self.editor.blockSignals(True)
         self.editor.setPlainText(draft)
         self.editor.moveCursor(QTextCursor.MoveOperation.End)  # carry on where you left off
@@ -247,7 +248,8 @@ class Composer(QWidget):
     def save_draft_now(self) -> None:
         self._draft_timer.stop()
         if self._mention_id is not None:
-            self.draft_did_change.emit(self._mention_id, self.editor.toPlainText())
+            mode = "direct" if self.direct else "public"
+            self.draft_did_change.emit(self._mention_id, self.editor.toPlainText(), mode)
 
     # --- snippets ----------------------------------------------------------------------------
 
@@ -348,6 +350,7 @@ class Composer(QWidget):
         if not self.can_go_direct():
             return
         self.direct = not self.direct
+        self._draft_timer.start()  # the draft keeps its mode, as it keeps its text
         self._show_addressee()
         self._check_soon()
         self.editor.setFocus()
@@ -401,6 +404,14 @@ class Composer(QWidget):
             return
         self.counter.setText(f"{length} / {self._limit}{unit}")
         self.counter.setStyleSheet("color: #b00020" if length > self._limit else "")
+
+    def brand_did_change(self) -> None:
+        """The brand profile was edited: check what is typed against the new one now."""
+        if self._service is None:
+            return
+        self._profile = self._service.brand.profile()
+        if self._mention is not None and self.editor.toPlainText().strip():
+            self.check_now()
 
     def _check_soon(self) -> None:
         if self._service is not None and self._mention is not None:
@@ -561,6 +572,7 @@ class Composer(QWidget):
 
 def install_composer(window: Any, workspace: Workspace) -> None:
     """Give the main window's reply box its snippets and guardrails, and a Reply menu."""
+    from ui.brand_dialog import BrandDialog
     from ui.snippet_manager import SnippetManager
 
     composer = workspace.composer
@@ -589,10 +601,17 @@ def install_composer(window: Any, workspace: Workspace) -> None:
         dialog.snippets_did_change.connect(box.show_suggestions)
         dialog.show()
 
+    def brand_voice() -> None:
+        dialog = BrandDialog(workspace.brand, window)
+        window.brand_dialog = dialog
+        dialog.profile_did_change.connect(box.brand_did_change)
+        dialog.open()
+
     window.write_reply_action = add("&Write reply", box.editor.setFocus, "Ctrl+R")
     window.insert_snippet_action = add("Insert &snippet…", palette, "Ctrl+Shift+S")
     window.switch_to_dm_action = add("Switch to &DM", box.toggle_direct, "Ctrl+Shift+D")
     window.snippet_manager_action = add("Snippet &manager…", manager, "Ctrl+Shift+M")
+    window.brand_voice_action = add("&Brand voice…", brand_voice)
 
 
 def _send_direct(window: Any, workspace: Workspace, mention_id: int, text: str, note: str) -> None:

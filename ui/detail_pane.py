@@ -89,7 +89,9 @@ class DetailPane(QWidget):
                 self._triage.now(),
             )
         self._browser.setHtml(_render(mention, thread, history, first_seen, triage))
-        self.reply_box.show_mention(mention_id, self._drafts.get(mention_id))
+        self.reply_box.show_mention(
+            mention_id, self._drafts.get(mention_id), self._drafts.mode(mention_id) == "direct"
+        )
         self.mention_was_shown.emit(mention_id)
         if self._inbox.parent_is_missing(mention):
             self.thread_is_missing.emit(mention_id)
