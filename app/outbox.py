@@ -65,5 +65,10 @@ class OutboxService:
                 return None
             # Never over what is typed there already: the two texts are kept together.
             typed = self._drafts.get(item.mention_id).strip()
-            self._drafts.save(item.mention_id, f"{typed}\n\n{item.body}" if typed else item.body)
+            # A private reply comes back private: its draft keeps DM mode.
+            self._drafts.save(
+                item.mention_id,
+                f"{typed}\n\n{item.body}" if typed else item.body,
+                mode="direct" if item.kind == "direct" else None,
+            )
         return item.mention_id

@@ -76,6 +76,7 @@ class InboxPanel(QWidget):
         # before its id is known here, so results are matched by a token they carry.
         self._count_request: object | None = None
         self._counts_wanted = False
+        self._stopped = False
         self._newest_id: int | None = None
         if jobs is not None:
             jobs.job_did_finish.connect(self._job_finished)
@@ -273,6 +274,8 @@ class InboxPanel(QWidget):
         would read is about to close)."""
         self._search_timer.stop()
         self.model.stop()
+        self._stopped = True
+        self._counts_wanted = False  # a count finishing now must not start another
 
     def store_did_change(self) -> None:
         """The store changed (a sync, triage): refresh soon, once for a whole burst."""
@@ -410,8 +413,8 @@ class InboxPanel(QWidget):
         if not (isinstance(result, tuple) and len(result) == 2):
             return
         token, outcome = result
-        if token is not self._count_request:
-            return  # another job of the pool, or an outdated count
+        if token is not self._count_request or self._stopped:
+            return  # another job of the pool, an outdated count, or the window has closed
         self._count_request = None
         if isinstance(outcome, InboxSnapshot):
             self._take_snapshot(outcome)

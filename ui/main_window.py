@@ -236,6 +236,9 @@ class MainWindow(QMainWindow):
         draft = self._workspace.replies.drafts.get(mention_id)
         if box.editor.toPlainText() != draft:  # it was on screen already: show the new text
             box.editor.setPlainText(draft)
+        direct = self._workspace.replies.drafts.mode(mention_id) == "direct"
+        if direct != box.direct and box.can_go_direct():
+            box.toggle_direct()  # a private reply comes back private
         box.editor.setFocus()
 
     def _sync_finished(self, reports: list[SyncReport]) -> None:
