@@ -46,6 +46,12 @@ def _model() -> Any:
         return _identifier
 
 
+def load() -> None:
+    """Load the model now (about 2 s), so the first guardrail check of a session does not
+    wait for it; the window does this on a worker soon after it opens."""
+    _model()
+
+
 def detect(text: str) -> str | None:
     """The language of `text`, or None when it is too short or the model is unsure."""
     cleaned = _NOISE.sub(" ", text)

@@ -365,3 +365,35 @@ def test_a_draft_saved_without_a_mode_keeps_the_one_it_had(workspace: Workspace)
     drafts.save(mention_id, "")  # cleared: the next draft starts public
     drafts.save(mention_id, "Hi again")
     assert drafts.mode(mention_id) == "public"
+
+
+def test_in_the_demo_send_and_switch_to_dm_say_why_nothing_happens(
+    qtbot: QtBot, demo_workspace: Workspace
+) -> None:
+    window = _open(qtbot, demo_workspace)
+    mention_id = _demo_mention(demo_workspace, "en", Network.MASTODON)
+    assert window.inbox_panel.select_mention(mention_id)
+    box = window.detail_pane.reply_box
+    box.editor.setPlainText("Thanks for telling us!")
+    box.editor.setFocus()
+    qtbot.keyClick(box.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert "demo workspace never sends" in box.status.text()
+    box.status.clear()
+    qtbot.keyClick(
+        box.editor,
+        Qt.Key.Key_D,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert "demo workspace never sends" in box.status.text()
+    assert box.editor.toPlainText() == "Thanks for telling us!"  # nothing typed is lost
+
+
+def test_the_language_model_loads_soon_after_the_window_opens_not_at_the_first_check(
+    qtbot: QtBot, demo_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app import language
+
+    monkeypatch.setattr(language, "_identifier", None)  # as in a fresh process
+    window = _open(qtbot, demo_workspace)
+    assert window.detail_pane.reply_box.editor.toPlainText() == ""  # nothing typed, no check
+    qtbot.waitUntil(lambda: language._identifier is not None, timeout=30_000)

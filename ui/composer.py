@@ -39,6 +39,7 @@ from storage.errors import StoreError
 from storage.records import Mention, Network
 from storage.snippets import Snippet, SnippetVariant
 
+from app import language
 from app.bootstrap import Workspace
 from app.brand import BrandProfile
 from app.guardrails import Finding, blocking
@@ -60,6 +61,13 @@ CHECK_DELAY_MS = 350
 _CHECK = object()  # marks a guardrail check's result among the shared jobs' results
 _SUGGEST = object()  # ... and suggested snippets for a mention
 _SHORTCUT_BEFORE_CURSOR = re.compile(r"(?:^|\s)/([\w-]+)$")
+
+
+LANGUAGE_WARM_UP_MS = 1500  # after the first paint, so start-up does not share the CPU
+
+DEMO_NEVER_SENDS = (
+    "The demo workspace never sends anything: add your own account (Accounts → Add…) to reply."
+)
 
 
 class ComposerEditor(QPlainTextEdit):
@@ -155,7 +163,7 @@ class Composer(QWidget):
         self.send_button = QPushButton("Send reply")
         self.send_button.setEnabled(can_send)
         if not can_send:
-            self.send_button.setToolTip("The demo workspace never sends anything.")
+            self.send_button.setToolTip(DEMO_NEVER_SENDS)
         self.send_button.clicked.connect(self._send)
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -205,6 +213,13 @@ class Composer(QWidget):
         self._jobs = jobs
         jobs.job_did_finish.connect(self._job_finished)
         self.palette_button.setEnabled(self._mention_id is not None)
+        # The language model takes seconds to load: load it once the window is up, not at
+        # the first check (the first guardrails of a session would wait for it).
+        QTimer.singleShot(LANGUAGE_WARM_UP_MS, self, self._warm_up_language)
+
+    def _warm_up_language(self) -> None:
+        if self._jobs is not None and not self._jobs.stop.is_set():
+            self._jobs.submit(language.load)
 
     @property
     def mention_id(self) -> int | None:
@@ -346,8 +361,22 @@ class Composer(QWidget):
             and not is_private(self._mention)  # already private
         )
 
+    def why_not_direct(self) -> str:
+        """Why this reply cannot become a DM, for the person who asked (empty when it can)."""
+        mention = self._mention
+        if mention is None:
+            return "Select a mention first."
+        if not self._can_send:
+            return DEMO_NEVER_SENDS
+        if mention.network is not Network.MASTODON:
+            return "Bluesky direct messages are not supported yet: reply without the details."
+        if is_private(mention):
+            return "They wrote a direct message: this reply is private already."
+        return ""
+
     def toggle_direct(self) -> None:
         if not self.can_go_direct():
+            self.show_outcome(self.why_not_direct())
             return
         self.direct = not self.direct
         self._draft_timer.start()  # the draft keeps its mode, as it keeps its text
@@ -485,6 +514,10 @@ class Composer(QWidget):
 
     def _send(self) -> None:
         text = self.editor.toPlainText()
+        if self._mention_id is not None and text.strip() and not self._can_send:
+            # Ctrl+Enter must not look like it did nothing.
+            self.show_outcome(DEMO_NEVER_SENDS)
+            return
         if self._mention_id is None or not text.strip() or not self.send_button.isEnabled():
             return
         if self._service is None:
