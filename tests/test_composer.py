@@ -397,3 +397,19 @@ def test_the_language_model_loads_soon_after_the_window_opens_not_at_the_first_c
     window = _open(qtbot, demo_workspace)
     assert window.detail_pane.reply_box.editor.toPlainText() == ""  # nothing typed, no check
     qtbot.waitUntil(lambda: language._identifier is not None, timeout=30_000)
+
+
+def test_moving_between_networks_does_not_resize_the_reading_pane(
+    qtbot: QtBot, demo_workspace: Workspace
+) -> None:
+    window = _open(qtbot, demo_workspace)
+    window.resize(1280, 800)
+    mastodon = _demo_mention(demo_workspace, "en", Network.MASTODON)
+    bluesky = _demo_mention(demo_workspace, "en", Network.BLUESKY)
+    assert window.inbox_panel.select_mention(mastodon)
+    qtbot.wait(50)
+    width = window.detail_pane.width()
+    for mention_id in (bluesky, mastodon, bluesky):
+        assert window.inbox_panel.select_mention(mention_id)
+        qtbot.wait(50)
+        assert window.detail_pane.width() == width

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -135,6 +136,15 @@ class Composer(QWidget):
         self.to_label.setStyleSheet("color: gray")
         self.counter = QLabel()
         self.counter.setAccessibleName("Length")
+        # Labels whose text changes with each mention ("Private message to @…", "0 / 300
+        # graphemes") must not widen the pane and push the splitter as you move through
+        # the list: they take the width they are given and elide or wrap.
+        self.to_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.to_label.setWordWrap(True)
+        self.counter.setMinimumWidth(
+            self.counter.fontMetrics().horizontalAdvance("9999 / 9999 graphemes")
+        )
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.editor = ComposerEditor()
         self.editor.setPlaceholderText(
             "Reply in the thread…   (/shortcut + Tab inserts a snippet, Ctrl+Enter sends)"
