@@ -15,6 +15,7 @@ from storage.snippets import Snippet
 from app.bootstrap import Workspace
 from app.brand import BrandProfile
 from app.guardrails import Finding, blocking
+from app.replies import is_private
 from app.snippets import PackError, snippet_json
 from app.text import one_line
 
@@ -175,7 +176,8 @@ def prepare_reply(
     )
     if args.dry_run:
         _dump(
-            {"mention_id": mention.id, "direct": args.direct, "text": text,
+            # A reply to a direct message is private whatever was asked.
+            {"mention_id": mention.id, "direct": args.direct or is_private(mention), "text": text,
              "as_posted": workspace.composer.as_posted(mention, text),
              "findings": [finding.as_json() for finding in findings],
              "would_queue": not blocking(findings)},

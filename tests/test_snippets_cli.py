@@ -163,3 +163,11 @@ def test_a_snippet_reply_reaches_the_customer_on_mastodon(
     assert f"@{customer.username}" in replies[0]["content"]
     listed = json.loads(heedful("snippets", "list", "--json").stdout)
     assert next(s for s in listed if s["shortcut"] == "thanks")["usage_count"] == 1
+
+
+def test_dry_run_of_a_reply_to_a_direct_message_says_it_is_private(demo_home: Path) -> None:
+    listed = heedful("--demo", "inbox", "list", "--json", "--view", "dms", "--limit", "1")
+    [dm] = json.loads(listed.stdout)
+    result = heedful("--demo", "reply", str(dm["id"]), "--text", "Sending it now!", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["direct"] is True
