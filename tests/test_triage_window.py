@@ -332,10 +332,10 @@ def test_question_mark_lists_every_shortcut(qtbot: QtBot, window: MainWindow) ->
     _press(qtbot, window, "?")
     sheet = _dialog(qtbot, window, ShortcutsHelp)
     assert isinstance(sheet, ShortcutsHelp)
-    assert sheet.keys_for("Mark done and next") == "E"
+    assert sheet.keys_for("Mark done and next") == "e"
     assert sheet.keys_for("Command palette") == "Ctrl+K"
     assert sheet.keys_for("Go to Done") == "G, D"
-    assert sheet.keys_for("Snooze") == "S"
+    assert sheet.keys_for("Snooze") == "s"
 
 
 def test_every_triage_action_has_a_menu_entry_and_an_accessible_name(window: MainWindow) -> None:

@@ -122,7 +122,7 @@ class MainWindow(QMainWindow):
         for number, view in enumerate(InboxView, start=1):
             self._action(
                 view_menu,
-                f"{view.label} mentions",
+                view.label,
                 lambda _checked=False, v=view: self.inbox_panel.set_view(v),
                 QKeySequence(f"Ctrl+{number}"),
             )

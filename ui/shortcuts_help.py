@@ -27,6 +27,14 @@ BUILT_IN_KEYS = [
 ]
 
 
+def _key_text(keys: str) -> str:
+    """A key as a person reads it: single letters lower case ("j", not "J", which reads as
+    Shift+J), and "Shift+?" shown as "?" (the same key on most layouts)."""
+    if keys == "Shift+?":
+        return "?"
+    return keys.lower() if len(keys) == 1 and keys.isalpha() else keys
+
+
 def menu_shortcuts(menu_bar: QMenuBar) -> list[tuple[str, str, str]]:
     """(menu, action, keys) for every action with a shortcut, in menu order."""
     found: list[tuple[str, str, str]] = []
@@ -37,7 +45,9 @@ def menu_shortcuts(menu_bar: QMenuBar) -> list[tuple[str, str, str]]:
             if isinstance(submenu, QMenu):
                 walk(submenu, f"{path} › {action_label(action)}")
             elif not action.isSeparator() and action.shortcuts():
-                keys = " or ".join(key.toString() for key in action.shortcuts())
+                keys = " or ".join(
+                    dict.fromkeys(_key_text(key.toString()) for key in action.shortcuts())
+                )
                 found.append((path, action_label(action), keys))
 
     for top in menu_bar.actions():

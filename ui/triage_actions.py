@@ -8,10 +8,11 @@ search box types an "e"; the tests hold that promise.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QTextCursor
 from PySide6.QtWidgets import QInputDialog, QMenu, QPlainTextEdit, QWidget
 
 from storage.records import TriageStatus
@@ -336,7 +337,7 @@ class TriageActions(QObject):
         if current is None:
             return None
         typed = typed or self._note_drafts.get(current, "")
-        dialog = QInputDialog(self._window)
+        dialog = _NoteDialog(current, self._window)
         dialog.setWindowTitle("Internal note")
         dialog.setAccessibleName("Internal note")
         dialog.setLabelText(
@@ -347,8 +348,8 @@ class TriageActions(QObject):
         dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
         dialog.setTextValue(typed)
         # Enter makes a new line in a note, so the keyboard needs its own way to save.
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), dialog).activated.connect(dialog.accept)
+        if (note_editor := dialog.findChild(QPlainTextEdit)) is not None:
+            note_editor.installEventFilter(_CtrlEnterAccepts(dialog))
 
         def saved(body: str) -> None:
             self._note_drafts.pop(current, None)
@@ -357,21 +358,17 @@ class TriageActions(QObject):
                 on_error=lambda why: self.ask_note(body, why),
             )
 
-        def closed_unsaved() -> None:
-            text = dialog.textValue()
-            if text.strip():
-                self._note_drafts[current] = text
-                self._window.statusBar().showMessage(
-                    "Note not saved: press N to go on with it", 8000
-                )
-
         dialog.textValueSelected.connect(saved)
-        dialog.rejected.connect(closed_unsaved)
+        dialog.closed_unsaved.connect(self._keep_note_draft)
         self._show(dialog)
         if typed and (editor := dialog.findChild(QPlainTextEdit)) is not None:
             # Go on typing after what is there, never over it.
-            QTimer.singleShot(0, lambda: editor.moveCursor(QTextCursor.MoveOperation.End))
+            QTimer.singleShot(0, editor, partial(editor.moveCursor, QTextCursor.MoveOperation.End))
         return dialog
+
+    def _keep_note_draft(self, mention_id: int, text: str) -> None:
+        self._note_drafts[mention_id] = text
+        self._window.statusBar().showMessage("Note not saved: press N to go on with it", 8000)
 
     def _text_dialog(
         self, title: str, label: str, offered: list[str], problem: str = ""
@@ -495,3 +492,39 @@ def _with_problem(label: str, problem: str) -> str:
 def install_triage_actions(window: MainWindow, triage: TriageService) -> TriageActions:
     """Add the Mention menu, the triage shortcuts, the palette and the shortcuts sheet."""
     return TriageActions(window, triage)
+
+
+class _CtrlEnterAccepts(QObject):
+    """Ctrl+Enter in a dialog's text box accepts the dialog (Enter alone makes a new line)."""
+
+    def __init__(self, dialog: QInputDialog) -> None:
+        super().__init__(dialog)
+        self._dialog = dialog
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            # After this key event is done with the text box, not inside it.
+            QTimer.singleShot(0, self._dialog, self._dialog.accept)
+            return True
+        return super().eventFilter(watched, event)
+
+
+class _NoteDialog(QInputDialog):
+    """The note dialog; closing it unsaved hands back what was typed, never loses it."""
+
+    closed_unsaved = Signal(int, str)  # mention id, text
+
+    def __init__(self, mention_id: int, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._mention_id = mention_id
+
+    def reject(self) -> None:
+        text = self.textValue()
+        super().reject()
+        if text.strip():
+            self.closed_unsaved.emit(self._mention_id, text)
