@@ -89,6 +89,7 @@ _ID_BATCH = 500
 # order, chunk by chunk (the first chunk at least this long, then 4× each time).
 _FEW_HITS = 2_000  # at least; more on a big store (see _search_page)
 _WALK_CHUNK = 1_000
+_WALK_MARGIN = 4  # the first chunk: this many times what the hits' density needs
 _WALK_PER_HIT = 2  # mentions walked, at most, per hit that sorting would have read
 
 
@@ -230,7 +231,7 @@ class MentionRepository:
         cursor = after
         walked = 0
         # Enough of the time index, at the hits' density, for a page; then more each time.
-        chunk = max(_WALK_CHUNK, 4 * limit * max(stored, 1) // few)
+        chunk = max(_WALK_CHUNK, _WALK_MARGIN * limit * max(stored, 1) // few)
         while walked < few * _WALK_PER_HIT:
             # The chunk's id range and where it ends, computed in SQL (no rows to Python).
             sql, params = _walk_query(cursor)
