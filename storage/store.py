@@ -35,6 +35,7 @@ def _import_sqlite_utils() -> ModuleType:
             del sys.modules["numpy"]
 
 
+# At import, before any worker thread exists: no other thread can import numpy meanwhile.
 _sqlite_utils = _import_sqlite_utils()
 
 _BUSY_TIMEOUT_MS = 5_000
