@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keyring
-import keyring.errors
+if TYPE_CHECKING:
+    from types import ModuleType
 
 SERVICE = "Heedful"
 
@@ -31,6 +31,7 @@ class SecretStore:
         return f"{self._namespace}::{name}"
 
     def get(self, name: str) -> dict[str, Any] | None:
+        keyring = _keyring()
         try:
             text = keyring.get_password(SERVICE, self._key(name))
         except keyring.errors.KeyringError as error:
@@ -41,18 +42,29 @@ class SecretStore:
         return value if isinstance(value, dict) else None
 
     def put(self, name: str, value: dict[str, Any]) -> None:
+        keyring = _keyring()
         try:
             keyring.set_password(SERVICE, self._key(name), json.dumps(value))
         except keyring.errors.KeyringError as error:
             raise KeyringUnavailable(type(error).__name__) from error
 
     def delete(self, name: str) -> None:
+        keyring = _keyring()
         try:
             keyring.delete_password(SERVICE, self._key(name))
         except keyring.errors.PasswordDeleteError:
             pass
         except keyring.errors.KeyringError as error:
             raise KeyringUnavailable(type(error).__name__) from error
+
+
+def _keyring() -> ModuleType:
+    """The keyring library, imported at the first secret asked for: choosing its backend
+    costs a fifth of a second, and the inbox opens without any secret."""
+    import keyring
+    import keyring.errors
+
+    return keyring
 
 
 def account_secret_name(network: str, server: str, handle: str) -> str:

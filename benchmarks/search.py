@@ -3,12 +3,13 @@
     python -m benchmarks.search [--mentions 1000000] [--quick]   (or all: python -m benchmarks)
 
 20 queries people type, each timed as Heedful runs it when a person types in the search
-box: the first page of the Open view, newest first, plus the count for each view tab
-(InboxService, the same calls the window makes). The baseline is plain sqlite3 doing the
-same FTS5 queries on its own connection (the first page in the same order and the three
-counts, as the SQL Heedful runs): what is left is the cost of Heedful's own layers. Each
-query runs once to warm the page cache the same way for both, then once timed. Benchmarks
-report; they never fail on a number.
+box: the first page of the Open view, newest first (the window waits for it on the GUI
+thread), and apart, the count for each view tab (InboxService, the same calls the window
+makes; the window counts on a worker and shows the counts when they are ready). The
+baseline is plain sqlite3 doing the same FTS5 work on its own connection, in its plainest
+form (the matching ids once, the view's rows among them, sorted; the counts of three
+views). Each query runs once to warm the page cache the same way for both, then once
+timed. Benchmarks report; they never fail on a number.
 """
 
 from __future__ import annotations
@@ -59,24 +60,28 @@ def percentile_95(values: list[float]) -> float:
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
-def measure(database: Path) -> tuple[list[float], list[float]]:
-    """Milliseconds per query: (Heedful, raw sqlite3)."""
+def measure(database: Path) -> dict[str, tuple[list[float], list[float]]]:
+    """Milliseconds per query, (Heedful, raw sqlite3), for the first page (what the window
+    waits for on the GUI thread after a keystroke) and for the view tabs' counts (counted
+    on a worker, shown when ready)."""
     store = open_store(database)
     inbox = InboxService(MentionRepository(store))
     raw = sqlite3.connect(database)
-    heedful_ms: list[float] = []
-    raw_ms: list[float] = []
+    timings: dict[str, tuple[list[float], list[float]]] = {"page": ([], []), "counts": ([], [])}
     try:
         for typed in QUERIES:
             match = match_expression(typed)
 
-            def heedful_search(typed: str = typed) -> None:
+            def heedful_page(typed: str = typed) -> None:
                 inbox.page(inbox_filter(InboxView.OPEN, typed), None, 200)
-                for each in InboxView:
-                    inbox.count(inbox_filter(each, typed))
 
-            def raw_search(match: str | None = match) -> None:
+            def heedful_counts(typed: str = typed) -> None:
+                inbox.counts({each: inbox_filter(each, typed) for each in InboxView})
+
+            def raw_page(match: str | None = match) -> None:
                 raw.execute(_RAW_PAGE, [match, *_OPEN]).fetchall()
+
+            def raw_counts(match: str | None = match) -> None:
                 open_status = "AND m.status IN (?, ?, ?)"
                 raw.execute(_RAW_COUNT.format(status=open_status), [match, *_OPEN]).fetchone()
                 raw.execute(_RAW_COUNT.format(status=""), [match]).fetchone()
@@ -84,37 +89,53 @@ def measure(database: Path) -> tuple[list[float], list[float]]:
                     _RAW_COUNT.format(status="AND m.status = ?"), [match, "done"]
                 ).fetchone()
 
-            heedful_search()
-            raw_search()
-            began = time.perf_counter()
-            heedful_search()
-            heedful_ms.append(_ms(began))
-            began = time.perf_counter()
-            raw_search()
-            raw_ms.append(_ms(began))
+            for name, heedful, plain in (
+                ("page", heedful_page, raw_page),
+                ("counts", heedful_counts, raw_counts),
+            ):
+                heedful()
+                plain()
+                began = time.perf_counter()
+                heedful()
+                timings[name][0].append(_ms(began))
+                began = time.perf_counter()
+                plain()
+                timings[name][1].append(_ms(began))
     finally:
         raw.close()
         store.close()
-    return heedful_ms, raw_ms
+    return timings
 
 
 def run(database: Path, mentions: int) -> list[Measure]:
-    heedful_ms, raw_ms = measure(database)
+    timings = measure(database)
     label = f"{len(QUERIES)} queries, {mentions:,} mentions"
+    heedful_ms, raw_ms = timings["page"]
     median, raw_median = statistics.median(heedful_ms), statistics.median(raw_ms)
     p95, raw_p95 = percentile_95(heedful_ms), percentile_95(raw_ms)
+    counts_ms, raw_counts_ms = timings["counts"]
     return [
         Measure(
             "Search",
-            f"median, {label}",
+            f"first page, median, {label}",
             median,
             "ms",
             raw_median,
-            "sqlite3 FTS5, same work",
+            "sqlite3 FTS5, same page",
             "≤ 20 ms and ≤ 1.5×",
             median <= 20 and median <= 1.5 * raw_median,
         ),
-        Measure("Search", f"p95, {label}", p95, "ms", raw_p95, "sqlite3 FTS5, same work"),
+        Measure(
+            "Search", f"first page, p95, {label}", p95, "ms", raw_p95, "sqlite3 FTS5, same page"
+        ),
+        Measure(
+            "Search",
+            f"view counts (on a worker), median, {label}",
+            statistics.median(counts_ms),
+            "ms",
+            statistics.median(raw_counts_ms),
+            "sqlite3 FTS5, 3 counts",
+        ),
     ]
 
 

@@ -363,6 +363,16 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "inbox filters and badges, saved views", _INBOX_VIEWS),
     Migration(7, "snippet uses for suggestions, the brand profile", _SNIPPETS_AND_BRAND),
     Migration(8, "unreadable items from the networks, skipped with a reason", _SKIPPED_ITEMS),
+    Migration(
+        9,
+        "the next snooze to end, found without reading every mention",
+        # The window asks at start for the earliest snooze still running (1.3 s at a
+        # million mentions without it); few mentions are snoozed, so the index is small.
+        [
+            "CREATE INDEX mentions_by_snooze ON mentions (snoozed_until)"
+            " WHERE snoozed_until IS NOT NULL"
+        ],
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -23,7 +23,7 @@ from storage.backup import back_up_if_due, backups
 from storage.errors import StoreCorruptError, StoreFullError
 from storage.mentions import InboxFilter, MentionRepository
 from storage.records import Account, Mention
-from storage.store import open_store
+from storage.store import check_integrity, open_store
 from storage.sync_state import DraftRepository
 
 from app.bootstrap import StartupOptions, Workspace, build_workspace
@@ -119,9 +119,32 @@ def _truncate(database: Path) -> None:
         file.truncate(database.stat().st_size // 2)
 
 
-@pytest.mark.parametrize("damage", [_truncate, _damage_a_page], ids=["truncated", "random-page"])
-def test_a_damaged_database_is_found_at_start_and_the_backup_restores_it(
-    demo_workspace: Workspace, damage: object
+def _found_at_start(database: Path) -> StoreCorruptError:
+    """Start-up refuses the file (constant time: the header says it is cut short)."""
+    with pytest.raises(StoreCorruptError) as found:
+        build_workspace(StartupOptions(demo=True))
+    return found.value
+
+
+def _found_in_background(database: Path) -> StoreCorruptError:
+    """The whole-file check the window runs on a worker once the inbox is on screen finds
+    it, and today's backup is not made from the damaged file."""
+    from ui import launcher
+
+    backups_before = backups(database.parent / "backups")
+    found = launcher._check_then_back_up(database)
+    assert found is not None
+    assert backups(database.parent / "backups") == backups_before
+    return found
+
+
+@pytest.mark.parametrize(
+    ("damage", "find"),
+    [(_truncate, _found_at_start), (_damage_a_page, _found_in_background)],
+    ids=["truncated", "random-page"],
+)
+def test_a_damaged_database_is_found_and_the_backup_restores_it(
+    demo_workspace: Workspace, damage: object, find: object
 ) -> None:
     mentions_before = demo_workspace.mentions.count(InboxFilter())
     database = _checkpointed_copy(demo_workspace)
@@ -129,12 +152,13 @@ def test_a_damaged_database_is_found_at_start_and_the_backup_restores_it(
     assert backup is not None
 
     assert callable(damage)
+    assert callable(find)
     damage(database)
-    with pytest.raises(StoreCorruptError) as found:
-        build_workspace(StartupOptions(demo=True))
-    assert "damaged" in str(found.value)
+    found = find(database)
+    assert isinstance(found, StoreCorruptError)
+    assert "damaged" in str(found)
 
-    offer = offer_for(found.value)
+    offer = offer_for(found)
     assert offer.backup == backup
     assert "Monday 23 November 2026" in offer.message
     kept = restore_latest(offer, NOW + timedelta(hours=1))
@@ -148,6 +172,16 @@ def test_a_damaged_database_is_found_at_start_and_the_backup_restores_it(
         restored.close()
 
 
+def test_a_sound_database_passes_the_background_check_and_is_backed_up(
+    demo_workspace: Workspace,
+) -> None:
+    from ui import launcher
+
+    database = demo_workspace.profile.database
+    assert launcher._check_then_back_up(database) is None
+    assert backups(database.parent / "backups")
+
+
 def test_the_window_start_restores_when_the_person_chooses_the_backup(
     demo_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -157,7 +191,7 @@ def test_the_window_start_restores_when_the_person_chooses_the_backup(
     back_up_if_due(database, database.parent / "backups", NOW)
     _damage_a_page(database)
     with pytest.raises(StoreCorruptError) as found:
-        open_store(database)
+        check_integrity(database)
     asked: list[str] = []
     monkeypatch.setattr(
         launcher, "ask_about_damage", lambda offer: asked.append(offer.message) or Choice.RESTORE
@@ -208,7 +242,7 @@ def test_the_damage_dialog_offers_the_backup_of_its_day(
     back_up_if_due(database, database.parent / "backups", NOW)
     _damage_a_page(database)
     with pytest.raises(StoreCorruptError) as found:
-        open_store(database)
+        check_integrity(database)
     dialog = StoreProblemDialog(offer_for(found.value))
     qtbot.addWidget(dialog)
     dialog.show()

@@ -16,6 +16,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from storage.errors import StoreCorruptError, StoreError
+from storage.store import check_integrity
 
 from app import __version__
 from app.bootstrap import StartupOptions, StartupTimer, Workspace, build_workspace
@@ -91,16 +92,23 @@ async def _open_window(
         activate = functools.partial(bring_to_front, window)
         instance.activation_was_requested.connect(activate)
         window.sync.start_schedule()
-        # Today's backup, read from its own connection on a worker thread.
-        backup = asyncio.get_running_loop().run_in_executor(
-            None, _back_up_quietly, workspace.profile.database
+        checks: list[asyncio.Future[StoreCorruptError | None]] = []
+        window.inbox_did_paint.connect(
+            functools.partial(_check_in_background, window, workspace.profile.database, checks)
         )
         try:
             await closed.wait()
         finally:
-            await backup
+            found = [await job for job in checks]
             instance.activation_was_requested.disconnect(activate)
             workspace.close()
+        damage = next((error for error in found if error is not None), None)
+        if damage is not None:
+            log.error("the background check found damage: %s", damage)
+            if _recover(damage):
+                timer = StartupTimer()
+                continue
+            return EXIT_STORE_PROBLEM
         if not switch_to:
             return 0
         # The first account was added from the demo: continue on the real workspace.
@@ -120,6 +128,32 @@ def _recover(error: StoreCorruptError) -> bool:
         start_empty(offer)
         return True
     return False
+
+
+def _check_in_background(
+    window: MainWindow, database: Path, checks: list[asyncio.Future[StoreCorruptError | None]]
+) -> None:
+    """Once the inbox is on screen: the whole-file check (seconds on a big store), then
+    today's backup, from their own connection on a worker thread. Damage closes the window;
+    the start-up loop then offers the backup."""
+    if checks:
+        return
+    job = asyncio.get_running_loop().run_in_executor(None, _check_then_back_up, database)
+    job.add_done_callback(lambda done: window.close() if done.result() is not None else None)
+    checks.append(job)
+
+
+def _check_then_back_up(database: Path) -> StoreCorruptError | None:
+    """The damage found in the whole file, if any; otherwise today's backup is made (never
+    from a damaged file: it would push a sound backup out)."""
+    try:
+        check_integrity(database)
+    except StoreCorruptError as error:
+        return error
+    except (StoreError, OSError, sqlite3.Error) as error:  # e.g. locked: not damage
+        log.warning("the integrity check of %s could not run: %s", database, error)
+    _back_up_quietly(database)
+    return None
 
 
 def _back_up_quietly(database: Path) -> None:
