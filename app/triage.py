@@ -120,6 +120,7 @@ class TriageService:
     def snooze(self, mention_ids: Iterable[int], until: datetime) -> TriageChange:
         if until.tzinfo is None:
             raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
+        until = until.replace(microsecond=0)  # a time people read in the history
         if until <= self.now():
             raise TriageInputError("Snooze until a time in the future.")
         shown = f"{until.astimezone():%a %d %b %H:%M}"
