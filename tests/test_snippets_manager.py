@@ -100,7 +100,10 @@ def test_duplicate_delete_and_undo(qtbot: QtBot, workspace: Workspace) -> None:
     copy = manager.duplicate()
     assert copy is not None
     assert (copy.title, copy.shortcut) == ("Sizing advice (copy)", "size-2")
-    assert len(copy.variants) == 1
+    original = workspace.snippets.by_shortcut("size")
+    assert original is not None
+    assert [v.body for v in copy.variants] == [v.body for v in original.variants]
+    assert len(copy.variants) == 4  # nb, de, es, fr
     assert workspace.snippets.repository.count() == count + 1
 
     _select(manager, "Order running late")
