@@ -93,7 +93,7 @@ class FilterBar(QWidget):
         self.save_button.setAccessibleName("Save this search as a view")
         self.save_button.clicked.connect(self.save_was_requested)
         layout.addWidget(self.save_button, 1, 4)
-        legend = QLabel("<b>Bold</b>: status New, not triaged yet (o opens, e marks done)")
+        legend = QLabel("<b>Bold</b>: New, not triaged yet")
         legend.setToolTip(NEW_ROW_LEGEND)
         layout.addWidget(legend, 0, 5, 2, 1)
         layout.setColumnStretch(5, 1)
