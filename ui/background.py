@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.networks.interrupt import StopSignal
+from app.networks.stop import StopSignal
 
 log = logging.getLogger(__name__)
 
