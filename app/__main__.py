@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from app.cli import build_parser, run_command
+from app.cli.main import build_parser, run_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,7 @@ from storage.accounts import AccountRepository
 from storage.records import Account, AccountState, Network, NewAccount
 
 from app.networks.errors import NeedsSignIn, Offline, ServerTrouble
-from app.networks.mastodon_auth import MastodonSignIn, normalize_server
+from app.networks.mastodon.auth import MastodonSignIn, normalize_server
 from app.secrets import SecretStore, account_secret_name
 
 BLUESKY_SERVER = "https://bsky.social"
@@ -25,7 +25,7 @@ class AccountService:
 
     def finish_mastodon_sign_in(self, server: str, access_token: str) -> Account:
         """Check whose token it is, keep it in the keyring, and add (or refresh) the account."""
-        from app.networks.mastodon import MastodonConnector
+        from app.networks.mastodon.connector import MastodonConnector
 
         probe = MastodonConnector(
             account_id=0, server=server, access_token=access_token, own_user_id="", own_handle=""

@@ -13,28 +13,31 @@ from datetime import datetime
 from pathlib import Path
 
 from storage.accounts import AccountHealthRepository, AccountRepository
+from storage.cursors import CursorRepository
+from storage.drafts import DraftRepository
 from storage.mentions import MentionRepository
+from storage.outbox import OutboxRepository
+from storage.profile import ProfileFacts
 from storage.records import utc_now
 from storage.skipped import SkippedItemRepository
 from storage.snippets import BrandProfileRepository, SentReplies, SnippetRepository
 from storage.store import Store, open_store
-from storage.sync_state import CursorRepository, DraftRepository, OutboxRepository, ProfileFacts
 from storage.triage import TriageRepository
 from storage.views import SavedViewRepository
 
 from app.accounts import AccountService
-from app.brand import BrandService
-from app.health import HealthService
-from app.inbox import InboxService
+from app.compose.brand import BrandService
+from app.compose.replies import ComposerService, ReplyService
+from app.compose.snippets import SnippetService
+from app.inbox.service import InboxService
+from app.inbox.triage import TriageService
 from app.networks.factory import ConnectorFactory
-from app.outbox import OutboxService
 from app.paths import DEFAULT_PROFILE, DEMO_PROFILE, AppPaths, ProfilePaths
-from app.replies import ComposerService, ReplyService
 from app.secrets import SecretStore
 from app.settings import Settings, load_settings, save_settings
-from app.snippets import SnippetService
-from app.sync import SyncService
-from app.triage import TriageService
+from app.sync.health import HealthService
+from app.sync.outbox import OutboxService
+from app.sync.service import SyncService
 
 log = logging.getLogger(__name__)
 
@@ -212,8 +215,8 @@ def _open_profile(paths: AppPaths, options: StartupOptions) -> tuple[ProfilePath
 def seed_demo_workspace(workspace: Workspace, now: datetime) -> int:
     """Fill an empty demo profile with the fictional brand's accounts and mentions."""
     # Only the first demo start needs the generator and its data.
-    from app.brand import BrandProfile, Formality
-    from app.demo import demo_accounts, demo_mentions
+    from app.compose.brand import BrandProfile, Formality
+    from app.demo.generator import demo_accounts, demo_mentions
 
     with workspace.store.write():
         account_ids = {

@@ -24,7 +24,7 @@ import keyring.backend
 
 from app import __version__
 from app.bootstrap import StartupOptions, Workspace, build_workspace
-from app.inbox import InboxView, inbox_filter
+from app.inbox.service import InboxView, inbox_filter
 from app.logs import configure_logging
 
 # A word the demo brand's customers use in several languages' posts ("refund" is in the
@@ -82,16 +82,16 @@ def network_libraries() -> str:
     """The Mastodon and Bluesky connectors load (the window imports them only on first sync,
     so a bundle missing a module would otherwise fail late, in front of a user)."""
     loaded = []
-    for module in ("app.networks.mastodon", "app.networks.bluesky"):
+    for module in ("app.networks.mastodon.connector", "app.networks.bluesky.connector"):
         importlib.import_module(module)
-        loaded.append(module.rsplit(".", 1)[1])
+        loaded.append(module.split(".")[2])
     return f"{', '.join(loaded)} connectors load"
 
 
 def language_detection() -> str:
     """The on-device language detector and its model load (the composer's language guardrail
     imports them only when first needed, so a bundle missing them would fail late)."""
-    from app.language import detect
+    from app.text.language import detect
 
     samples = {"nb": "Pakken min har ikke kommet ennå, hva skjer?", "en": "My parcel never came."}
     found = {expected: detect(text) for expected, text in samples.items()}

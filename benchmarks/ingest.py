@@ -23,7 +23,7 @@ from storage.mentions import MentionRepository
 from storage.records import NewMention, to_timestamp, utc_now
 from storage.store import open_store
 
-from app.demo import demo_mentions
+from app.demo.generator import demo_mentions
 
 from benchmarks.report import Measure
 from benchmarks.stores import GENERATED_AT

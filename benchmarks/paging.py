@@ -26,9 +26,9 @@ from PySide6.QtWidgets import QApplication, QTableView
 from storage.mentions import MentionRepository
 from storage.store import open_store
 
-from app.inbox import InboxService, InboxView, inbox_filter
+from app.inbox.service import InboxService, InboxView, inbox_filter
 
-from ui.inbox_panel import InboxPanel
+from ui.inbox.panel import InboxPanel
 
 from benchmarks.report import Measure
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from storage.mentions import MentionRepository
 from storage.store import open_store
 
-from app.inbox import InboxService, InboxView, inbox_filter
-from app.search import match_expression
+from app.inbox.search import match_expression
+from app.inbox.service import InboxService, InboxView, inbox_filter
 
 from benchmarks import stores
 from benchmarks.report import Measure, machine, table

@@ -26,7 +26,7 @@ from storage.mentions import MentionRepository
 from storage.migrations import MIGRATIONS
 from storage.store import open_store
 
-from app.demo import demo_accounts, demo_mentions
+from app.demo.generator import demo_accounts, demo_mentions
 from app.paths import DEMO_PROFILE, AppPaths
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,8 +21,8 @@ import keyring.backend
 import mastodon as mastodon_py
 
 from app.bootstrap import StartupOptions, build_workspace
-from app.demo import demo_accounts, demo_mentions
-from app.networks.mastodon import PAGE_SIZE
+from app.demo.generator import demo_accounts, demo_mentions
+from app.networks.mastodon.connector import PAGE_SIZE
 
 from benchmarks.report import Measure
 from benchmarks.stores import GENERATED_AT

@@ -32,7 +32,9 @@ class InboxFilter:
 
     statuses: frozenset[TriageStatus] = frozenset()
     account_ids: frozenset[int] = frozenset()
-    match: str | None = None  # an FTS5 MATCH expression, built by app.search from what was typed
+    match: str | None = (
+        None  # an FTS5 MATCH expression, built by app.inbox.search from what was typed
+    )
     networks: frozenset[Network] = frozenset()
     account_handles: frozenset[str] = frozenset()
     kinds: frozenset[MentionKind] = frozenset()

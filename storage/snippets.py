@@ -220,7 +220,7 @@ def _snippet(row: dict[str, Any], variants: tuple[SnippetVariant, ...]) -> Snipp
 
 
 class BrandProfileRepository:
-    """The brand profile as one JSON document; its meaning belongs to app.brand."""
+    """The brand profile as one JSON document; its meaning belongs to app.compose.brand."""
 
     def __init__(self, store: Store) -> None:
         self._store = store

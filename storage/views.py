@@ -13,7 +13,7 @@ from storage.store import Store
 class SavedView:
     id: int
     name: str
-    query: str  # what the search box would hold: qualifiers and words (app.search reads it)
+    query: str  # what the search box would hold: qualifiers and words (app.inbox.search reads it)
     notify: bool
 
 

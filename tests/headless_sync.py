@@ -21,7 +21,7 @@ if __name__ == "__main__":
     arguments = sys.argv[1:]
     network = os.environ.get("HEEDFUL_TEST_NETWORK")
     if network in ("mastodon", "bluesky"):
-        connector = importlib.import_module(f"app.networks.{network}")
+        connector = importlib.import_module(f"app.networks.{network}.connector")
         page_size = int(os.environ.get("HEEDFUL_TEST_PAGE_SIZE", "0"))
         if page_size > 0:
             connector.PAGE_SIZE = page_size

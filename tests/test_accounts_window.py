@@ -12,8 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Workspace
 
-from ui.accounts_dialog import AddMastodonAccountDialog
 from ui.main_window import MainWindow
+from ui.sync.accounts_dialog import AddMastodonAccountDialog
 
 from tests.peers.bluesky import BlueskyPeer
 from tests.peers.mastodon import MastodonPeer, PeerAccount

@@ -200,7 +200,7 @@ def test_a_reply_over_300_graphemes_is_refused_before_it_is_queued(
     brand: BlueskyAccount,
     customer: BlueskyAccount,
 ) -> None:
-    from app.replies import ReplyRefused
+    from app.compose.replies import ReplyRefused
 
     customer.post(f"@{brand.handle} tell me everything", mentions=[brand])
     row = sync_and_take_only(bluesky_peer, workspace, account)

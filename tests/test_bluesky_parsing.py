@@ -11,7 +11,7 @@ import pytest
 
 from storage.records import MentionKind
 
-from app.networks.bluesky import (
+from app.networks.bluesky.connector import (
     detect_facets,
     facets_to_html,
     grapheme_length,

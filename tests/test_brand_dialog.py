@@ -17,10 +17,10 @@ from pytestqt.qtbot import QtBot
 from storage.mentions import InboxFilter
 
 from app.bootstrap import Workspace
-from app.brand import BrandProfile, EmojiPolicy, Formality
+from app.compose.brand import BrandProfile, EmojiPolicy, Formality
 
-from ui.brand_dialog import BrandDialog
-from ui.composer import Composer
+from ui.compose.brand_dialog import BrandDialog
+from ui.compose.composer import Composer
 from ui.main_window import MainWindow
 
 from tests.factories import author, brand_account, mention

@@ -126,7 +126,7 @@ def test_the_default_profile_starts_empty(heedful_home: Path) -> None:
 def test_a_demo_store_from_an_older_heedful_is_migrated_on_open(heedful_home: Path) -> None:
     from storage.store import open_store
 
-    from app import demo
+    from app.demo import generator as demo
 
     from tests.conftest import DEMO_NOW
     from tests.factories import add_account_as_schema_1, ingest_as_schema_1

@@ -15,10 +15,10 @@ from storage.mentions import InboxFilter
 from storage.records import Network
 
 from app.bootstrap import Workspace
-from app.inbox import InboxView
+from app.inbox.service import InboxView
 
 from ui.background import BackgroundJobs
-from ui.composer import Composer
+from ui.compose.composer import Composer
 from ui.main_window import MainWindow
 
 from tests.factories import author, brand_account, mention
@@ -391,7 +391,7 @@ def test_in_the_demo_send_and_switch_to_dm_say_why_nothing_happens(
 def test_the_language_model_loads_soon_after_the_window_opens_not_at_the_first_check(
     qtbot: QtBot, demo_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app import language
+    from app.text import language
 
     monkeypatch.setattr(language, "_identifier", None)  # as in a fresh process
     window = _open(qtbot, demo_workspace)

@@ -88,10 +88,10 @@ def _scene(scene: str, ready: Path) -> int:
     from storage.records import Network
 
     from app.bootstrap import StartupOptions, build_workspace
-    from app.inbox import InboxView
+    from app.inbox.service import InboxView
 
+    from ui.compose.snippet_manager import SnippetManager
     from ui.main_window import MainWindow
-    from ui.snippet_manager import SnippetManager
 
     app = QApplication(sys.argv[:1])
     workspace = build_workspace(StartupOptions(demo=True))

@@ -34,12 +34,13 @@ from typing import Any
 
 import pytest
 
+from storage.cursors import CursorRepository
+from storage.outbox import CLAIM_EXPIRES
 from storage.records import Account, AccountState, OutboxState, utc_now
-from storage.sync_state import CLAIM_EXPIRES, CursorRepository
 
 from app.bootstrap import Workspace
 from app.networks.factory import ConnectorFactory
-from app.sync import SyncService
+from app.sync.service import SyncService
 
 from tests.peers.bluesky import BlueskyAccount, BlueskyPeer
 from tests.peers.faults import Fault, FaultProxy

@@ -10,7 +10,7 @@ import pytest
 
 from storage.records import MentionKind, Network, NewAccount, NewMention, TriageStatus
 
-from app.demo import BRAND_NAME, demo_accounts, demo_mentions
+from app.demo.generator import BRAND_NAME, demo_accounts, demo_mentions
 
 NOW = datetime(2025, 3, 14, 15, 30, 12, tzinfo=UTC)
 LANGUAGES = ("en", "nb", "de", "es", "fr")

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
+from storage.cursors import CursorRepository
 from storage.records import Account, AccountState, OutboxState, utc_now
-from storage.sync_state import CursorRepository
 
 from app.bootstrap import Workspace
 from app.networks import bluesky as bluesky_connector
 from app.networks import mastodon as mastodon_connector
 from app.networks.factory import ConnectorFactory
-from app.sync import SyncReport, SyncService
+from app.sync.service import SyncReport, SyncService
 
 from tests.peers.bluesky import BlueskyAccount, BlueskyPeer
 from tests.peers.faults import Fault, FaultProxy, Rule

@@ -14,8 +14,8 @@ import pytest
 
 from storage.records import Network
 
-from app.brand import BrandProfile, EmojiPolicy
-from app.guardrails import ReplyContext, blocking, check, find_personal_data
+from app.compose.brand import BrandProfile, EmojiPolicy
+from app.compose.guardrails import ReplyContext, blocking, check, find_personal_data
 
 DATA = Path(__file__).parent / "data" / "guardrails"
 BLOCKING_KINDS = {"placeholder", "length", "pii"}

@@ -9,8 +9,8 @@ from storage.mentions import InboxFilter
 from storage.records import InboxRow, MentionKind
 
 from app.bootstrap import Workspace
-from app.brand import BrandProfile
-from app.guardrails import find_personal_data
+from app.compose.brand import BrandProfile
+from app.compose.guardrails import find_personal_data
 
 # The demo generator's own formats (app/demo.py), written independently of the guardrails.
 _GENERATED_PII = re.compile(

@@ -16,7 +16,7 @@ from storage.records import Network, utc_now
 from storage.skipped import SkippedItemRepository
 from storage.store import Store, open_store
 
-from app.networks.mastodon import MastodonConnector
+from app.networks.mastodon.connector import MastodonConnector
 
 from tests.factories import brand_account
 from tests.hostile.corpus import (
@@ -154,7 +154,7 @@ def test_duplicate_ids_within_a_page_store_one_mention(store: Store) -> None:
     account_id = AccountRepository(store).add(brand_account()).id
     first, second = mastodon_template(1), mastodon_template(1)
     second["status"]["content"] = "<p>the same id, other words</p>"
-    from app.networks.mastodon import notifications_to_page
+    from app.networks.mastodon.connector import notifications_to_page
 
     page = notifications_to_page(
         [first, second, first],
@@ -276,9 +276,10 @@ def test_a_sync_counts_skipped_items_per_account_for_channel_health(store: Store
     one is skipped, logged and counted once (a page fetched again is not counted twice)."""
     import json
 
-    from storage.sync_state import CursorRepository, OutboxRepository
+    from storage.cursors import CursorRepository
+    from storage.outbox import OutboxRepository
 
-    from app.sync import SyncService
+    from app.sync.service import SyncService
 
     accounts = AccountRepository(store)
     account = accounts.add(brand_account())
@@ -319,7 +320,7 @@ def test_a_sync_counts_skipped_items_per_account_for_channel_health(store: Store
     # Channel health (window and `heedful sync --once`) says how many were skipped, and why.
     from storage.accounts import AccountHealthRepository
 
-    from app.health import HealthService
+    from app.sync.health import HealthService
 
     health = HealthService(
         accounts, AccountHealthRepository(store), OutboxRepository(store), skipped

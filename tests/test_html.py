@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.html import html_to_text, sanitize_html
+from app.text.html import html_to_text, sanitize_html
 
 # The shape real Mastodon servers send (h-card mentions, hashtags, links with hidden parts).
 REAL_STATUS = (

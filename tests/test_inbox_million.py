@@ -19,9 +19,9 @@ from storage.mentions import InboxFilter, MentionRepository, count_query, page_q
 from storage.records import from_timestamp
 from storage.store import Store, open_store
 
-from app.inbox import InboxService, InboxView, inbox_filter
+from app.inbox.service import InboxService, InboxView, inbox_filter
 
-from ui.inbox_model import MENTION_ID_ROLE, InboxModel
+from ui.inbox.model import MENTION_ID_ROLE, InboxModel
 
 from tests import big_store
 from tests.big_store import SIZE, BigStore

@@ -7,9 +7,9 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Workspace
-from app.inbox import InboxView, inbox_filter
+from app.inbox.service import InboxView, inbox_filter
 
-from ui.inbox_model import COLUMNS, MENTION_ID_ROLE, InboxModel
+from ui.inbox.model import COLUMNS, MENTION_ID_ROLE, InboxModel
 
 MESSAGE = COLUMNS.index("Message")
 FROM = COLUMNS.index("From")

@@ -17,11 +17,11 @@ from pytestqt.qtbot import QtBot
 from storage.records import MentionKind, Network, NewMention, TriageStatus, utc_now
 
 from app.bootstrap import Workspace
-from app.inbox import InboxView, inbox_filter
+from app.inbox.service import InboxView, inbox_filter
 
 from ui.background import BackgroundJobs
-from ui.inbox_model import BADGES_ROLE, COLUMNS, MESSAGE_COLUMN, NEW_ROW_LEGEND, InboxModel
-from ui.inbox_panel import DMS_NOTICE, InboxPanel
+from ui.inbox.model import BADGES_ROLE, COLUMNS, MESSAGE_COLUMN, NEW_ROW_LEGEND, InboxModel
+from ui.inbox.panel import DMS_NOTICE, InboxPanel
 from ui.tray import InboxTray, install_inbox_tray
 
 from tests.factories import brand_account, mention

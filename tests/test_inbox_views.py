@@ -19,8 +19,8 @@ from storage.records import (
 from storage.views import DuplicateViewNameError
 
 from app.bootstrap import Workspace
-from app.inbox import InboxView, inbox_filter
-from app.search import parse_query, with_qualifier
+from app.inbox.search import parse_query, with_qualifier
+from app.inbox.service import InboxView, inbox_filter
 
 from tests.factories import BASE_TIME, author, brand_account, mention
 

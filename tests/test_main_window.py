@@ -6,7 +6,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Workspace
-from app.inbox import InboxView, inbox_filter
+from app.inbox.service import InboxView, inbox_filter
 from app.settings import load_settings
 
 from ui.main_window import MainWindow

@@ -20,7 +20,7 @@ from storage.mentions import InboxFilter
 from storage.records import Account, AccountState, MentionKind, OutboxState, utc_now
 
 from app.bootstrap import StartupOptions, Workspace, build_workspace
-from app.replies import ReplyRefused
+from app.compose.replies import ReplyRefused
 from app.secrets import account_secret_name
 
 from tests.peers.mastodon import MastodonPeer, PeerAccount

@@ -11,8 +11,8 @@ import pytest
 from storage.records import MentionKind
 
 from app.networks.lengths import mastodon_length
-from app.networks.mastodon import addressed, notifications_to_page, strictest_visibility
-from app.networks.mastodon_auth import pkce_challenge
+from app.networks.mastodon.auth import pkce_challenge
+from app.networks.mastodon.connector import addressed, notifications_to_page, strictest_visibility
 
 DATA = Path(__file__).parent / "data" / "mastodon"
 SERVER = "https://social.example"

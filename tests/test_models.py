@@ -6,10 +6,10 @@ from __future__ import annotations
 from pytestqt.modeltest import ModelTester
 
 from app.bootstrap import Workspace
-from app.inbox import InboxView, inbox_filter
+from app.inbox.service import InboxView, inbox_filter
 
-from ui.outbox_panel import OutboxModel
-from ui.snippet_palette import SnippetListModel
+from ui.compose.snippet_palette import SnippetListModel
+from ui.sync.outbox_panel import OutboxModel
 
 from tests.factories import brand_account, mention
 

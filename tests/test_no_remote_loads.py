@@ -14,12 +14,12 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from storage.accounts import AccountRepository
+from storage.drafts import DraftRepository
 from storage.records import Network
-from storage.sync_state import DraftRepository
 
 from app.bootstrap import Workspace
 
-from ui.detail_pane import DetailPane, SafeTextBrowser
+from ui.inbox.detail_pane import DetailPane, SafeTextBrowser
 
 from tests.factories import brand_account
 from tests.hostile.corpus import all_cases

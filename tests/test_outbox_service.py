@@ -5,7 +5,7 @@ from __future__ import annotations
 from storage.mentions import InboxFilter
 
 from app.bootstrap import Workspace
-from app.inbox import InboxView, inbox_filter
+from app.inbox.service import InboxView, inbox_filter
 
 from tests.factories import brand_account, mention
 

@@ -19,12 +19,7 @@ from storage.mentions import MentionRepository
 from storage.records import Author, Mention, MentionKind, Network, TriageStatus
 from storage.store import open_store
 
-from app.html import html_to_text, sanitize_html
-from app.networks.bluesky import notification_to_mention, notifications_to_pages
-from app.networks.lengths import grapheme_length, mastodon_length
-from app.networks.mastodon import notifications_to_page, status_to_mention
-from app.networks.safety import SkipItem
-from app.placeholders import (
+from app.compose.placeholders import (
     KNOWN_KEYS,
     PLACEHOLDER,
     first_name,
@@ -33,7 +28,12 @@ from app.placeholders import (
     render,
     unfilled_in,
 )
-from app.text import one_line, reveal_invisible
+from app.networks.bluesky.connector import notification_to_mention, notifications_to_pages
+from app.networks.lengths import grapheme_length, mastodon_length
+from app.networks.mastodon.connector import notifications_to_page, status_to_mention
+from app.networks.safety import SkipItem
+from app.text.display import one_line, reveal_invisible
+from app.text.html import html_to_text, sanitize_html
 
 from tests.factories import brand_account
 from tests.hostile.corpus import bluesky_template, mastodon_template

@@ -15,8 +15,8 @@ from storage.records import TriageStatus
 from storage.triage import TriageRepository
 
 from app.bootstrap import StartupOptions, build_workspace
-from app.inbox import InboxView, inbox_filter
-from app.triage import TriageService
+from app.inbox.service import InboxView, inbox_filter
+from app.inbox.triage import TriageService
 
 from tests.screens import grab_screen, running_app, virtual_display
 from tests.test_screens import SCREENSHOTS, _distinct_colours

@@ -8,7 +8,7 @@ from storage.accounts import AccountRepository
 from storage.mentions import InboxFilter, MentionRepository
 from storage.store import Store
 
-from app.search import match_expression
+from app.inbox.search import match_expression
 
 from tests.factories import author, brand_account, mention
 

@@ -12,7 +12,7 @@ from storage.mentions import InboxFilter, MentionRepository, PageCursor, page_qu
 from storage.records import TriageStatus
 
 from app.bootstrap import Workspace
-from app.inbox import InboxView, inbox_filter
+from app.inbox.service import InboxView, inbox_filter
 
 from tests import factories
 

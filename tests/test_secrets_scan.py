@@ -19,7 +19,7 @@ from storage.records import AccountState
 
 from app.bootstrap import StartupOptions, Workspace, build_workspace
 from app.logs import configure_logging
-from app.networks.mastodon_auth import MastodonSignIn
+from app.networks.mastodon.auth import MastodonSignIn
 from app.secrets import KeyringUnavailable, SecretStore, account_secret_name
 
 from tests.peers.bluesky import BlueskyPeer

@@ -13,10 +13,9 @@ from storage.records import MentionKind, Network
 from storage.snippets import DuplicateShortcut, NewSnippet, Snippet, SnippetVariant
 
 from app.bootstrap import Workspace
-from app.networks.lengths import grapheme_length, mastodon_length, post_length
-from app.placeholders import first_name, render, unfilled_in
-from app.replies import ReplyRefused
-from app.snippets import (
+from app.compose.placeholders import first_name, render, unfilled_in
+from app.compose.replies import ReplyRefused
+from app.compose.snippets import (
     PackError,
     fuzzy_score,
     pack_json,
@@ -26,6 +25,7 @@ from app.snippets import (
     search,
     suggest,
 )
+from app.networks.lengths import grapheme_length, mastodon_length, post_length
 
 from tests.factories import author, brand_account, mention
 

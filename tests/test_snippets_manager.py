@@ -13,7 +13,7 @@ from storage.mentions import InboxFilter
 
 from app.bootstrap import Workspace
 
-from ui.snippet_manager import SnippetManager
+from ui.compose.snippet_manager import SnippetManager
 
 from tests.factories import author, brand_account, mention
 

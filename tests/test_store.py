@@ -199,8 +199,8 @@ def test_triage_history_is_append_only(store: Store, account_id: int) -> None:
 def test_only_one_sender_can_claim_a_queued_reply(store: Store, account_id: int) -> None:
     from datetime import timedelta
 
+    from storage.outbox import OutboxRepository
     from storage.records import utc_now
-    from storage.sync_state import OutboxRepository
 
     MentionRepository(store).ingest([mention(account_id, 1)])
     outbox = OutboxRepository(store)

@@ -20,11 +20,11 @@ from pytestqt.qtbot import QtBot
 
 from storage.accounts import AccountRepository
 from storage.backup import back_up_if_due, backups
+from storage.drafts import DraftRepository
 from storage.errors import StoreCorruptError, StoreFullError
 from storage.mentions import InboxFilter, MentionRepository
 from storage.records import Account, Mention
 from storage.store import check_integrity, open_store
-from storage.sync_state import DraftRepository
 
 from app.bootstrap import StartupOptions, Workspace, build_workspace
 from app.logs import configure_logging
@@ -339,9 +339,10 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_a_full_disk_fails_the_sync_clearly_and_loses_nothing(small_disk: Path) -> None:
-    from storage.sync_state import CursorRepository, OutboxRepository
+    from storage.cursors import CursorRepository
+    from storage.outbox import OutboxRepository
 
-    from app.sync import SyncService
+    from app.sync.service import SyncService
 
     store = open_store(small_disk / "heedful.db")
     try:

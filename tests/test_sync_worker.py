@@ -11,13 +11,13 @@ from datetime import timedelta
 
 import pytest
 
+from storage.leases import SyncLeases
 from storage.mentions import InboxFilter
 from storage.records import Account, AccountState, OutboxState, utc_now
-from storage.sync_state import SyncLeases
 
 from app.bootstrap import Workspace
 from app.networks.interrupt import StopSignal
-from app.outbox import outbox_line
+from app.sync.outbox import outbox_line
 
 from tests.peers.mastodon import MastodonPeer, PeerAccount
 from tests.test_mastodon import heedful, sign_in

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.text import age, one_line, preview
+from app.text.display import age, one_line, preview
 
 
 def test_one_line_collapses_whitespace_and_drops_controls() -> None:

@@ -19,7 +19,7 @@ from app.logs import REDACTED, RedactSecrets, configure_logging, redact
 from app.networks import bluesky, mastodon
 from app.networks.errors import BadServerAddress, NetworkError, Offline
 from app.networks.factory import ConnectorFactory
-from app.networks.mastodon_auth import normalize_server
+from app.networks.mastodon.auth import normalize_server
 from app.secrets import SecretStore
 
 ROOT = Path(__file__).parent.parent
@@ -236,7 +236,7 @@ def test_the_log_file_and_stderr_never_show_a_secret(
         try:
             raise ValueError(f"request failed: Authorization: Bearer {LEAKY_MESSAGES[1][1]}")
         except ValueError:
-            logging.getLogger("app.sync").exception("sync crashed")
+            logging.getLogger("app.sync.service").exception("sync crashed")
     finally:
         for handler in list(logging.getLogger().handlers):
             handler.flush()

@@ -13,7 +13,7 @@ from storage.records import TriageStatus
 from storage.store import Store
 from storage.triage import TriageRepository
 
-from app.triage import TriageInputError, TriageService, snooze_choices
+from app.inbox.triage import TriageInputError, TriageService, snooze_choices
 
 from tests import factories
 

@@ -17,14 +17,14 @@ from storage.records import TriageStatus, utc_now
 from storage.triage import TriageRepository
 
 from app.bootstrap import Workspace
-from app.inbox import InboxView, inbox_filter
-from app.triage import TriageService
+from app.inbox.service import InboxView, inbox_filter
+from app.inbox.triage import TriageService
 
-from ui.detail_pane import SafeTextBrowser
+from ui.inbox.detail_pane import SafeTextBrowser
+from ui.inbox.snooze_dialog import SnoozeDialog
 from ui.main_window import MainWindow
 from ui.palette import CommandPalette
 from ui.shortcuts_help import ShortcutsHelp
-from ui.snooze_dialog import SnoozeDialog
 
 
 class Clock:

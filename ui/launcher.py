@@ -20,7 +20,7 @@ from storage.store import check_integrity
 
 from app import __version__
 from app.bootstrap import StartupOptions, StartupTimer, Workspace, build_workspace
-from app.cli import startup_options
+from app.cli.main import startup_options
 from app.logs import configure_logging
 from app.paths import AppPaths
 from app.recovery import daily_backup, offer_for, restore_latest, start_empty

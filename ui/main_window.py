@@ -12,22 +12,22 @@ from storage.records import Account, AccountState, utc_now
 
 from app import __version__
 from app.bootstrap import Workspace, open_profile
-from app.inbox import InboxView
+from app.inbox.service import InboxView
 from app.paths import DEFAULT_PROFILE
-from app.sync import SyncReport
-from app.text import age
+from app.sync.service import SyncReport
+from app.text.display import age
 
-from ui.accounts_dialog import AddBlueskyAccountDialog, AddMastodonAccountDialog
 from ui.background import BackgroundJobs
-from ui.channel_health import ChannelHealthDialog
-from ui.composer import install_composer
-from ui.detail_pane import DetailPane
-from ui.inbox_panel import InboxPanel, ViewKey
-from ui.outbox_panel import OutboxStateLine, OutboxWindow
+from ui.compose.composer import install_composer
+from ui.inbox.detail_pane import DetailPane
+from ui.inbox.panel import InboxPanel, ViewKey
+from ui.inbox.triage_actions import install_triage_actions
 from ui.status_bar import SyncStatus, watch_reachability
-from ui.sync_controller import SyncController
+from ui.sync.accounts_dialog import AddBlueskyAccountDialog, AddMastodonAccountDialog
+from ui.sync.channel_health import ChannelHealthDialog
+from ui.sync.controller import SyncController
+from ui.sync.outbox_panel import OutboxStateLine, OutboxWindow
 from ui.tray import install_inbox_tray
-from ui.triage_actions import install_triage_actions
 
 
 class MainWindow(QMainWindow):

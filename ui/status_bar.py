@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QLabel, QStatusBar
 from storage.errors import StoreError
 from storage.records import utc_now
 
-from app.health import HealthService
+from app.sync.health import HealthService
 
-from ui.sync_controller import SyncController
+from ui.sync.controller import SyncController
 
 log = logging.getLogger(__name__)
 

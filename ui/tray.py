@@ -6,11 +6,11 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
-from app.inbox import Arrivals, InboxView
+from app.inbox.service import Arrivals, InboxView
 from app.resources import resource_path
-from app.text import one_line
+from app.text.display import one_line
 
-from ui.inbox_panel import InboxPanel
+from ui.inbox.panel import InboxPanel
 
 
 class InboxTray(QObject):

@@ -8,7 +8,7 @@ from storage.records import Account, Network
 
 from app.networks.base import Connector
 from app.networks.errors import NeedsSignIn
-from app.networks.mastodon_auth import normalize_server
+from app.networks.mastodon.auth import normalize_server
 from app.secrets import SecretStore, account_secret_name
 
 
@@ -29,7 +29,7 @@ class ConnectorFactory:
             if not isinstance(token, str) or not account.platform_user_id:
                 raise NeedsSignIn(f"Heedful has no sign-in for {account.handle}: sign in again.")
             # Imported here: only accounts that sync need the Mastodon library loaded.
-            from app.networks.mastodon import MastodonConnector
+            from app.networks.mastodon.connector import MastodonConnector
 
             return MastodonConnector(
                 account_id=account.id,
@@ -43,7 +43,7 @@ class ConnectorFactory:
             session = (secret or {}).get("session")
             if not isinstance(session, str) or not account.platform_user_id:
                 raise NeedsSignIn(f"Heedful has no session for {account.handle}: sign in again.")
-            from app.networks.bluesky import BlueskyConnector
+            from app.networks.bluesky.connector import BlueskyConnector
 
             name = account_secret_name(account.network.value, account.server, account.handle)
 

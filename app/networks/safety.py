@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from storage.records import NewAuthor, NewMention, utc_now
 
-from app.text import encodable, reveal_invisible
+from app.text.display import encodable, reveal_invisible
 
 # Far beyond any real post (Mastodon's default is 500 characters, Bluesky's 300 graphemes,
 # the largest servers allow a few tens of thousands): text past this is cut, with a note.

@@ -14,8 +14,8 @@ from storage.skipped import SkippedItemRepository
 from storage.store import Store
 
 from app.networks.base import FetchedPage
-from app.networks.bluesky import notifications_to_pages
-from app.networks.mastodon import notifications_to_page
+from app.networks.bluesky.connector import notifications_to_pages
+from app.networks.mastodon.connector import notifications_to_page
 
 from tests.hostile.corpus import (
     BLUESKY_OWN_DID,

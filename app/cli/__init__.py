@@ -1,0 +1,1 @@
+"""The `heedful` command line: one module per group of commands."""

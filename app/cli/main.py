@@ -1,0 +1,393 @@
+"""The `heedful` command line: the same core as the window, for scripts, tests and power users."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import time
+import webbrowser
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from storage.errors import StoreError
+from storage.records import Account, InboxRow, OutboxItem, OutboxState, utc_now
+
+from app import __version__
+from app.bootstrap import StartupOptions, Workspace, build_workspace
+from app.cli.snippets import (
+    add_brand_commands,
+    add_reply_options,
+    add_snippet_commands,
+    brand_command,
+    prepare_reply,
+    record_snippet_use,
+    snippets_command,
+)
+from app.cli.triage import add_triage_parser, run_triage
+from app.compose.replies import ReplyRefused, describe_outbox_item
+from app.inbox.search import parse_query
+from app.inbox.service import InboxView, inbox_filter, mention_json
+from app.logs import configure_logging
+from app.networks.errors import NetworkError
+from app.paths import AppPaths
+from app.secrets import KeyringUnavailable
+from app.sync.outbox import outbox_line
+from app.text.display import age, iso_time, one_line
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran, but what it did failed (a reply refused, a sync error)
+EXIT_STORE_PROBLEM = 2
+EXIT_NETWORK_PROBLEM = 3
+EXIT_NO_KEYRING = 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="heedful",
+        description="Heedful: a desktop inbox for community managers. "
+        "With no command it opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"Heedful {__version__}")
+    parser.add_argument(
+        "--demo", action="store_true", help="use the demo workspace (created on first use)"
+    )
+    parser.add_argument(
+        "--home",
+        type=Path,
+        metavar="DIR",
+        help="keep all data, settings and logs under DIR (same as HEEDFUL_HOME)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check that this installation works (demo data, search, keyring, window) and exit",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    views = [view.value for view in InboxView]
+
+    inbox = commands.add_parser("inbox", help="the inbox")
+    inbox_commands = inbox.add_subparsers(dest="inbox_command", metavar="COMMAND", required=True)
+    listing = inbox_commands.add_parser("list", help="list mentions, newest first")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.add_argument("--limit", type=_positive, default=50, metavar="N")
+    listing.add_argument("--view", choices=views, default=InboxView.OPEN.value)
+    listing.add_argument(
+        "--filter",
+        default="",
+        metavar="QUERY",
+        help='qualifiers and words, e.g. "tag:billing lang:nb"',
+    )
+
+    search = commands.add_parser("search", help="find mentions by words or author")
+    search.add_argument("text", metavar="TEXT")
+    search.add_argument("--json", action="store_true", help="print a JSON array")
+    search.add_argument("--limit", type=_positive, default=50, metavar="N")
+    search.add_argument("--view", choices=views, default=InboxView.ALL.value)
+
+    accounts = commands.add_parser("accounts", help="the brand's accounts")
+    account_commands = accounts.add_subparsers(
+        dest="accounts_command", metavar="COMMAND", required=True
+    )
+    account_list = account_commands.add_parser("list", help="each account and its state")
+    account_list.add_argument("--json", action="store_true", help="print a JSON array")
+    add = account_commands.add_parser("add", help="connect an account")
+    add_networks = add.add_subparsers(dest="network", metavar="NETWORK", required=True)
+    add_mastodon = add_networks.add_parser("mastodon", help="sign in to a Mastodon server")
+    add_mastodon.add_argument("--server", required=True, help="e.g. mastodon.social")
+    add_mastodon.add_argument(
+        "--oob", action="store_true", help="paste a code instead of returning to this computer"
+    )
+    add_mastodon.add_argument(
+        "--no-browser", action="store_true", help="print the sign-in address, open nothing"
+    )
+    add_bluesky = add_networks.add_parser(
+        "bluesky", help="sign in with an app password (read from standard input)"
+    )
+    add_bluesky.add_argument("--handle", required=True, help="e.g. brand.bsky.social")
+    add_bluesky.add_argument("--server", default="https://bsky.social", help="your PDS")
+
+    sync = commands.add_parser("sync", help="fetch new mentions and send queued replies")
+    sync.add_argument("--account", type=int, metavar="ID", help="only this account")
+    sync.add_argument("--once", action="store_true", help="sync once and exit (default: repeat)")
+
+    reply = commands.add_parser("reply", help="reply in-thread to a mention")
+    reply.add_argument("mention_id", type=int, metavar="MENTION_ID")
+    reply.add_argument("--text", help="the reply (or what goes before the snippet)")
+    reply.add_argument("--direct", action="store_true", help="as a private message")
+    add_reply_options(reply)
+    add_snippet_commands(commands)
+    add_brand_commands(commands)
+
+    outbox = commands.add_parser("outbox", help="replies queued, sent and failed")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", metavar="COMMAND", required=True)
+    outbox_list = outbox_commands.add_parser("list", help="every reply in the outbox")
+    outbox_list.add_argument("--json", action="store_true", help="print a JSON array")
+    add_triage_parser(commands)
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def startup_options(args: argparse.Namespace, *, window: bool) -> StartupOptions:
+    return StartupOptions(home=args.home, demo=args.demo, demo_when_no_accounts=window)
+
+
+def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    try:
+        configure_logging(AppPaths.resolve(args.home).log_dir, verbose=args.verbose)
+    except OSError as error:
+        return _fail(
+            f"cannot write to {error.filename or args.home} ({error.strerror}). Choose a "
+            "folder you can write to with --home or HEEDFUL_HOME.",
+            EXIT_STORE_PROBLEM,
+        )
+    try:
+        workspace = build_workspace(startup_options(args, window=False))
+    except StoreError as error:
+        return _fail(str(error), EXIT_STORE_PROBLEM)
+    commands: dict[str, Callable[[Workspace, argparse.Namespace, TextIO], int]] = {
+        "inbox": _inbox,
+        "search": _search,
+        "accounts": _accounts,
+        "sync": _sync,
+        "reply": _reply,
+        "outbox": _outbox,
+        "triage": run_triage,
+        "snippets": snippets_command,
+        "brand": brand_command,
+    }
+    try:
+        return commands[args.command](workspace, args, out)
+    except StoreError as error:
+        return _fail(str(error), EXIT_STORE_PROBLEM)
+    except KeyringUnavailable as error:
+        return _fail(str(error), EXIT_NO_KEYRING)
+    except NetworkError as error:
+        return _fail(str(error), EXIT_NETWORK_PROBLEM)
+    except KeyboardInterrupt:
+        return _fail("stopped", EXIT_FAILED)
+    finally:
+        workspace.close()
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"heedful: {message}", file=sys.stderr)
+    return code
+
+
+def _refuse_in_demo(workspace: Workspace) -> int | None:
+    if workspace.is_demo:
+        return _fail(
+            "the demo workspace is for trying Heedful: nothing in it is fetched or sent. "
+            "Add your own account first (without --demo): 'heedful accounts add mastodon "
+            "--server YOUR.SERVER' or 'heedful accounts add bluesky --handle YOU.bsky.social'.",
+            EXIT_FAILED,
+        )
+    return None
+
+
+# --- inbox and search -----------------------------------------------------------------------
+
+
+def _inbox(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    problems = parse_query(args.filter).problems
+    if problems:
+        return _fail("; ".join(problems), EXIT_FAILED)
+    view = inbox_filter(InboxView(args.view), args.filter, agent_name=workspace.settings.agent_name)
+    rows = workspace.inbox.list_rows(view, args.limit)
+    _print_rows(rows, out, as_json=args.json)
+    if not rows and not args.json:
+        print(f"No mentions in the {args.view} view.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _search(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    parsed = parse_query(args.text)
+    if parsed.problems:
+        return _fail("; ".join(parsed.problems), EXIT_FAILED)
+    view = inbox_filter(InboxView(args.view), args.text, agent_name=workspace.settings.agent_name)
+    if view.match is None and not parsed.has_qualifiers:
+        if args.json:
+            _dump([], out)
+        return _fail(
+            "nothing to search for in that text (type words, @author or a qualifier like tag:x)",
+            EXIT_OK,
+        )
+    rows = workspace.inbox.list_rows(view, args.limit)
+    _print_rows(rows, out, as_json=args.json)
+    if not rows and not args.json:
+        print("No mentions match.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _print_rows(rows: Sequence[InboxRow], out: TextIO, *, as_json: bool) -> None:
+    if as_json:
+        _dump([mention_json(row) for row in rows], out)
+        return
+    now = utc_now()
+    for row in rows:
+        out.write(
+            f"{row.id:>7}  {age(row.created_at, now):>6}  {row.network.value:<8}  "
+            f"{row.status.value:<7}  {row.kind.value:<7}  {(row.language or '?'):<3} "
+            f"{one_line(row.author_handle, 28):<28}  {one_line(row.text, 90)}\n"
+        )
+
+
+def _dump(value: Any, out: TextIO) -> None:
+    json.dump(value, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+def _accounts(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    if args.accounts_command == "list":
+        accounts = workspace.account_service.all()
+        if args.json:
+            _dump([account_json(account) for account in accounts], out)
+        elif not accounts:
+            print("No accounts yet: add one with 'heedful accounts add'.", file=sys.stderr)
+        for account in [] if args.json else accounts:
+            synced = age(account.last_synced_at, utc_now()) if account.last_synced_at else "never"
+            detail = one_line(account.state_detail, 80)
+            out.write(
+                f"{account.id:>4}  {account.network.value:<8}  {account.handle:<36}  "
+                f"{account.state.value:<13}  synced {synced}  {detail}\n"
+            )
+        return EXIT_OK
+    if (refused := _refuse_in_demo(workspace)) is not None:
+        return refused
+    if args.network == "bluesky":
+        if sys.stdin.isatty():
+            password = getpass.getpass(f"App password for {args.handle}: ")
+        else:
+            password = sys.stdin.readline().strip()
+        if not password:
+            return _fail(
+                "no app password given: create one in Bluesky (Settings → Privacy and "
+                "security → App passwords) and type or pipe it in",
+                EXIT_FAILED,
+            )
+        added = workspace.account_service.add_bluesky(args.handle, password, args.server)
+        out.write(f"Added {added.handle} on {added.server} (account {added.id}).\n")
+        return EXIT_OK
+    sign_in = workspace.account_service.begin_mastodon_sign_in(args.server, out_of_band=args.oob)
+    address = sign_in.start()
+    out.write(f"Open this address in your browser to sign in:\n  {address}\n")
+    out.flush()
+    if args.oob:
+        token = sign_in.finish(input("Paste the code the server shows you: "))
+    else:
+        if not args.no_browser:
+            webbrowser.open(address)
+        out.write("Waiting for the browser...\n")
+        out.flush()
+        token = sign_in.wait_for_browser()
+    account = workspace.account_service.finish_mastodon_sign_in(sign_in.server, token)
+    out.write(f"Added {account.handle} on {account.server} (account {account.id}).\n")
+    return EXIT_OK
+
+
+def account_json(account: Account) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "network": account.network.value,
+        "server": account.server,
+        "handle": account.handle,
+        "display_name": account.display_name,
+        "state": account.state.value,
+        "state_detail": account.state_detail,
+        "last_synced_at": iso_time(account.last_synced_at),
+    }
+
+
+# --- sync, reply, outbox ----------------------------------------------------------------------
+
+
+def _sync(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    if (refused := _refuse_in_demo(workspace)) is not None:
+        return refused
+    while True:
+        reports = workspace.sync.sync_all(args.account)
+        if not reports:
+            return _fail("no account to sync: add one with 'heedful accounts add'", EXIT_FAILED)
+        for report in reports:
+            out.write(
+                f"{report.account.handle}: {report.added} new, {report.sent} sent, "
+                f"{report.failed} failed, {report.skipped} skipped — {report.state.value}"
+                f"{': ' + report.detail if report.detail else ''}\n"
+            )
+        now = utc_now()
+        for channel in workspace.health.channels():
+            if args.account in (None, channel.account.id):
+                out.write(f"  health: {channel.summary(now)}\n")
+        out.flush()
+        if args.once:
+            healthy = all(report.state.value == "ok" for report in reports)
+            return EXIT_OK if healthy else EXIT_FAILED
+        time.sleep(workspace.settings.sync_interval_seconds)
+
+
+def _reply(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    if not args.dry_run and (refused := _refuse_in_demo(workspace)) is not None:
+        return refused
+    prepared = prepare_reply(workspace, args, out)  # the composer's text and guardrails
+    if isinstance(prepared, int):
+        return prepared
+    text, snippet_id = prepared
+    try:
+        item = workspace.replies.queue(args.mention_id, text, direct=args.direct)
+    except ReplyRefused as error:
+        return _fail(str(error), EXIT_FAILED)
+    except KeyError:
+        return _fail(f"there is no mention {args.mention_id}", EXIT_FAILED)
+    record_snippet_use(workspace, snippet_id, args.mention_id)
+    workspace.sync.sync_account(workspace.accounts.get(item.account_id), pull=False)
+    item = workspace.outbox.get(item.id)
+    out.write(describe_outbox_item(item) + "\n")
+    return EXIT_FAILED if item.state is OutboxState.FAILED else EXIT_OK
+
+
+def _outbox(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    items = workspace.outbox.all()
+    if args.json:
+        _dump([outbox_json(item) for item in items], out)
+        return EXIT_OK
+    if not items:
+        print("The outbox is empty.", file=sys.stderr)
+    now = utc_now()
+    for item in items:
+        out.write(f"{item.id:>5}  {item.state.value:<8}  {one_line(item.body, 60):<60}  ")
+        out.write(outbox_line(item, now).detail + "\n")
+    return EXIT_OK
+
+
+def outbox_json(item: OutboxItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "account_id": item.account_id,
+        "mention_id": item.mention_id,
+        "kind": item.kind,
+        "text": item.body,
+        "state": item.state.value,
+        "attempts": item.attempts,
+        "last_error": item.last_error,
+        "next_attempt_at": iso_time(item.next_attempt_at),
+        "detail": outbox_line(item, utc_now()).detail,
+        "url": item.url,
+        "created_at": iso_time(item.created_at),
+        "sent_at": iso_time(item.sent_at),
+    }
+
+
+__all__ = ["Workspace", "build_parser", "run_command", "startup_options"]

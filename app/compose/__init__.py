@@ -1,0 +1,1 @@
+"""Writing replies: snippets, placeholders, the brand's voice and the guardrails."""

@@ -1,0 +1,1 @@
+"""The demo workspace: a fictional brand's accounts, mentions and history."""

@@ -1,0 +1,1 @@
+"""The inbox: views, search qualifiers and triage, for the window and the CLI."""

@@ -1,0 +1,556 @@
+"""Bluesky (AT Protocol) through the `atproto` SDK: mentions, replies, quotes, threaded replies.
+
+The session (access + refresh JWT) lives in the keyring and is refreshed, never re-created:
+`createSession` is limited to 30 per 5 minutes and 300 per day per account.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+from atproto import Client, models
+from atproto_client import exceptions as atproto_errors
+from atproto_client.request import Request
+
+from storage.records import Mention, MentionKind, Network, NewAuthor, NewMention
+
+from app.networks.base import (
+    AccountIdentity,
+    FetchedPage,
+    OutgoingPost,
+    RateLimitState,
+    ReplyTarget,
+    SentPost,
+)
+from app.networks.errors import NeedsSignIn, Offline, RateLimited, Rejected, ServerTrouble
+from app.networks.interrupt import SocketWatch, WatchedTransport
+from app.networks.lengths import BLUESKY_MAX_GRAPHEMES as MAX_GRAPHEMES
+from app.networks.lengths import grapheme_length
+from app.networks.safety import MAX_TEXT_CHARS, SkipItem, storable
+from app.networks.tid import is_tid, tid_time
+from app.text.display import encodable
+from app.text.html import sanitize_html
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PAGE_SIZE = 100  # the most listNotifications returns at once
+REQUEST_TIMEOUT_S = 20
+KEPT_REASONS = {
+    "mention": MentionKind.MENTION,
+    "reply": MentionKind.REPLY,
+    "quote": MentionKind.QUOTE,
+}
+# Errors the PDS gives when the session itself is no good: only these ask to sign in again.
+_SESSION_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AccountTakedown"}
+
+
+# --- Text as the network counts and marks it up (pure functions) ----------------------------
+
+
+_LINK = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]]")
+_HANDLE = re.compile(r"(?<![\w@])@([a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?\.[a-zA-Z]{2,})")
+
+
+def _byte_span(text: str, start: int, end: int) -> tuple[int, int]:
+    before = len(text[:start].encode())
+    return before, before + len(text[start:end].encode())
+
+
+def detect_facets(text: str, resolve_handle: Callable[[str], str | None]) -> list[dict[str, Any]]:
+    """Links and @mentions as facets, positioned in UTF-8 bytes as the protocol requires.
+    A handle that does not resolve to a DID stays plain text."""
+    facets: list[dict[str, Any]] = []
+    for match in _LINK.finditer(text):
+        start, end = _byte_span(text, match.start(), match.end())
+        facets.append(
+            {
+                "index": {"byteStart": start, "byteEnd": end},
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": match.group(0)}],
+            }
+        )
+    for match in _HANDLE.finditer(text):
+        did = resolve_handle(match.group(1))
+        if did is None:
+            continue
+        start, end = _byte_span(text, match.start(), match.end())
+        facets.append(
+            {
+                "index": {"byteStart": start, "byteEnd": end},
+                "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}],
+            }
+        )
+    return sorted(facets, key=lambda facet: facet["index"]["byteStart"])
+
+
+def facets_to_html(text: str, facets: Any) -> str:
+    """The post as HTML with its links and mentions clickable (then sanitised)."""
+    data = text.encode()
+    spans: list[tuple[int, int, str]] = []
+    for facet in facets if isinstance(facets, list) else []:
+        try:
+            start, end = int(facet["index"]["byteStart"]), int(facet["index"]["byteEnd"])
+            feature = facet["features"][0]
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue
+        if not isinstance(feature, Mapping):
+            continue
+        kind = str(feature.get("$type", feature.get("py_type", "")))
+        if kind.endswith("#link") and str(feature.get("uri", "")).startswith(
+            ("http://", "https://")
+        ):
+            target = str(feature["uri"])
+        elif kind.endswith("#mention") and feature.get("did"):
+            target = f"https://bsky.app/profile/{feature['did']}"
+        elif kind.endswith("#tag") and feature.get("tag"):
+            target = f"https://bsky.app/hashtag/{feature['tag']}"
+        else:
+            continue
+        if 0 <= start < end <= len(data):
+            spans.append((start, end, target))
+    parts: list[str] = []
+    position = 0
+    for start, end, target in sorted(spans):
+        if start < position:
+            continue  # overlapping facets from a careless client: keep the first
+        parts.append(html.escape(data[position:start].decode(errors="replace")))
+        label = html.escape(data[start:end].decode(errors="replace"))
+        parts.append(f'<a href="{html.escape(target, quote=True)}">{label}</a>')
+        position = end
+    parts.append(html.escape(data[position:].decode(errors="replace")))
+    return sanitize_html("<p>" + "".join(parts).replace("\n", "<br>") + "</p>")
+
+
+def _embed_text(embed: Any) -> str:
+    """Quoted posts and link cards, as a line of text under the post."""
+    if not isinstance(embed, Mapping):
+        return ""
+    kind = str(embed.get("$type", embed.get("py_type", "")))
+    if "external" in embed and isinstance(embed["external"], Mapping):
+        card = embed["external"]
+        return f"\n[link: {card.get('title') or ''} {card.get('uri') or ''}]".rstrip()
+    if kind.startswith("app.bsky.embed.recordWithMedia"):
+        return _embed_text(embed.get("record"))
+    if "record" in embed and isinstance(embed["record"], Mapping):
+        return f"\n[quoting {embed['record'].get('uri', 'a post')}]"
+    if "images" in embed and isinstance(embed["images"], list):
+        notes = [
+            str(i.get("alt")) for i in embed["images"] if isinstance(i, Mapping) and i.get("alt")
+        ]
+        return "".join(f"\n[image: {note}]" for note in notes)
+    return ""
+
+
+def post_url(handle: str, uri: str) -> str:
+    return f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}"
+
+
+def _time(value: Any) -> datetime:
+    if not isinstance(value, str) or len(value) > 64:
+        raise SkipItem(f"unreadable time {value!r}")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise SkipItem(f"unreadable time {value!r}") from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def notification_to_mention(
+    notification: Mapping[str, Any], *, account_id: int, own_did: str
+) -> NewMention:
+    reason = notification.get("reason")
+    if not isinstance(reason, str):
+        raise SkipItem("notification without a reason")
+    if reason not in KEPT_REASONS:
+        raise SkipItem(f"a {reason} is not inbox work")
+    uri, cid = notification.get("uri"), notification.get("cid")
+    author, record = notification.get("author"), notification.get("record")
+    if (
+        not isinstance(uri, str)
+        or not isinstance(author, Mapping)
+        or not isinstance(record, Mapping)
+    ):
+        raise SkipItem("notification without post, author or record")
+    did, handle = author.get("did"), author.get("handle")
+    if not isinstance(did, str) or not isinstance(handle, str):
+        raise SkipItem("author without DID or handle")
+    if did == own_did:
+        raise SkipItem("the brand's own post")
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise SkipItem("post without text")
+    text = encodable(text)
+    reply: Mapping[str, Any] = record["reply"] if isinstance(record.get("reply"), Mapping) else {}
+    langs = record.get("langs")
+    display_name = author.get("displayName", author.get("display_name"))
+    if not isinstance(display_name, str):
+        display_name = ""
+    raw = json.dumps(notification, ensure_ascii=False, default=str)
+    mention = NewMention(
+        account_id=account_id,
+        platform_id=uri,
+        platform_cid=cid if isinstance(cid, str) else None,
+        author=NewAuthor(
+            Network.BLUESKY,
+            platform_id=did,
+            handle=handle,
+            display_name=str(display_name),
+            avatar_url=author.get("avatar") if isinstance(author.get("avatar"), str) else None,
+        ),
+        kind=KEPT_REASONS[reason],
+        text=text + _embed_text(record.get("embed")),
+        # A post too long to be real is shown as its (cut) plain text.
+        html=facets_to_html(text, record.get("facets")) if len(text) <= MAX_TEXT_CHARS else None,
+        created_at=_time(record.get("createdAt", record.get("created_at"))),
+        language=(
+            langs[0].split("-")[0]
+            if isinstance(langs, list) and langs and isinstance(langs[0], str)
+            else None
+        ),
+        url=post_url(handle, uri),
+        parent_platform_id=_ref_uri(reply.get("parent")),
+        root_platform_id=_ref_uri(reply.get("root")),
+        raw=raw,
+    )
+    # A reply to a huge post still needs its thread's root: keep just that.
+    return storable(
+        mention, raw_when_too_long=json.dumps({"record": {"reply": reply}}, default=str)
+    )
+
+
+def _ref_uri(ref: Any) -> str | None:
+    return ref.get("uri") if isinstance(ref, Mapping) and isinstance(ref.get("uri"), str) else None
+
+
+# --- The cursor: where the last sync got to, and where an interrupted backfill resumes -------
+
+
+def _load_state(cursor: str | None) -> dict[str, Any]:
+    try:
+        state = json.loads(cursor) if cursor else {}
+    except ValueError:
+        state = {}
+    return state if isinstance(state, dict) else {}
+
+
+def notifications_to_pages(
+    fetch: Callable[[str | None], tuple[list[dict[str, Any]], str | None]],
+    cursor: str | None,
+    *,
+    account_id: int,
+    own_did: str,
+) -> Iterator[FetchedPage]:
+    """Page newest → oldest until the last sync's newest item, saving after every page where
+    to resume, so an interrupted backfill re-fetches at most one page.
+
+    Notifications come newest first; `seen` is the newest `indexedAt` already stored.
+    """
+    state = _load_state(cursor)
+    seen: str | None = state.get("seen")
+    pending: dict[str, Any] = state["pending"] if isinstance(state.get("pending"), dict) else {}
+    top: str | None = pending.get("top")
+    api_cursor: str | None = pending.get("next")
+    while True:
+        fetched, next_cursor = fetch(api_cursor)
+        items: list[NewMention] = []
+        skipped: list[str] = []
+        notifications: list[Mapping[str, Any]] = []
+        for candidate in fetched if isinstance(fetched, list) else []:
+            if isinstance(candidate, Mapping) and isinstance(candidate.get("indexedAt"), str):
+                notifications.append(candidate)
+            else:
+                skipped.append("?: notification without indexedAt")
+        if top is None:
+            top = str(notifications[0].get("indexedAt")) if notifications else seen
+        fresh = [n for n in notifications if seen is None or str(n.get("indexedAt")) >= seen]
+        finished = len(fresh) < len(notifications) or not next_cursor or not notifications
+        for notification in reversed(fresh):
+            try:
+                items.append(
+                    notification_to_mention(notification, account_id=account_id, own_did=own_did)
+                )
+            except (
+                SkipItem,
+                ValueError,
+                TypeError,
+                AttributeError,
+                KeyError,
+                RecursionError,
+            ) as why:
+                if "not inbox work" not in str(why):
+                    uri = notification.get("uri")
+                    where = uri[:200] if isinstance(uri, str) else "?"
+                    skipped.append(f"{where}: {why or type(why).__name__}")
+        if finished:
+            new_state: dict[str, Any] = {"seen": top}
+        else:
+            new_state = {"seen": seen, "pending": {"top": top, "next": next_cursor}}
+        yield FetchedPage(items=items, cursor=json.dumps(new_state), skipped=skipped)
+        if finished:
+            return
+        api_cursor = next_cursor
+
+
+# --- The connector ------------------------------------------------------------------------------
+
+
+def bluesky_client(server: str, transport: httpx.HTTPTransport | None = None) -> Client:
+    """An SDK client that verifies TLS (httpx's default, stated here so it stays so; a given
+    transport is an `httpx.HTTPTransport`, which verifies too) and gives up on a silent server
+    after REQUEST_TIMEOUT_S instead of hanging the sync."""
+    request = Request(timeout=REQUEST_TIMEOUT_S, verify=True, transport=transport)
+    return Client(base_url=server, request=request)
+
+
+class BlueskyConnector:
+    network = Network.BLUESKY
+
+    def __init__(
+        self,
+        *,
+        account_id: int,
+        server: str,
+        session: str,
+        own_did: str,
+        save_session: Callable[[str], None],
+        stop: threading.Event | None = None,
+    ) -> None:
+        self._account_id = account_id
+        self._server = server
+        self._own_did = own_did
+        self._stop = stop or threading.Event()
+        # Quitting cuts open connections: a stalled server never holds the app open.
+        self._watch = SocketWatch(self._stop)
+        self._transport = WatchedTransport(self._watch)
+        self._client = bluesky_client(server, transport=self._transport)
+        # Every refresh hands out a new refresh token: keep it, or the next start signs out.
+        self._client.on_session_change(
+            lambda _event, _session: save_session(self._client.export_session_string())
+        )
+        self._call("resuming the session", self._client.login, session_string=session,
+                   fetch_bsky_profile=False)  # fmt: skip
+
+    def _call(self, what: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return function(*args, **kwargs)
+        except atproto_errors.RateLimitExceededError as error:
+            reset = getattr(error, "reset_at", None)
+            raise RateLimited(
+                f"Bluesky asks Heedful to wait before {what}.",
+                reset if isinstance(reset, datetime) else None,
+            ) from error
+        except atproto_errors.UnauthorizedError as error:
+            raise NeedsSignIn(
+                f"Bluesky no longer accepts Heedful's session ({error}). Sign in again with an "
+                "app password."
+            ) from error
+        except atproto_errors.BadRequestError as error:
+            if _error_name(error) in _SESSION_ERRORS:
+                raise NeedsSignIn(
+                    f"Bluesky ended Heedful's session ({_error_name(error)}). Sign in again "
+                    "with an app password."
+                ) from error
+            raise Rejected(f"Bluesky refused {what}: {error}") from error
+        except (atproto_errors.NetworkError, atproto_errors.InvokeTimeoutError) as error:
+            if getattr(error, "response", None) is not None:
+                raise ServerTrouble(f"Bluesky had a problem while {what} ({error}).") from error
+            raise Offline(f"Cannot reach {self._server} while {what}.") from error
+        except atproto_errors.RequestException as error:
+            raise ServerTrouble(f"Bluesky had a problem while {what} ({error}).") from error
+        except httpx.TransportError as error:  # the SDK passes some through, e.g. a cut reply
+            raise Offline(f"Cannot reach {self._server} while {what}.") from error
+        except atproto_errors.LoginRequiredError as error:
+            raise NeedsSignIn("Heedful's Bluesky session is missing: sign in again.") from error
+        except (atproto_errors.AtProtocolError, ValueError) as error:
+            raise ServerTrouble(f"Unreadable answer from Bluesky while {what}: {error}") from error
+
+    def verify(self) -> AccountIdentity:
+        session = self._call("checking the account", self._client.com.atproto.server.get_session)
+        return AccountIdentity(platform_user_id=session.did, handle=session.handle, display_name="")
+
+    def _notifications(self, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        if self._stop.is_set():
+            raise Offline("Sync stopped.")
+        params: dict[str, Any] = {"limit": PAGE_SIZE, "priority": False}
+        if cursor:
+            params["cursor"] = cursor
+        # The page as plain JSON, not the SDK's models: one malformed notification would make
+        # the SDK refuse the whole page, for ever (the cursor could never move past it). The
+        # parse functions above read each item on its own and skip what they cannot read.
+        answer = self._call(
+            "fetching notifications",
+            self._client.invoke_query,
+            "app.bsky.notification.listNotifications",
+            params=models.AppBskyNotificationListNotifications.Params(**params),
+            output_encoding="application/json",
+        )
+        content = answer.content
+        if not isinstance(content, Mapping):
+            raise ServerTrouble("Bluesky's list of notifications was not readable.")
+        notifications = content.get("notifications")
+        cursor_after = content.get("cursor")
+        return (
+            notifications if isinstance(notifications, list) else [],
+            cursor_after if isinstance(cursor_after, str) else None,
+        )
+
+    def fetch_new(self, cursor: str | None) -> Iterator[FetchedPage]:
+        # Refreshed (never re-created) at every sync: a revoked app password or session shows
+        # at once as "needs sign-in again", and the rotated refresh token is kept.
+        # (atproto 0.0.73 has no public call for this.)
+        self._call("refreshing the session", self._client._refresh_and_set_session)
+        for page in notifications_to_pages(
+            self._notifications, cursor, account_id=self._account_id, own_did=self._own_did
+        ):
+            for reason in page.skipped:
+                log.warning("skipped a Bluesky item: %s", reason)
+            yield page
+
+    def fetch_thread(self, platform_id: str) -> list[NewMention]:
+        return []  # the detail pane's missing-parent fetch comes with the sync thread
+
+    def max_post_length(self) -> int:
+        return MAX_GRAPHEMES
+
+    def reply_target(self, mention: Mention) -> ReplyTarget:
+        root_uri, root_cid = mention.platform_id, mention.platform_cid
+        if mention.raw:
+            try:
+                root = json.loads(mention.raw)["record"]["reply"]["root"]
+                root_uri, root_cid = str(root["uri"]), str(root["cid"])
+            except (ValueError, KeyError, TypeError):
+                pass
+        return ReplyTarget(
+            platform_id=mention.platform_id,
+            platform_cid=mention.platform_cid,
+            root_platform_id=root_uri,
+            root_platform_cid=root_cid,
+            author_handle=mention.author.handle,
+        )
+
+    def _resolve(self, handle: str) -> str | None:
+        try:
+            answer = self._client.com.atproto.identity.resolve_handle({"handle": handle})
+        except atproto_errors.AtProtocolError:
+            return None
+        return str(answer.did)
+
+    def send(self, post: OutgoingPost) -> SentPost:
+        if post.direct:
+            raise Rejected("Direct messages on Bluesky are not supported yet.")
+        length = grapheme_length(post.text)
+        if length > MAX_GRAPHEMES:
+            raise Rejected(f"The reply is {length} characters; Bluesky allows {MAX_GRAPHEMES}.")
+        rkey = post.idempotency_key
+        if not is_tid(rkey):
+            raise Rejected("This queued reply has no valid record key; queue it again.")
+        reply = None
+        if post.reply_to is not None:
+            target = post.reply_to
+            if (
+                not target.platform_cid
+                or not target.root_platform_id
+                or not target.root_platform_cid
+            ):
+                raise Rejected("The post being answered is missing its content id; sync again.")
+            reply = models.AppBskyFeedPost.ReplyRef(
+                parent=models.ComAtprotoRepoStrongRef.Main(
+                    uri=target.platform_id, cid=target.platform_cid
+                ),
+                root=models.ComAtprotoRepoStrongRef.Main(
+                    uri=target.root_platform_id, cid=target.root_platform_cid
+                ),
+            )
+        facets = [
+            models.AppBskyRichtextFacet.Main.model_validate(facet)
+            for facet in detect_facets(post.text, self._resolve)
+        ]
+        record = models.AppBskyFeedPost.Record(
+            # The time is the record key's: a retry writes the very same record.
+            created_at=tid_time(rkey).isoformat().replace("+00:00", "Z"),
+            text=post.text,
+            reply=reply,
+            facets=facets or None,
+        )
+        try:
+            created = self._call(
+                "posting the reply",
+                self._client.app.bsky.feed.post.create,
+                self._own_did,
+                record,
+                rkey=rkey,
+            )
+            uri, cid = str(created.uri), str(created.cid)
+        except (Rejected, ServerTrouble):
+            # The first attempt may have arrived before the answer was lost: the record key
+            # is taken by our own post, which is then the one sent.
+            existing = self._existing(rkey)
+            if existing is None:
+                raise
+            uri, cid = existing
+        handle = self._client.export_session_string().split(":::")[0] or self._own_did
+        mention = NewMention(
+            account_id=self._account_id,
+            platform_id=uri,
+            platform_cid=cid,
+            author=NewAuthor(Network.BLUESKY, self._own_did, handle),
+            kind=MentionKind.REPLY,
+            text=post.text,
+            html=facets_to_html(
+                post.text, [f.model_dump(by_alias=True) for f in record.facets or []]
+            ),
+            created_at=tid_time(rkey),
+            url=post_url(handle, uri),
+            parent_platform_id=None if post.reply_to is None else post.reply_to.platform_id,
+            root_platform_id=None if post.reply_to is None else post.reply_to.root_platform_id,
+            is_own=True,
+        )
+        return SentPost(platform_id=uri, url=mention.url, as_mention=mention)
+
+    def _existing(self, rkey: str) -> tuple[str, str] | None:
+        try:
+            found = self._client.app.bsky.feed.post.get(self._own_did, rkey)
+        except atproto_errors.AtProtocolError:
+            return None
+        return str(found.uri), str(found.cid)
+
+    def rate_limit(self) -> RateLimitState:
+        """The budget the PDS announced in its last RateLimit-* headers (not every route
+        sends them); unknown parts are None."""
+        headers = self._transport.rate_headers
+
+        def number(name: str) -> int | None:
+            text = headers.get(name, "")
+            return int(text) if text.isdigit() else None
+
+        reset = number("ratelimit-reset")
+        return RateLimitState(
+            limit=number("ratelimit-limit"),
+            remaining=number("ratelimit-remaining"),
+            resets_at=None if reset is None else datetime.fromtimestamp(reset, UTC),
+        )
+
+    def token_expires_at(self) -> datetime | None:
+        """When the access token runs out (the SDK refreshes it before then)."""
+        session = self._client._session
+        payload = None if session is None else session.access_jwt_payload
+        expiry = None if payload is None else payload.exp
+        return None if expiry is None else datetime.fromtimestamp(expiry, UTC)
+
+    def close(self) -> None:
+        self._watch.unregister()
+        self._client.request.close()
+
+
+def _error_name(error: atproto_errors.RequestErrorBase) -> str:
+    content = getattr(error.response, "content", None)
+    return str(getattr(content, "error", "") or "")

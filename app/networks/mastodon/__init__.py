@@ -1,0 +1,1 @@
+"""Mastodon (and Mastodon-API servers): sign-in and the connector."""

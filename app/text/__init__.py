@@ -1,0 +1,1 @@
+"""Text as it comes from the networks: cleaning, display, HTML and language."""

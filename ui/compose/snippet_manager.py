@@ -1,0 +1,367 @@
+"""The snippet manager: create, edit (previewed on the selected mention), duplicate, delete with
+undo, import and export packs."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from storage.errors import StoreError
+from storage.records import Mention, Network
+from storage.snippets import DuplicateShortcut, NewSnippet, Snippet, SnippetVariant
+
+from app.compose.placeholders import render
+from app.compose.replies import ComposerService
+from app.compose.snippets import PackError, search
+
+from ui.compose.snippet_palette import SnippetListModel
+
+_NEW_VARIANT = "＋ New variant…"
+
+
+class SnippetManager(QDialog):
+    snippets_did_change = Signal()
+
+    def __init__(
+        self, composer: ComposerService, mention_id: int | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Snippets")
+        self.resize(980, 620)
+        self._composer = composer
+        self._service = composer.snippets
+        self._mention: Mention | None = None
+        if mention_id is not None:
+            try:
+                self._mention = composer.mention(mention_id)
+            except KeyError:
+                self._mention = None
+        self._current: Snippet | None = None
+        self._variants: list[SnippetVariant] = []  # being edited; index 0 is the base body
+        self._variant_index = 0
+        self._deleted: list[Snippet] = []
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Find…")
+        self.search.textChanged.connect(self.reload)
+        self.model = SnippetListModel()
+        self.list = QListView()
+        self.list.setModel(self.model)
+        self.list.selectionModel().currentChanged.connect(lambda now, _old: self._select(now.row()))
+        new = QPushButton("New")
+        new.clicked.connect(self.new_snippet)
+        self.duplicate_button = QPushButton("Duplicate")
+        self.duplicate_button.clicked.connect(self.duplicate)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.clicked.connect(self.delete)
+        self.undo_button = QPushButton("Undo delete")
+        self.undo_button.setEnabled(False)
+        self.undo_button.clicked.connect(self.undo_delete)
+        importing = QPushButton("Import…")
+        importing.clicked.connect(self._ask_import)
+        exporting = QPushButton("Export…")
+        exporting.clicked.connect(self._ask_export)
+
+        self.title = QLineEdit()
+        self.shortcut = QLineEdit()
+        self.shortcut.setPlaceholderText("e.g. late (type /late + Tab in a reply)")
+        self.folder = QLineEdit()
+        self.tags = QLineEdit()
+        self.tags.setPlaceholderText("comma separated")
+        self.shared = QCheckBox("Shared with the team (goes into exported packs)")
+        self.variant = QComboBox()
+        self.variant.activated.connect(self._variant_chosen)
+        self.language = QLineEdit()
+        self.language.setPlaceholderText("any (e.g. en, nb, de)")
+        self.network = QComboBox()
+        self.network.addItem("any network", "")
+        for network in Network:
+            self.network.addItem(network.value.capitalize(), network.value)
+        self.body = QPlainTextEdit()
+        self.body.setPlaceholderText(
+            "Hi {author.first_name|there}, … – {agent.name}\n"
+            "Fill-ins: {?order number}. Also {author.handle}, {brand.name}, {mention.link}."
+        )
+        self.body.textChanged.connect(self._preview)
+        self.preview = QLabel()
+        self.preview.setWordWrap(True)
+        self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.preview.setAccessibleName("Preview")
+        self.save_button = QPushButton("Save")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.search)
+        left_layout.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        for button in (new, self.duplicate_button, self.delete_button, self.undo_button):
+            row.addWidget(button)
+        left_layout.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(importing)
+        row.addWidget(exporting)
+        left_layout.addLayout(row)
+
+        right = QWidget()
+        form = QFormLayout(right)
+        form.addRow("Title", self.title)
+        form.addRow("Shortcut", self.shortcut)
+        form.addRow("Folder", self.folder)
+        form.addRow("Tags", self.tags)
+        form.addRow("", self.shared)
+        form.addRow("Version", self.variant)
+        where = QHBoxLayout()
+        where.addWidget(QLabel("Language"))
+        where.addWidget(self.language)
+        where.addWidget(QLabel("Network"))
+        where.addWidget(self.network)
+        form.addRow("", where)
+        form.addRow("Text", self.body)
+        subject = "the selected mention" if self._mention else "a sample mention"
+        form.addRow(f"Preview on {subject}", self.preview)
+        form.addRow(self.save_button)
+        form.addRow(self.status)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([340, 640])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        QShortcut(QKeySequence.StandardKey.Save, self, lambda: self.save())
+        QShortcut(QKeySequence.StandardKey.Undo, self.list, self.undo_delete)
+        self.reload()
+
+    # --- the list -----------------------------------------------------------------------------
+
+    def reload(self, select_id: int | None = None) -> None:
+        keep = select_id if select_id is not None else (self._current and self._current.id)
+        snippets = search(self._service.all(), self.search.text())
+        self.model.set_snippets(snippets)
+        row = next((n for n, s in enumerate(snippets) if s.id == keep), 0 if snippets else -1)
+        if row >= 0:
+            self.list.setCurrentIndex(self.model.index(row))
+            self._select(row)
+        else:
+            self._show(None)
+
+    def _select(self, row: int) -> None:
+        snippet = self.model.snippet(row)
+        if snippet is not None and (self._current is None or snippet.id != self._current.id):
+            self._show(snippet)
+
+    def _show(self, snippet: Snippet | None) -> None:
+        self._current = snippet
+        self.title.setText(snippet.title if snippet else "")
+        self.shortcut.setText((snippet.shortcut or "") if snippet else "")
+        self.folder.setText(snippet.folder if snippet else "")
+        self.tags.setText(", ".join(snippet.tags) if snippet else "")
+        self.shared.setChecked(snippet.is_shared if snippet else False)
+        base = SnippetVariant(snippet.body if snippet else "")
+        self._variants = [base, *(snippet.variants if snippet else ())]
+        self._variant_index = 0
+        self._fill_variants()
+        self._load_variant(0)
+        self.duplicate_button.setEnabled(snippet is not None)
+        self.delete_button.setEnabled(snippet is not None)
+
+    # --- variants --------------------------------------------------------------------------
+
+    def _fill_variants(self) -> None:
+        self.variant.clear()
+        for index, variant in enumerate(self._variants):
+            where = " · ".join(p for p in (variant.language, variant.network) if p)
+            self.variant.addItem("Base text" if index == 0 else where or "(any)")
+        self.variant.addItem(_NEW_VARIANT)
+        self.variant.setCurrentIndex(self._variant_index)
+
+    def _keep_variant(self) -> None:
+        """Take what is in the form into the variant being edited."""
+        if not self._variants:
+            return
+        body = self.body.toPlainText()
+        if self._variant_index == 0:
+            self._variants[0] = SnippetVariant(body)
+        else:
+            self._variants[self._variant_index] = SnippetVariant(
+                body, self.language.text().strip().casefold(), str(self.network.currentData())
+            )
+
+    def _variant_chosen(self, index: int) -> None:
+        self._keep_variant()
+        if self.variant.itemText(index) == _NEW_VARIANT:
+            language = "nb" if not any(v.language == "nb" for v in self._variants) else ""
+            self._variants.append(SnippetVariant(self._variants[0].body, language, ""))
+            index = len(self._variants) - 1
+        self._variant_index = index
+        self._fill_variants()
+        self._load_variant(index)
+
+    def _load_variant(self, index: int) -> None:
+        variant = self._variants[index] if self._variants else SnippetVariant("")
+        is_base = index == 0
+        self.language.setEnabled(not is_base)
+        self.network.setEnabled(not is_base)
+        self.language.setText(variant.language)
+        self.network.setCurrentIndex(max(0, self.network.findData(variant.network)))
+        self.body.setPlainText(variant.body)
+
+    # --- preview ----------------------------------------------------------------------------
+
+    def _preview(self) -> None:
+        body = self.body.toPlainText()
+        if self._mention is not None:
+            values = self._composer.values(self._mention)
+        else:
+            values = {"author.first_name": "Kari", "author.handle": "@kari@toot.example",
+                      "agent.name": self._composer.agent_name,
+                      "brand.name": self._composer.brand.profile().name}  # fmt: skip
+        rendered = render(body, values)
+        missing = [p for p in rendered.unfilled if not p.startswith("{?")]
+        note = ""
+        if rendered.prompts:
+            note += f"\nAsks before sending: {', '.join(rendered.prompts)}."
+        if missing:
+            note += f"\nNo value for {', '.join(missing)}: add a fallback, e.g. {{key|text}}."
+        self.preview.setText(rendered.text + note)
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def _form(self) -> NewSnippet | str:
+        self._keep_variant()
+        title = self.title.text().strip()
+        if not title:
+            return "Give the snippet a title."
+        if not self._variants or not self._variants[0].body.strip():
+            return "The base text is empty: write the snippet's text first."
+        shortcut = self.shortcut.text().strip().lstrip("/") or None
+        if shortcut and not all(ch.isalnum() or ch in "-_" for ch in shortcut):
+            return "A shortcut is one word: letters, digits, - and _."
+        variants = tuple(v for v in self._variants[1:] if v.body.strip())
+        return NewSnippet(
+            title=title,
+            body=self._variants[0].body,
+            shortcut=shortcut,
+            folder=self.folder.text().strip(),
+            tags=tuple(t.strip() for t in self.tags.text().split(",") if t.strip()),
+            is_shared=self.shared.isChecked(),
+            variants=variants,
+        )
+
+    def save(self) -> Snippet | None:
+        form = self._form()
+        if isinstance(form, str):
+            self.status.setText(form)  # nothing typed is lost: the form stays as it is
+            return None
+        try:
+            if self._current is None:
+                saved = self._service.repository.add(form)
+            else:
+                saved = self._service.repository.update(self._current.id, form)
+        except (DuplicateShortcut, StoreError) as problem:
+            self.status.setText(str(problem))
+            return None
+        self._current = saved
+        self.status.setText(f"Saved “{saved.title}”.")
+        self.reload(saved.id)
+        self.snippets_did_change.emit()
+        return saved
+
+    def new_snippet(self) -> None:
+        self.list.clearSelection()
+        self._show(None)
+        self.title.setFocus()
+
+    def duplicate(self) -> Snippet | None:
+        if self._current is None:
+            return None
+        taken = {(s.shortcut or "").casefold() for s in self._service.all()}
+        shortcut = self._current.shortcut
+        if shortcut:
+            number = 2
+            while f"{shortcut}-{number}".casefold() in taken:
+                number += 1
+            shortcut = f"{shortcut}-{number}"
+        copy = dataclasses.replace(
+            self._current.as_new(), title=f"{self._current.title} (copy)", shortcut=shortcut
+        )
+        added = self._service.repository.add(copy)
+        self.status.setText(f"Duplicated as “{added.title}”.")
+        self.reload(added.id)
+        self.snippets_did_change.emit()
+        return added
+
+    def delete(self) -> None:
+        if self._current is None:
+            return
+        deleted = self._service.repository.delete(self._current.id)
+        self._deleted.append(deleted)
+        self._current = None
+        self.undo_button.setEnabled(True)
+        self.status.setText(f"Deleted “{deleted.title}”. Undo puts it back (Ctrl+Z).")
+        self.reload()
+        self.snippets_did_change.emit()
+
+    def undo_delete(self) -> None:
+        if not self._deleted:
+            return
+        restored = self._service.repository.restore(self._deleted.pop())
+        self.undo_button.setEnabled(bool(self._deleted))
+        self.status.setText(f"“{restored.title}” is back.")
+        self.reload(restored.id)
+        self.snippets_did_change.emit()
+
+    def import_path(self, path: Path) -> None:
+        try:
+            report = self._service.import_file(path)
+        except (PackError, StoreError) as problem:
+            self.status.setText(f"Not imported: {problem}")
+            return
+        self.status.setText(report.summary())
+        self.reload()
+        self.snippets_did_change.emit()
+
+    def export_path(self, path: Path) -> None:
+        try:
+            path.write_text(self._service.export_text(), encoding="utf-8")
+        except OSError as problem:
+            self.status.setText(f"Not exported: {problem.strerror} ({path})")
+            return
+        self.status.setText(f"Exported {self._service.repository.count()} snippets to {path}.")
+
+    def _ask_import(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Import snippets", "", "Snippet packs (*.json);;Spreadsheets (*.csv)"
+        )
+        if name:
+            self.import_path(Path(name))
+
+    def _ask_export(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export snippets", "snippets.json", "Snippet packs (*.json)"
+        )
+        if name:
+            self.export_path(Path(name))

@@ -1,0 +1,1 @@
+"""Sync in the window: the controller, outbox, channel health and adding accounts."""

@@ -1,0 +1,102 @@
+"""Channel health: per account, whether syncing works, when it last did, and what limits it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from storage.records import AccountState, utc_now
+
+from app.sync.health import ChannelHealth, HealthService
+
+from ui.sync.controller import SyncController
+
+_STATE_COLOURS = {
+    AccountState.OK: "#1b7f3b",
+    AccountState.OFFLINE: "#8a6d00",
+    AccountState.RATE_LIMITED: "#8a6d00",
+    AccountState.NEEDS_SIGN_IN: "#b00020",
+    AccountState.ERROR: "#b00020",
+}
+
+
+class ChannelHealthDialog(QDialog):
+    def __init__(
+        self, health: HealthService, sync: SyncController, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Channel health — Heedful")
+        self.resize(560, 420)
+        self._health = health
+        self._sync = sync
+        self._cards = QWidget()
+        self._cards_layout = QVBoxLayout(self._cards)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self._cards)
+        self.online_label = QLabel()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.sync_button = buttons.addButton("&Sync now", QDialogButtonBox.ButtonRole.ActionRole)
+        self.sync_button.setEnabled(sync.enabled)
+        self.sync_button.clicked.connect(sync.sync_now)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.online_label)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(buttons)
+        self.state_labels: dict[int, QLabel] = {}  # account id -> its state, for tests
+        self.skipped_labels: dict[int, QLabel] = {}
+        sync.account_did_sync.connect(lambda _report: self.refresh())
+        sync.online_did_change.connect(lambda _online: self.refresh())
+        self.refresh()
+
+    def refresh(self) -> None:
+        while self._cards_layout.count():
+            taken = self._cards_layout.takeAt(0)
+            if taken is not None and (widget := taken.widget()) is not None:
+                widget.deleteLater()
+        self.state_labels.clear()
+        self.skipped_labels.clear()
+        self.online_label.setText(
+            f"Heedful is <b>{'online' if self._sync.online else 'offline'}</b>; "
+            f"{self._health.queued_replies()} replies waiting to be sent."
+        )
+        channels = self._health.channels()
+        if not channels:
+            self._cards_layout.addWidget(QLabel("No account yet: Accounts → Add."))
+        for channel in channels:
+            self._cards_layout.addWidget(self._card(channel))
+        self._cards_layout.addStretch(1)
+
+    def _card(self, channel: ChannelHealth) -> QGroupBox:
+        now = utc_now()
+        account = channel.account
+        card = QGroupBox(f"{account.handle} — {account.network.value.capitalize()}")
+        form = QFormLayout(card)
+        state = QLabel(channel.state_text())
+        state.setStyleSheet(f"color: {_STATE_COLOURS[channel.state]}; font-weight: bold")
+        state.setWordWrap(True)
+        state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.state_labels[account.id] = state
+        form.addRow("State:", state)
+        if channel.state is AccountState.NEEDS_SIGN_IN:
+            form.addRow("", QLabel("Sign in again: Accounts → Add, with the same account."))
+        form.addRow("Last successful sync:", QLabel(channel.last_sync_text(now)))
+        form.addRow("Items fetched:", QLabel(channel.fetched_text()))
+        form.addRow("Rate-limit budget left:", QLabel(channel.budget_text()))
+        form.addRow("Sign-in token expires:", QLabel(channel.token_text(now)))
+        skipped = QLabel(channel.skipped_text())
+        skipped.setWordWrap(True)
+        skipped.setToolTip("Items the network sent that Heedful could not store safely")
+        self.skipped_labels[account.id] = skipped
+        form.addRow("Items skipped:", skipped)
+        return card
