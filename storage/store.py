@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from storage.errors import NewerSchemaError, StoreCorruptError, StoreError, known_error_for
-from storage.migrations import LATEST_VERSION, MIGRATIONS
+from storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, MigrationError
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -178,19 +178,40 @@ def _configure(store: Store, *, check_integrity: bool) -> None:
 
 
 def _migrate(store: Store, target_version: int) -> None:
+    if not _pending(store, target_version):
+        return
+    conn = store.conn
+    # Foreign keys off, outside the transaction (SQLite ignores the pragma inside one): a
+    # table rebuild drops the old table, which with them on would cascade away every child.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        # All pending migrations in one transaction: a crash or a full disk leaves the old
+        # schema. The version is read again under the write lock: another process opening
+        # the same older database may have migrated it while this one waited.
+        with store.write():
+            pending = _pending(store, target_version)
+            for migration in pending:
+                log.info(
+                    "migrating %s to schema %d: %s", store.path, migration.version, migration.why
+                )
+                for statement in migration.statements:
+                    conn.execute(statement)
+                if migration.run is not None:
+                    migration.run(conn)
+            broken = conn.execute("PRAGMA foreign_key_check").fetchmany(3)
+            if broken:
+                raise MigrationError(f"the migrations left rows without their parent: {broken}")
+            if pending:
+                conn.execute(f"PRAGMA user_version = {pending[-1].version}")
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _pending(store: Store, target_version: int) -> list[Migration]:
     found = store.schema_version()
     if found > LATEST_VERSION:
         raise NewerSchemaError(store.path, found, LATEST_VERSION)
-    pending = [m for m in MIGRATIONS if found < m.version <= target_version]
-    if not pending:
-        return
-    # All pending migrations in one transaction: a crash or a full disk leaves the old schema.
-    with store.write():
-        for migration in pending:
-            log.info("migrating %s to schema %d: %s", store.path, migration.version, migration.why)
-            for statement in migration.statements:
-                store.conn.execute(statement)
-        store.conn.execute(f"PRAGMA user_version = {pending[-1].version}")
+    return [m for m in MIGRATIONS if found < m.version <= target_version]
 
 
 __all__ = ["Store", "StoreError", "check_integrity", "open_store"]

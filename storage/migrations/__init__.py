@@ -1,0 +1,16 @@
+"""The store's schema, as ordered migrations; the database's user_version says which have run.
+
+Each migration after the shipped ones lives in a module of its own (`m10_….py`), listed here in
+order. A migration never changes once it has shipped: add the next one instead.
+"""
+
+from __future__ import annotations
+
+from storage.migrations.machinery import Migration, MigrationError, rebuild_table
+from storage.migrations.schema_1_to_9 import SHIPPED
+
+MIGRATIONS: tuple[Migration, ...] = (*SHIPPED,)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration", "MigrationError", "rebuild_table"]
