@@ -17,9 +17,9 @@ from storage.cursors import CursorRepository
 from storage.records import Account, AccountState, OutboxState, utc_now
 
 from app.bootstrap import Workspace
-from app.networks import bluesky as bluesky_connector
-from app.networks import mastodon as mastodon_connector
+from app.networks.bluesky import connector as bluesky_connector
 from app.networks.factory import ConnectorFactory
+from app.networks.mastodon import connector as mastodon_connector
 from app.sync.service import SyncReport, SyncService
 
 from tests.peers.bluesky import BlueskyAccount, BlueskyPeer
