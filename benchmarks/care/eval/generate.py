@@ -504,7 +504,7 @@ class Span:
 _PLACEHOLDER = re.compile(r"\{(?P<name>\w+)(?::(?P<arg>[\w-]+))?\}|<<(?P<kind>\w+):(?P<literal>.+?)>>")
 NEGATIVE_KINDS = ("price", "date", "time", "flight_number", "product_code", "tracking_link",
                   "discount_code", "card_ending", "brand_contact", "invalid_card", "invalid_iban",
-                  "invalid_national_id", "payment_reference", "quantity", "count",
+                  "invalid_national_id", "payment_reference", "quantity", "count", "seat", "gate",
                   "version", "postcode_only", "account_alias")  # fmt: skip
 
 
