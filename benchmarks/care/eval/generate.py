@@ -59,12 +59,40 @@ PII_TYPES = (
     "national_id",
 )
 # Each brand's own order or case number format, as in its profile under brands/.
-ORDER_FORMATS = {"fjellform": "FF-######", "kvikknett": "KN########", "aerovia": "RC-#######",
-                 "solbank": "SOL-######"}  # fmt: skip
+ORDER_FORMATS = {
+    "fjellform": "FF-######",
+    "kvikknett": "KN########",
+    "aerovia": "RC-#######",
+    "solbank": "SOL-######",
+}
 # Background traffic by hour of day (UTC; the customers live at UTC+1/+2): quiet nights,
 # a strong morning peak, a lunch bump and a long evening.
-HOURLY = (0.15, 0.1, 0.1, 0.1, 0.2, 0.6, 2.6, 3.2, 2.8, 1.6, 1.3, 1.5,
-          1.7, 1.3, 1.2, 1.3, 1.6, 1.8, 1.7, 1.5, 1.3, 1.0, 0.6, 0.3)  # fmt: skip
+HOURLY = (
+    0.15,
+    0.1,
+    0.1,
+    0.1,
+    0.2,
+    0.6,
+    2.6,
+    3.2,
+    2.8,
+    1.6,
+    1.3,
+    1.5,
+    1.7,
+    1.3,
+    1.2,
+    1.3,
+    1.6,
+    1.8,
+    1.7,
+    1.5,
+    1.3,
+    1.0,
+    0.6,
+    0.3,
+)
 
 
 class SetError(ValueError):
@@ -92,7 +120,9 @@ class Block:
     lines: list[Line] = field(default_factory=list)
 
 
-_LINE = re.compile(r"^(?P<lang>[a-z]{2}|\?)\s+(?P<sent>pos|neg|neu|mix)\s+(?P<flags>\S+)\s+\|\s(?P<text>.+)$")
+_LINE = re.compile(
+    r"^(?P<lang>[a-z]{2}|\?)\s+(?P<sent>pos|neg|neu|mix)\s+(?P<flags>\S+)\s+\|\s(?P<text>.+)$"
+)
 _VALUED_FLAGS = ("t", "k", "brand", "cluster", "chain", "net")
 _PLAIN_FLAGS = ("s", "dm", "reply")
 
@@ -132,8 +162,14 @@ def parse_texts(folder: Path = TEXTS) -> list[Block]:
                     else:
                         tags.append(token)
             current.lines.append(
-                Line(where, None if lang == "?" else lang, SENTIMENTS[match["sent"]], flags, tags,
-                     match["text"].replace("\\n", "\n"))  # fmt: skip
+                Line(
+                    where,
+                    None if lang == "?" else lang,
+                    SENTIMENTS[match["sent"]],
+                    flags,
+                    tags,
+                    match["text"].replace("\\n", "\n"),
+                )
             )
     return blocks
 
@@ -154,8 +190,11 @@ def _national_id(rng: random.Random, country: str) -> str:
     for _ in range(10_000):
         born = _birth(rng)
         if country == "no":
-            base = f"{born:%d%m%y}" + (f"{rng.randrange(0, 500):03d}" if born.year < 2000
-                                         else f"{rng.randrange(500, 1000):03d}")  # fmt: skip
+            base = f"{born:%d%m%y}" + (
+                f"{rng.randrange(0, 500):03d}"
+                if born.year < 2000
+                else f"{rng.randrange(500, 1000):03d}"
+            )
             first = no_fnr.calc_check_digit1(base)
             second = no_fnr.calc_check_digit2(base + first)
             number = base + first + second
@@ -173,8 +212,11 @@ def _national_id(rng: random.Random, country: str) -> str:
                 if dk_cpr.is_valid(base + last) and dk_cpr.checksum(base + last) == 0:
                     return f"{base[:6]}-{base[6:]}{last}"
         elif country == "fi":
-            number = f"{born:%d%m%y}" + ("-" if born.year < 2000 else "A") + \
-                f"{rng.randrange(2, 900):03d}"  # fmt: skip
+            number = (
+                f"{born:%d%m%y}"
+                + ("-" if born.year < 2000 else "A")
+                + f"{rng.randrange(2, 900):03d}"
+            )
             number += fi_hetu._calc_checksum(number[:6] + number[7:])
             if fi_hetu.is_valid(number):
                 return number
@@ -210,8 +252,11 @@ def _national_id(rng: random.Random, country: str) -> str:
             if fr_nir.is_valid(number):
                 return fr_nir.format(number)
         elif country == "pt":
-            base = _digits(rng, 9) + rng.choice(string.ascii_uppercase) + \
-                rng.choice(string.ascii_uppercase)  # fmt: skip
+            base = (
+                _digits(rng, 9)
+                + rng.choice(string.ascii_uppercase)
+                + rng.choice(string.ascii_uppercase)
+            )
             number = base + pt_cc.calc_check_digit(base + "0")
             if pt_cc.is_valid(number):
                 return pt_cc.format(number)
@@ -230,8 +275,20 @@ def national_id_is_valid(text: str) -> bool:
     """Whether `text` is a valid national identity number of any country this set uses."""
     return any(
         module.is_valid(text)
-        for module in (no_fnr, se_pnr, dk_cpr, fi_hetu, es_dni, it_cf, pl_pesel, nl_bsn, de_idnr,
-                       fr_nir, pt_cc, be_nn)  # fmt: skip
+        for module in (
+            no_fnr,
+            se_pnr,
+            dk_cpr,
+            fi_hetu,
+            es_dni,
+            it_cf,
+            pl_pesel,
+            nl_bsn,
+            de_idnr,
+            fr_nir,
+            pt_cc,
+            be_nn,
+        )
     )
 
 
@@ -244,17 +301,32 @@ def _bad_national_id(rng: random.Random, country: str) -> str:
         # Valid under no country's rules (a Finnish number with a wrong check digit can be a
         # well-formed Danish one, which has none).
         position = max(i for i, ch in enumerate(good) if ch.isdigit())
-        wrong = good[:position] + str((int(good[position]) + rng.randrange(1, 10)) % 10) + \
-            good[position + 1 :]  # fmt: skip
+        wrong = (
+            good[:position]
+            + str((int(good[position]) + rng.randrange(1, 10)) % 10)
+            + good[position + 1 :]
+        )
         if not national_id_is_valid(wrong):
             return wrong
     raise SetError(f"could not spoil a national identity number of {country}")
 
 
 IBAN_BBAN = {  # country: (length of BBAN, letters allowed in it)
-    "NO": 11, "SE": 20, "DK": 14, "FI": 14, "DE": 18, "FR": 23, "ES": 20, "IT": 23,
-    "NL": 14, "PT": 21, "PL": 24, "BE": 12, "GB": 18, "LU": 16,
-}  # fmt: skip
+    "NO": 11,
+    "SE": 20,
+    "DK": 14,
+    "FI": 14,
+    "DE": 18,
+    "FR": 23,
+    "ES": 20,
+    "IT": 23,
+    "NL": 14,
+    "PT": 21,
+    "PL": 24,
+    "BE": 12,
+    "GB": 18,
+    "LU": 16,
+}
 
 
 def _bban(rng: random.Random, country: str) -> str:
@@ -293,12 +365,20 @@ def _bad_iban(rng: random.Random, country: str) -> str:
 
 def _kontonummer(rng: random.Random) -> str:
     number = _bban(rng, "NO")
-    return rng.choice([f"{number[:4]}.{number[4:6]}.{number[6:]}", f"{number[:4]} {number[4:6]} "
-                       f"{number[6:]}", number])  # fmt: skip
+    return rng.choice(
+        [
+            f"{number[:4]}.{number[4:6]}.{number[6:]}",
+            f"{number[:4]} {number[4:6]} {number[6:]}",
+            number,
+        ]
+    )
 
 
-CARD_PREFIXES = {"visa": ("4",), "mc": ("51", "52", "53", "54", "55", "2221", "2720"),
-                 "amex": ("34", "37")}  # fmt: skip
+CARD_PREFIXES = {
+    "visa": ("4",),
+    "mc": ("51", "52", "53", "54", "55", "2221", "2720"),
+    "amex": ("34", "37"),
+}
 
 
 def _card(rng: random.Random, kind: str | None) -> str:
@@ -344,43 +424,106 @@ def _phone(rng: random.Random, country: str) -> str:
 
 
 ADDRESSES = {  # streets, (postcode, city) pairs; "{n}" is the house number
-    "no": (["Storgata {n}", "Thorvald Meyers gate {n}", "Kirkeveien {n}B", "Bygdøy allé {n}",
-            "Olav Tryggvasons gate {n}", "Strandgaten {n}", "Nedre Slottsgate {n}",
-            "Fjellveien {n}"],
-           [("0155", "Oslo"), ("0556", "Oslo"), ("5003", "Bergen"), ("7011", "Trondheim"),
-            ("4006", "Stavanger"), ("9008", "Tromsø"), ("1606", "Fredrikstad")]),
-    "se": (["Kungsgatan {n}", "Drottninggatan {n}", "Storgatan {n}", "Vasagatan {n}A",
-            "Linnégatan {n}"],
-           [("111 35", "Stockholm"), ("411 14", "Göteborg"), ("211 22", "Malmö"),
-            ("753 20", "Uppsala")]),
-    "dk": (["Vesterbrogade {n}", "Nørrebrogade {n}, 2. th.", "Jægergårdsgade {n}",
-            "Østergade {n}"],
-           [("1620", "København V"), ("2200", "København N"), ("8000", "Aarhus C"),
-            ("5000", "Odense C")]),
-    "de": (["Hauptstraße {n}", "Bergmannstraße {n}", "Schillerstr. {n}", "Am Markt {n}",
-            "Lindenallee {n}a"],
-           [("10115", "Berlin"), ("10961", "Berlin"), ("80331", "München"), ("50667", "Köln"),
-            ("20095", "Hamburg")]),
-    "fr": (["{n} rue de la République", "{n} avenue Jean Jaurès", "{n} bis rue Nationale",
-            "{n} boulevard Voltaire"],
-           [("69002", "Lyon"), ("75011", "Paris"), ("13001", "Marseille"), ("31000", "Toulouse")]),
-    "es": (["Calle Mayor {n}", "Avenida de América {n}, 3º B", "Carrer de Mallorca {n}",
-            "Calle Real {n}"],
-           [("28013", "Madrid"), ("08029", "Barcelona"), ("41004", "Sevilla"),
-            ("46002", "Valencia")]),
-    "it": (["Via Roma {n}", "Corso Vittorio Emanuele {n}", "Via Garibaldi {n}",
-            "Viale Europa {n}"],
-           [("00184", "Roma"), ("20121", "Milano"), ("10121", "Torino"), ("80133", "Napoli")]),
-    "nl": (["Kerkstraat {n}", "Prinsengracht {n}-II", "Stationsweg {n}", "Dorpsstraat {n}"],
-           [("1017 GC", "Amsterdam"), ("3511 AB", "Utrecht"), ("2511 CV", "Den Haag")]),
-    "pt": (["Rua Augusta {n}", "Avenida da Liberdade {n}, 2º Esq.", "Rua de Santa Catarina {n}"],
-           [("1100-053", "Lisboa"), ("1250-096", "Lisboa"), ("4000-442", "Porto")]),
-    "pl": (["ul. Marszałkowska {n}", "ul. Długa {n}/4", "ul. Floriańska {n}",
-            "al. Jerozolimskie {n}"],
-           [("00-590", "Warszawa"), ("80-831", "Gdańsk"), ("31-019", "Kraków")]),
-    "gb": (["{n} Elm Road", "{n} High Street", "Flat 3, {n} Victoria Street"],
-           [("LS6 2AB", "Leeds"), ("M1 4BT", "Manchester"), ("EH1 1YZ", "Edinburgh")]),
-}  # fmt: skip
+    "no": (
+        [
+            "Storgata {n}",
+            "Thorvald Meyers gate {n}",
+            "Kirkeveien {n}B",
+            "Bygdøy allé {n}",
+            "Olav Tryggvasons gate {n}",
+            "Strandgaten {n}",
+            "Nedre Slottsgate {n}",
+            "Fjellveien {n}",
+        ],
+        [
+            ("0155", "Oslo"),
+            ("0556", "Oslo"),
+            ("5003", "Bergen"),
+            ("7011", "Trondheim"),
+            ("4006", "Stavanger"),
+            ("9008", "Tromsø"),
+            ("1606", "Fredrikstad"),
+        ],
+    ),
+    "se": (
+        [
+            "Kungsgatan {n}",
+            "Drottninggatan {n}",
+            "Storgatan {n}",
+            "Vasagatan {n}A",
+            "Linnégatan {n}",
+        ],
+        [
+            ("111 35", "Stockholm"),
+            ("411 14", "Göteborg"),
+            ("211 22", "Malmö"),
+            ("753 20", "Uppsala"),
+        ],
+    ),
+    "dk": (
+        ["Vesterbrogade {n}", "Nørrebrogade {n}, 2. th.", "Jægergårdsgade {n}", "Østergade {n}"],
+        [
+            ("1620", "København V"),
+            ("2200", "København N"),
+            ("8000", "Aarhus C"),
+            ("5000", "Odense C"),
+        ],
+    ),
+    "de": (
+        [
+            "Hauptstraße {n}",
+            "Bergmannstraße {n}",
+            "Schillerstr. {n}",
+            "Am Markt {n}",
+            "Lindenallee {n}a",
+        ],
+        [
+            ("10115", "Berlin"),
+            ("10961", "Berlin"),
+            ("80331", "München"),
+            ("50667", "Köln"),
+            ("20095", "Hamburg"),
+        ],
+    ),
+    "fr": (
+        [
+            "{n} rue de la République",
+            "{n} avenue Jean Jaurès",
+            "{n} bis rue Nationale",
+            "{n} boulevard Voltaire",
+        ],
+        [("69002", "Lyon"), ("75011", "Paris"), ("13001", "Marseille"), ("31000", "Toulouse")],
+    ),
+    "es": (
+        [
+            "Calle Mayor {n}",
+            "Avenida de América {n}, 3º B",
+            "Carrer de Mallorca {n}",
+            "Calle Real {n}",
+        ],
+        [("28013", "Madrid"), ("08029", "Barcelona"), ("41004", "Sevilla"), ("46002", "Valencia")],
+    ),
+    "it": (
+        ["Via Roma {n}", "Corso Vittorio Emanuele {n}", "Via Garibaldi {n}", "Viale Europa {n}"],
+        [("00184", "Roma"), ("20121", "Milano"), ("10121", "Torino"), ("80133", "Napoli")],
+    ),
+    "nl": (
+        ["Kerkstraat {n}", "Prinsengracht {n}-II", "Stationsweg {n}", "Dorpsstraat {n}"],
+        [("1017 GC", "Amsterdam"), ("3511 AB", "Utrecht"), ("2511 CV", "Den Haag")],
+    ),
+    "pt": (
+        ["Rua Augusta {n}", "Avenida da Liberdade {n}, 2º Esq.", "Rua de Santa Catarina {n}"],
+        [("1100-053", "Lisboa"), ("1250-096", "Lisboa"), ("4000-442", "Porto")],
+    ),
+    "pl": (
+        ["ul. Marszałkowska {n}", "ul. Długa {n}/4", "ul. Floriańska {n}", "al. Jerozolimskie {n}"],
+        [("00-590", "Warszawa"), ("80-831", "Gdańsk"), ("31-019", "Kraków")],
+    ),
+    "gb": (
+        ["{n} Elm Road", "{n} High Street", "Flat 3, {n} Victoria Street"],
+        [("LS6 2AB", "Leeds"), ("M1 4BT", "Manchester"), ("EH1 1YZ", "Edinburgh")],
+    ),
+}
 
 
 def _address(rng: random.Random, country: str) -> str:
@@ -422,28 +565,74 @@ SURNAMES = {
     "pl": "nowak kowalski wiśniewski wójcik kowalczyk kamiński",
     "fi": "korhonen virtanen mäkinen",
 }
-SERVERS = {"en": ["mastodon.example", "toot.example", "fediverse.example"],
-           "nb": ["snakk.example", "nordlys.example"], "nn": ["fjord.example", "snakk.example"],
-           "sv": ["mastodon.se.example", "tuta.example"], "da": ["mastodon.dk.example"],
-           "de": ["troet.example", "chaos.example"], "fr": ["piaille.example", "pouet.example"],
-           "es": ["tooteando.example"], "nl": ["mastodon.nl.example"],
-           "it": ["mastodon.uno.example"], "pt": ["masto.pt.example"],
-           "pl": ["pol.social.example"], "fi": ["mastodon.fi.example"]}  # fmt: skip
-EMAIL_DOMAINS = {"en": ["gmail.com", "outlook.com", "yahoo.co.uk", "icloud.com"],
-                 "nb": ["gmail.com", "hotmail.no", "online.no", "icloud.com"],
-                 "nn": ["gmail.com", "online.no"], "sv": ["gmail.com", "telia.se", "hotmail.se"],
-                 "da": ["gmail.com", "mail.dk", "hotmail.dk"],
-                 "de": ["gmx.de", "web.de", "t-online.de", "gmail.com"],
-                 "fr": ["orange.fr", "free.fr", "laposte.net", "gmail.com"],
-                 "es": ["gmail.com", "hotmail.es", "yahoo.es"], "nl": ["ziggo.nl", "gmail.com"],
-                 "it": ["libero.it", "gmail.com", "virgilio.it"],
-                 "pt": ["sapo.pt", "gmail.com"], "pl": ["wp.pl", "o2.pl", "gmail.com"],
-                 "fi": ["gmail.com"]}  # fmt: skip
-_ASCII = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ä": "a", "ö": "o", "ü": "u", "é": "e",
-                        "è": "e", "á": "a", "í": "i", "ó": "o", "ú": "u", "ñ": "n", "ç": "c",
-                        "ã": "a", "õ": "o", "à": "a", "ì": "i", "ò": "o", "ą": "a", "ć": "c",
-                        "ę": "e", "ł": "l", "ń": "n", "ś": "s", "ź": "z", "ż": "z", "ß": "ss",
-                        "ê": "e", "ô": "o", "â": "a", "û": "u", "ï": "i", "ë": "e"})
+SERVERS = {
+    "en": ["mastodon.example", "toot.example", "fediverse.example"],
+    "nb": ["snakk.example", "nordlys.example"],
+    "nn": ["fjord.example", "snakk.example"],
+    "sv": ["mastodon.se.example", "tuta.example"],
+    "da": ["mastodon.dk.example"],
+    "de": ["troet.example", "chaos.example"],
+    "fr": ["piaille.example", "pouet.example"],
+    "es": ["tooteando.example"],
+    "nl": ["mastodon.nl.example"],
+    "it": ["mastodon.uno.example"],
+    "pt": ["masto.pt.example"],
+    "pl": ["pol.social.example"],
+    "fi": ["mastodon.fi.example"],
+}
+EMAIL_DOMAINS = {
+    "en": ["gmail.com", "outlook.com", "yahoo.co.uk", "icloud.com"],
+    "nb": ["gmail.com", "hotmail.no", "online.no", "icloud.com"],
+    "nn": ["gmail.com", "online.no"],
+    "sv": ["gmail.com", "telia.se", "hotmail.se"],
+    "da": ["gmail.com", "mail.dk", "hotmail.dk"],
+    "de": ["gmx.de", "web.de", "t-online.de", "gmail.com"],
+    "fr": ["orange.fr", "free.fr", "laposte.net", "gmail.com"],
+    "es": ["gmail.com", "hotmail.es", "yahoo.es"],
+    "nl": ["ziggo.nl", "gmail.com"],
+    "it": ["libero.it", "gmail.com", "virgilio.it"],
+    "pt": ["sapo.pt", "gmail.com"],
+    "pl": ["wp.pl", "o2.pl", "gmail.com"],
+    "fi": ["gmail.com"],
+}
+_ASCII = str.maketrans(
+    {
+        "æ": "ae",
+        "ø": "o",
+        "å": "a",
+        "ä": "a",
+        "ö": "o",
+        "ü": "u",
+        "é": "e",
+        "è": "e",
+        "á": "a",
+        "í": "i",
+        "ó": "o",
+        "ú": "u",
+        "ñ": "n",
+        "ç": "c",
+        "ã": "a",
+        "õ": "o",
+        "à": "a",
+        "ì": "i",
+        "ò": "o",
+        "ą": "a",
+        "ć": "c",
+        "ę": "e",
+        "ł": "l",
+        "ń": "n",
+        "ś": "s",
+        "ź": "z",
+        "ż": "z",
+        "ß": "ss",
+        "ê": "e",
+        "ô": "o",
+        "â": "a",
+        "û": "u",
+        "ï": "i",
+        "ë": "e",
+    }
+)
 
 
 def _ascii(text: str) -> str:
@@ -453,8 +642,15 @@ def _ascii(text: str) -> str:
 def _email(rng: random.Random, language: str) -> str:
     first = rng.choice(FIRST[language].split())
     last = rng.choice(SURNAMES[language].split())
-    local = rng.choice([f"{first}.{last}", f"{first}{last[0]}", f"{first}_{last}{rng.randrange(70, 99)}",
-                        f"{first[0]}{last}", f"{first}{rng.randrange(1, 2000)}"])  # fmt: skip
+    local = rng.choice(
+        [
+            f"{first}.{last}",
+            f"{first}{last[0]}",
+            f"{first}_{last}{rng.randrange(70, 99)}",
+            f"{first[0]}{last}",
+            f"{first}{rng.randrange(1, 2000)}",
+        ]
+    )
     return f"{_ascii(local)}@{rng.choice(EMAIL_DOMAINS[language])}"
 
 
@@ -472,9 +668,13 @@ def _order(rng: random.Random, brand: str, style: str | None) -> str:
     return re.sub("#", lambda _: rng.choice(string.digits), ORDER_FORMATS[brand])
 
 
-TRACKING = ["https://sporing.bring.no/sporing/{d17}", "https://www.postnord.se/track?id={d18}",
-            "https://www.dhl.de/de/privatkunden/dhl-sendungsverfolgung.html?piececode={d20}",
-            "https://t.17track.example/#nums=LX{d9}NO", "https://gls-group.example/track/{d11}"]  # fmt: skip
+TRACKING = [
+    "https://sporing.bring.no/sporing/{d17}",
+    "https://www.postnord.se/track?id={d18}",
+    "https://www.dhl.de/de/privatkunden/dhl-sendungsverfolgung.html?piececode={d20}",
+    "https://t.17track.example/#nums=LX{d9}NO",
+    "https://gls-group.example/track/{d11}",
+]
 
 
 def _tracking(rng: random.Random) -> str:
@@ -494,18 +694,42 @@ class Span:
     form: str = ""  # e.g. the country of an IBAN, for the composition table
 
     def label(self, key: str = "type") -> dict[str, Any]:
-        data: dict[str, Any] = {key: self.type, "start": self.start, "end": self.end,
-                                "text": self.text}  # fmt: skip
+        data: dict[str, Any] = {
+            key: self.type,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+        }
         if self.form:
             data["form"] = self.form
         return data
 
 
-_PLACEHOLDER = re.compile(r"\{(?P<name>\w+)(?::(?P<arg>[\w-]+))?\}|<<(?P<kind>\w+):(?P<literal>.+?)>>")
-NEGATIVE_KINDS = ("price", "date", "time", "flight_number", "product_code", "tracking_link",
-                  "discount_code", "card_ending", "brand_contact", "invalid_card", "invalid_iban",
-                  "invalid_national_id", "payment_reference", "quantity", "count", "seat", "gate",
-                  "version", "postcode_only", "account_alias")  # fmt: skip
+_PLACEHOLDER = re.compile(
+    r"\{(?P<name>\w+)(?::(?P<arg>[\w-]+))?\}|<<(?P<kind>\w+):(?P<literal>.+?)>>"
+)
+NEGATIVE_KINDS = (
+    "price",
+    "date",
+    "time",
+    "flight_number",
+    "product_code",
+    "tracking_link",
+    "discount_code",
+    "card_ending",
+    "brand_contact",
+    "invalid_card",
+    "invalid_iban",
+    "invalid_national_id",
+    "payment_reference",
+    "quantity",
+    "count",
+    "seat",
+    "gate",
+    "version",
+    "postcode_only",
+    "account_alias",
+)
 
 
 def fill(
@@ -543,7 +767,12 @@ def fill(
         elif name == "card":
             value, kind, target, form = _card(rng, arg), "card_number", pii, arg or "any"
         elif name == "nid":
-            value, kind, target, form = _national_id(rng, arg or lang), "national_id", pii, arg or lang
+            value, kind, target, form = (
+                _national_id(rng, arg or lang),
+                "national_id",
+                pii,
+                arg or lang,
+            )
         elif name == "order":
             value, kind, target = _order(rng, brand, arg), "order_number", pii
             form = "generic" if arg == "generic" else "brand format"
@@ -556,12 +785,19 @@ def fill(
         elif name == "bad_iban":
             value, kind, target = _bad_iban(rng, arg or "DE"), "invalid_iban", negatives
         elif name == "bad_nid":
-            value, kind, target = _bad_national_id(rng, arg or lang), "invalid_national_id", negatives
+            value, kind, target = (
+                _bad_national_id(rng, arg or lang),
+                "invalid_national_id",
+                negatives,
+            )
         elif name == "card_end":
             value, kind, target = _digits(rng, 4), "card_ending", negatives
         elif name in ("support_phone", "support_email", "domain"):
-            pool = {"support_phone": "support_phones", "support_email": "support_emails",
-                    "domain": "domains"}[name]  # fmt: skip
+            pool = {
+                "support_phone": "support_phones",
+                "support_email": "support_emails",
+                "domain": "domains",
+            }[name]
             choices = profile[pool]
             value = choices[int(arg) % len(choices)] if arg else rng.choice(choices)
             kind, target = "brand_contact", negatives
@@ -582,7 +818,9 @@ def fill(
 # --- time, authors, assembly -----------------------------------------------------------------
 
 
-def _background_time(rng: random.Random, first_day: int = 0, last_day: int = DAYS - 1) -> dt.datetime:
+def _background_time(
+    rng: random.Random, first_day: int = 0, last_day: int = DAYS - 1
+) -> dt.datetime:
     days = list(range(first_day, last_day + 1))
     day = rng.choices(days, weights=[0.7 if d in (5, 6) else 1.0 for d in days])[0]
     hour = rng.choices(range(24), weights=HOURLY)[0]
@@ -613,9 +851,17 @@ class Authors:
         for attempt in range(1000):
             first = _ascii(self.rng.choice(FIRST[lang].split()))
             last = _ascii(self.rng.choice(SURNAMES[lang].split()))
-            handle = self.rng.choice([f"{first}_{last[:1]}", f"{first}{last}", f"{first}.{last}",
-                                      f"{first}{self.rng.randrange(10, 99)}", f"{last}{first[:1]}",
-                                      f"the_{first}", f"{first}_on_{network}"])  # fmt: skip
+            handle = self.rng.choice(
+                [
+                    f"{first}_{last[:1]}",
+                    f"{first}{last}",
+                    f"{first}.{last}",
+                    f"{first}{self.rng.randrange(10, 99)}",
+                    f"{last}{first[:1]}",
+                    f"the_{first}",
+                    f"{first}_on_{network}",
+                ]
+            )
             if attempt > 50:
                 handle += str(attempt)
             if network == "mastodon":
@@ -659,8 +905,10 @@ def _network(rng: random.Random) -> str:
 
 def assemble(blocks: list[Block], seed: int = SEED) -> tuple[list[Post], list[dict[str, Any]]]:
     rng = random.Random(seed)
-    profiles = {path.stem: json.loads(path.read_text(encoding="utf-8"))
-                for path in sorted(BRANDS.glob("*.json"))}  # fmt: skip
+    profiles = {
+        path.stem: json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(BRANDS.glob("*.json"))
+    }
     authors = Authors(rng)
     chains: dict[str, tuple[str, str]] = {}  # name -> (author, network)
     for block in blocks:
@@ -674,8 +922,14 @@ def assemble(blocks: list[Block], seed: int = SEED) -> tuple[list[Post], list[di
     posts: list[Post] = []
     bursts: list[list[Post]] = []
 
-    def make(block: Block, line: Line, when: dt.datetime, scenario: str, cluster: str | None,
-             chain: str | None) -> Post:  # fmt: skip
+    def make(
+        block: Block,
+        line: Line,
+        when: dt.datetime,
+        scenario: str,
+        cluster: str | None,
+        chain: str | None,
+    ) -> Post:
         brand = line.flags.get("brand") or block.attrs["brand"]
         if brand not in profiles:
             raise SetError(f"{line.where}: no brand profile for {brand!r}")
@@ -694,10 +948,24 @@ def assemble(blocks: list[Block], seed: int = SEED) -> tuple[list[Post], list[di
         if scenario == "storm":
             kind = "reply"
         text, pii, negatives = fill(line.template, brand, line.language, rng, profiles[brand])
-        return Post(brand, network, author, when.replace(microsecond=0), kind, text,
-                    line.language, line.sentiment, "s" in line.flags, pii, negatives, scenario,
-                    line.tags, f"{brand}/{cluster}" if cluster else None, group,
-                    line.where)  # fmt: skip
+        return Post(
+            brand,
+            network,
+            author,
+            when.replace(microsecond=0),
+            kind,
+            text,
+            line.language,
+            line.sentiment,
+            "s" in line.flags,
+            pii,
+            negatives,
+            scenario,
+            line.tags,
+            f"{brand}/{cluster}" if cluster else None,
+            group,
+            line.where,
+        )
 
     for block in blocks:
         lines = block.lines
@@ -705,8 +973,9 @@ def assemble(blocks: list[Block], seed: int = SEED) -> tuple[list[Post], list[di
             first = int(block.attrs.get("first_day", 0))
             last = int(block.attrs.get("last_day", DAYS - 1))
             for line in lines:
-                posts.append(make(block, line, _background_time(rng, first, last), "background",
-                                  None, None))  # fmt: skip
+                posts.append(
+                    make(block, line, _background_time(rng, first, last), "background", None, None)
+                )
         elif block.kind in ("peak", "storm"):
             start = _parse_time(block.attrs["start"])
             minutes = float(block.attrs["minutes"])
@@ -730,7 +999,9 @@ def assemble(blocks: list[Block], seed: int = SEED) -> tuple[list[Post], list[di
             spacing = float(block.attrs["hours"]) / max(1, len(lines) - 1)
             for index, line in enumerate(lines):
                 jitter = rng.uniform(-0.2, 0.2) * spacing if 0 < index < len(lines) - 1 else 0
-                when = start + dt.timedelta(hours=index * spacing + jitter, seconds=rng.randrange(60))
+                when = start + dt.timedelta(
+                    hours=index * spacing + jitter, seconds=rng.randrange(60)
+                )
                 posts.append(make(block, line, when, "slow", block.attrs["cluster"], None))
         elif block.kind == "chain":
             if block.attrs.get("start", "random") == "random":
@@ -738,8 +1009,11 @@ def assemble(blocks: list[Block], seed: int = SEED) -> tuple[list[Post], list[di
             else:
                 start = _parse_time(block.attrs["start"])
             for line in lines:
-                when = start + _offset(line.flags.get("t", "+0d")) + \
-                    dt.timedelta(seconds=rng.randrange(300) if "t" in line.flags else 0)  # fmt: skip
+                when = (
+                    start
+                    + _offset(line.flags.get("t", "+0d"))
+                    + dt.timedelta(seconds=rng.randrange(300) if "t" in line.flags else 0)
+                )
                 posts.append(make(block, line, when, "chain", None, block.attrs["name"]))
 
     posts.sort(key=lambda post: post.created_at)  # stable: a block's order breaks ties
@@ -761,10 +1035,18 @@ def assemble(blocks: list[Block], seed: int = SEED) -> tuple[list[Post], list[di
     for members in bursts:
         members.sort(key=lambda post: post.created_at)
         first, third = members[0], members[2]
-        spikes.append({"brand": first.brand, "cluster": first.cluster, "first_id": first.id,
-                       "first_at": _iso(first.created_at), "third_id": third.id,
-                       "third_at": _iso(third.created_at), "last_at": _iso(members[-1].created_at),
-                       "posts": len(members)})  # fmt: skip
+        spikes.append(
+            {
+                "brand": first.brand,
+                "cluster": first.cluster,
+                "first_id": first.id,
+                "first_at": _iso(first.created_at),
+                "third_id": third.id,
+                "third_at": _iso(third.created_at),
+                "last_at": _iso(members[-1].created_at),
+                "posts": len(members),
+            }
+        )
     return posts, spikes
 
 
@@ -773,17 +1055,32 @@ def _iso(moment: dt.datetime) -> str:
 
 
 def post_json(post: Post) -> dict[str, Any]:
-    return {"id": post.id, "brand": post.brand, "network": post.network, "author": post.author,
-            "created_at": _iso(post.created_at), "kind": post.kind, "text": post.text}  # fmt: skip
+    return {
+        "id": post.id,
+        "brand": post.brand,
+        "network": post.network,
+        "author": post.author,
+        "created_at": _iso(post.created_at),
+        "kind": post.kind,
+        "text": post.text,
+    }
 
 
 def label_json(post: Post) -> dict[str, Any]:
-    return {"id": post.id, "brand": post.brand, "language": post.language,
-            "sentiment": post.sentiment, "sarcasm": post.sarcasm,
-            "pii": [span.label() for span in post.pii],
-            "hard_negatives": [span.label("kind") for span in post.negatives],
-            "repeat_of": post.repeat_of, "cluster": post.cluster, "scenario": post.scenario,
-            "tags": post.tags, "source": post.where}  # fmt: skip
+    return {
+        "id": post.id,
+        "brand": post.brand,
+        "language": post.language,
+        "sentiment": post.sentiment,
+        "sarcasm": post.sarcasm,
+        "pii": [span.label() for span in post.pii],
+        "hard_negatives": [span.label("kind") for span in post.negatives],
+        "repeat_of": post.repeat_of,
+        "cluster": post.cluster,
+        "scenario": post.scenario,
+        "tags": post.tags,
+        "source": post.where,
+    }
 
 
 def render(posts: list[Post], spikes: list[dict[str, Any]]) -> dict[str, str]:
@@ -817,7 +1114,9 @@ def composition(posts: list[Post], spikes: list[dict[str, Any]]) -> str:
             table("network", Counter(p.network for p in posts)),
             table("scenario", Counter(p.scenario for p in posts)),
             table("PII spans by type", Counter(s.type for p in posts for s in p.pii)),
-            table("PII forms", Counter(f"{s.type}:{s.form}" for p in posts for s in p.pii if s.form)),
+            table(
+                "PII forms", Counter(f"{s.type}:{s.form}" for p in posts for s in p.pii if s.form)
+            ),
             table("hard negatives by kind", Counter(s.type for p in posts for s in p.negatives)),
             f"- **posts with PII**: {sum(bool(p.pii) for p in posts)}; **with hard negatives**: "
             f"{sum(bool(p.negatives) for p in posts)}",
@@ -839,8 +1138,11 @@ def main(argv: list[str] | None = None) -> int:
     posts, spikes = assemble(parse_texts())
     files = render(posts, spikes)
     if args.check:
-        stale = [name for name, text in files.items()
-                 if not (HERE / name).exists() or (HERE / name).read_text(encoding="utf-8") != text]  # fmt: skip
+        stale = [
+            name
+            for name, text in files.items()
+            if not (HERE / name).exists() or (HERE / name).read_text(encoding="utf-8") != text
+        ]
         if stale:
             print(f"stale: {', '.join(stale)} (run {Path(__file__).name})", file=sys.stderr)
             return 1
@@ -855,4 +1157,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
