@@ -490,12 +490,26 @@ def _clean_result(
     return clean
 
 
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+# The command as a user runs it; tests put a stand-in here.
+ANALYSE = (sys.executable, "-m", "app", "analyse")
+
+
 def _run(
-    posts: Sequence[Mapping[str, Any]], profile: Path | None, folder: Path
+    posts: Sequence[Mapping[str, Any]],
+    profile: Path | None,
+    folder: Path,
+    analyse: Sequence[str] = ANALYSE,
 ) -> tuple[Analysis, str]:
     source = folder / f"posts-{len(posts)}-{profile.stem if profile else 'all'}.jsonl"
     source.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in posts), "utf-8")
-    command = [sys.executable, "-m", "app", "analyse", str(source)]
+    command = [*analyse, str(source)]
     if profile is not None:
         command += ["--brand-profile", str(profile)]
     command.append("--json")
@@ -507,10 +521,14 @@ def _run(
         )
     except subprocess.TimeoutExpired:
         return Analysis(failure="`heedful analyse` ran for more than 10 minutes"), " ".join(command)
+    except OSError as error:
+        return Analysis(failure=f"`{' '.join(command)}` could not start: {error}"), " ".join(
+            command
+        )
     took = time.perf_counter() - began
     shown = " ".join(
         ["python -m app analyse", source.name]
-        + (["--brand-profile", str(profile.relative_to(ROOT))] if profile else [])
+        + (["--brand-profile", _shown_path(profile)] if profile else [])
         + ["--json"]
     )
     if done.returncode != 0:
@@ -525,20 +543,24 @@ def _run(
     return analysis, shown
 
 
-def run_heedful(data: EvalSet, folder: Path) -> tuple[Analysis, Analysis | None, float | None]:
+def run_heedful(
+    data: EvalSet, folder: Path, analyse: Sequence[str] = ANALYSE
+) -> tuple[Analysis, Analysis | None, float | None]:
     """The per-brand runs merged, the all-brands run, and the start-up time (one post)."""
     merged = Analysis()
     by_brand: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for post in data.posts:
         by_brand[post.get("brand") or ""].append(post)
     startup: float | None = None
-    warm, _ = _run(data.posts[:1], data.profiles.get(data.posts[0].get("brand") or ""), folder)
+    warm, _ = _run(
+        data.posts[:1], data.profiles.get(data.posts[0].get("brand") or ""), folder, analyse
+    )
     if warm.failure:
         merged.failure = warm.failure
         return merged, None, None
     startup = warm.seconds
     for brand, posts in by_brand.items():
-        analysis, _ = _run(posts, data.profiles.get(brand), folder)
+        analysis, _ = _run(posts, data.profiles.get(brand), folder, analyse)
         if analysis.failure:
             merged.failure = analysis.failure
             return merged, None, startup
@@ -547,7 +569,7 @@ def run_heedful(data: EvalSet, folder: Path) -> tuple[Analysis, Analysis | None,
         merged.problems += [f"{brand}: {problem}" for problem in analysis.problems]
         merged.seconds += analysis.seconds
         merged.runs += 1
-    together, _ = _run(data.posts, None, folder)
+    together, _ = _run(data.posts, None, folder, analyse)
     return merged, (None if together.failure else together), startup
 
 
@@ -1057,7 +1079,7 @@ def rows_for(
     return rows
 
 
-def report(folder: Path = EVAL) -> str:
+def report(folder: Path = EVAL, analyse: Sequence[str] = ANALYSE) -> str:
     """The whole care benchmark as Markdown: what ran, the table, and notes."""
     data = load_set(folder)
     baseline = run_baselines(data)
@@ -1071,7 +1093,7 @@ def report(folder: Path = EVAL) -> str:
         baseline.alerts,
     )
     with tempfile.TemporaryDirectory(prefix="heedful-care-") as temporary:
-        analysis, together, startup = run_heedful(data, Path(temporary))
+        analysis, together, startup = run_heedful(data, Path(temporary), analyse)
     notes: list[str] = []
     heedful: Scored | None = None
     per_post: float | None = None
