@@ -311,7 +311,7 @@ def _bad_national_id(rng: random.Random, country: str) -> str:
     raise SetError(f"could not spoil a national identity number of {country}")
 
 
-IBAN_BBAN = {  # country: (length of BBAN, letters allowed in it)
+IBAN_BBAN = {  # country: length of the BBAN
     "NO": 11,
     "SE": 20,
     "DK": 14,
@@ -326,6 +326,7 @@ IBAN_BBAN = {  # country: (length of BBAN, letters allowed in it)
     "BE": 12,
     "GB": 18,
     "LU": 16,
+    "AT": 16,
 }
 
 
