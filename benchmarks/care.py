@@ -878,6 +878,47 @@ def cross_brand_links(data: EvalSet, together: Analysis) -> tuple[int, int]:
     return repeats, sum(len(names) > 1 for names in brands.values())
 
 
+TRAINING = ROOT / "resources" / "analysis"
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def training_overlap(data: EvalSet, folder: Path = TRAINING) -> Ratio | None:
+    """Evaluation posts found word for word (case and spacing aside) among the texts of the
+    files under resources/analysis/ (the analysis's training corpus and model); None when there
+    is no such folder. The set is only meaningful while this stays at 0."""
+    if not folder.is_dir():
+        return None
+    seen: set[str] = set()
+    for path in folder.rglob("*"):
+        if not path.is_file() or path.stat().st_size > 200_000_000:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        for line in text.splitlines():
+            try:
+                seen.update(_normal(item) for item in _strings(json.loads(line)))
+            except (json.JSONDecodeError, RecursionError):
+                seen.update(_normal(part) for part in re.split(r"\t|\s\|\s", line))
+    texts = [_normal(post["text"]) for post in data.posts if len(post["text"]) >= 20]
+    return Ratio(sum(text in seen for text in texts), len(texts))
+
+
 def rows_for(
     heedful: Scored | None,
     base: Scored,
@@ -1092,6 +1133,7 @@ def report(folder: Path = EVAL, analyse: Sequence[str] = ANALYSE) -> str:
         baseline.clusters,
         baseline.alerts,
     )
+    overlap = training_overlap(data)
     with tempfile.TemporaryDirectory(prefix="heedful-care-") as temporary:
         analysis, together, startup = run_heedful(data, Path(temporary), analyse)
     notes: list[str] = []
@@ -1137,9 +1179,18 @@ def report(folder: Path = EVAL, analyse: Sequence[str] = ANALYSE) -> str:
         "Spans match when the type is the same and the overlap covers half of each span; "
         "clusters are scored within a brand."
     )
+    rows = rows_for(heedful, base, baseline, data, per_post, startup, cross)
+    rows.append(
+        Row(
+            "Set kept apart: its posts found word for word in resources/analysis/",
+            "no such folder" if overlap is None else overlap.percent(),
+            "—",
+            "0",
+            None if overlap is None else overlap.hits == 0,
+        )
+    )
     return "\n\n".join(
-        [header, table(rows_for(heedful, base, baseline, data, per_post, startup, cross))]
-        + (["\n".join(f"- {n}" for n in notes)] if notes else [])
+        [header, table(rows)] + (["\n".join(f"- {n}" for n in notes)] if notes else [])
     )
 
 

@@ -262,13 +262,15 @@ def test_a_perfect_stand_in_meets_every_goal_and_the_baselines_stand_beside_it(
     text = care.report(analyse=[sys.executable, str(oracle), str(EVAL)])
     assert "did not run" not in text
     met = _met_cells(text)
-    assert len(met) >= 20
-    # Speed depends on the machine; every quality goal must read "yes" for perfect answers.
-    assert {
+    assert sum(verdict == "yes" for verdict in met.values()) >= 20
+    # Speed depends on the machine; every other verdict must be "yes" for perfect answers
+    # (an empty verdict: nothing to judge, e.g. no training folder to compare with).
+    wrong = {
         name: verdict
         for name, verdict in met.items()
-        if verdict != "yes" and not name.startswith("Time per post")
-    } == {}
+        if verdict not in ("yes", "") and not name.startswith("Time per post")
+    }
+    assert wrong == {}
     assert "| Language: nb |" in text
     assert "py3langid as is" in text
     assert "naive regexes" in text
@@ -284,9 +286,30 @@ def test_a_missing_or_failing_command_is_said_clearly_and_the_baselines_still_pr
     assert "exited with 2: analyse: not here yet" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert rows
-    assert all(row.split("|")[2].strip() == "not run" for row in rows)
+    # Every measure of the analysis says so (the set's own check against training still runs).
+    analysis_rows = [row for row in rows if not row.startswith("| Set kept apart")]
+    assert all(row.split("|")[2].strip() == "not run" for row in analysis_rows)
     assert all(row.split("|")[3].strip() for row in rows)  # a baseline (or "—") in every row
     assert "% (" in rows[0].split("|")[3]
+
+
+def test_posts_copied_into_the_training_folder_are_found(
+    tmp_path: Path, data: care.EvalSet
+) -> None:
+    training = tmp_path / "analysis" / "training"
+    training.mkdir(parents=True)
+    copied = next(p["text"] for p in data.posts if len(p["text"]) > 40)
+    (training / "corpus.jsonl").write_text(
+        json.dumps({"text": "  " + copied.upper() + " ", "label": "negative"})
+        + "\n"
+        + json.dumps({"text": "a post of its own, written for training"})
+        + "\n"
+    )
+    (training / "notes.txt").write_text("lang | sent | another line of its own\n")
+    found = care.training_overlap(data, tmp_path / "analysis")
+    assert found is not None
+    assert found.hits == 1
+    assert care.training_overlap(data, tmp_path / "nothing") is None
 
 
 # --- the evaluation set is well-formed ------------------------------------------------------
