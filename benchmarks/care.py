@@ -915,7 +915,8 @@ def training_overlap(data: EvalSet, folder: Path = TRAINING) -> Ratio | None:
                 seen.update(_normal(item) for item in _strings(json.loads(line)))
             except (json.JSONDecodeError, RecursionError):
                 seen.update(_normal(part) for part in re.split(r"\t|\s\|\s", line))
-    texts = [_normal(post["text"]) for post in data.posts if len(post["text"]) >= 20]
+    # Short posts ("Nettet er nede igjen.") may well be written twice by two people.
+    texts = [_normal(post["text"]) for post in data.posts if len(post["text"]) >= 40]
     return Ratio(sum(text in seen for text in texts), len(texts))
 
 

@@ -263,12 +263,12 @@ def test_a_perfect_stand_in_meets_every_goal_and_the_baselines_stand_beside_it(
     assert "did not run" not in text
     met = _met_cells(text)
     assert sum(verdict == "yes" for verdict in met.values()) >= 20
-    # Speed depends on the machine; every other verdict must be "yes" for perfect answers
-    # (an empty verdict: nothing to judge, e.g. no training folder to compare with).
+    # Speed depends on the machine and the overlap on the training folder; every other verdict
+    # must be "yes" for perfect answers.
     wrong = {
         name: verdict
         for name, verdict in met.items()
-        if verdict not in ("yes", "") and not name.startswith("Time per post")
+        if verdict not in ("yes", "") and not name.startswith(("Time per post", "Set kept apart"))
     }
     assert wrong == {}
     assert "| Language: nb |" in text
