@@ -3,6 +3,7 @@
     python -m benchmarks                   the full run (stores of 10k, 100k and 1M mentions)
     python -m benchmarks --quick           tiny sizes, only to prove every benchmark still runs
     python -m benchmarks --binary dist/heedful/heedful    also time the packaged binary
+    python -m benchmarks --only care       care analysis on the labelled set (not in the full run)
 
 Each baseline is measured in the same run, on the same machine, right beside what it is
 compared with: a bare PySide6 window (start-up, memory), plain sqlite3 (search, paging,
@@ -20,7 +21,10 @@ from pathlib import Path
 from benchmarks import stores
 from benchmarks.report import Measure, machine, table
 
-SECTIONS = ("startup", "search", "paging", "ingest", "sync")
+SECTIONS = ("startup", "search", "paging", "ingest", "sync", "care")
+# Care scores quality rather than speed, in a table of its own: it runs when asked for.
+DEFAULT_SECTIONS = ("startup", "search", "paging", "ingest", "sync")
+STORE_SECTIONS = {"startup", "search", "paging", "ingest"}
 
 
 def _sizes(text: str) -> list[int]:
@@ -41,7 +45,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--binary", type=Path, help="the packaged heedful executable to time too")
     parser.add_argument(
-        "--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}"
+        "--only",
+        default=",".join(DEFAULT_SECTIONS),
+        help=f"comma-separated subset of {','.join(SECTIONS)}",
     )
     parser.add_argument("--repeat", type=int, help="start-up runs per case (default 5; quick 1)")
     parser.add_argument("--sync-mentions", type=int, help="default 2000; quick 100")
@@ -124,12 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     print(machine(), flush=True)
     homes: dict[int, Path] = {}
-    for size in args.sizes:
-        say(f"store of {size:,} mentions (built once, then kept under {stores.CACHE})")
-        homes[size] = stores.home_for(size)
     largest = max(args.sizes)
-    database = stores.database_for(largest)
     measures: list[Measure] = []
+    if STORE_SECTIONS & set(args.sections):
+        for size in args.sizes:
+            say(f"store of {size:,} mentions (built once, then kept under {stores.CACHE})")
+            homes[size] = stores.home_for(size)
+        database = stores.database_for(largest)
     if "startup" in args.sections:
         measures += startup_measures(args, homes)
     if "search" in args.sections:
@@ -156,9 +163,15 @@ def main(argv: list[str] | None = None) -> int:
 
         say(f"sync of {args.sync_mentions:,} mentions from a local Mastodon server")
         measures += sync.run(args.sync_mentions, repeat=1 if args.quick else 2)
-    result = table(measures)
-    print(result)
+    result = table(measures) if measures else ""
     notes = [f"- {m.group}: {m.name}: {note}" for m in measures for note in m.notes]
+    if "care" in args.sections:
+        from benchmarks import care
+
+        say("care analysis: `heedful analyse` on the labelled evaluation set")
+        result = "\n\n".join(part for part in (result, "\n".join(notes), care.report()) if part)
+        notes = []
+    print(result)
     if notes:
         print("\n".join(notes))
     print(f"({'quick mode, ' if args.quick else ''}{time.perf_counter() - began:.0f} s in all)")
