@@ -28,6 +28,7 @@ from app.cli.snippets import (
 )
 from app.cli.triage import add_triage_parser, run_triage
 from app.compose.replies import ReplyRefused, describe_outbox_item
+from app.inbox.qualifiers import help_lines
 from app.inbox.search import parse_query
 from app.inbox.service import InboxView, inbox_filter, mention_json
 from app.logs import configure_logging
@@ -72,7 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     inbox = commands.add_parser("inbox", help="the inbox")
     inbox_commands = inbox.add_subparsers(dest="inbox_command", metavar="COMMAND", required=True)
-    listing = inbox_commands.add_parser("list", help="list mentions, newest first")
+    # Every qualifier, with an example and its values, under the commands that take them.
+    qualifier_help = "qualifiers:\n" + "\n".join(f"  {line}" for line in help_lines())
+    listing = inbox_commands.add_parser(
+        "list",
+        help="list mentions, newest first",
+        epilog=qualifier_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     listing.add_argument("--limit", type=_positive, default=50, metavar="N")
     listing.add_argument("--view", choices=views, default=InboxView.OPEN.value)
@@ -83,7 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         help='qualifiers and words, e.g. "tag:billing lang:nb"',
     )
 
-    search = commands.add_parser("search", help="find mentions by words or author")
+    search = commands.add_parser(
+        "search",
+        help="find mentions by words or author",
+        epilog=qualifier_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     search.add_argument("text", metavar="TEXT")
     search.add_argument("--json", action="store_true", help="print a JSON array")
     search.add_argument("--limit", type=_positive, default=50, metavar="N")

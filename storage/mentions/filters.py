@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage.mentions.conditions import Condition
 from storage.records import MentionKind, Network, TriageStatus
 
 
 @dataclass(frozen=True, slots=True)
 class InboxFilter:
     """Which mentions a view shows. Empty sets mean "any"; every set is "one of these",
-    except tags: a mention must carry every tag asked for. Times are stored-timestamp text."""
+    except tags: a mention must carry every tag asked for. Times are stored-timestamp text.
+
+    The typed fields are what the built-in views and the query planner reason about;
+    anything else a search qualifier asks for is one of storage's named `conditions`."""
 
     statuses: frozenset[TriageStatus] = frozenset()
     account_ids: frozenset[int] = frozenset()
@@ -32,6 +36,7 @@ class InboxFilter:
     unanswered: bool = False  # no reply from the brand sent, queued, or seen in the thread
     matches_nothing: bool = False  # the view contradicts itself (is:done in an open view)
     after_id: int | None = None  # only mentions stored after this one (what is new since)
+    conditions: tuple[Condition, ...] = ()  # each must hold too (storage.mentions.conditions)
 
 
 @dataclass(frozen=True, slots=True)

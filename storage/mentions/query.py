@@ -104,6 +104,10 @@ def where_clauses(view: InboxFilter, *, for_page: bool = False) -> tuple[list[st
     if view.snoozed_at is not None:
         where.append("m.snoozed_until > ?")
         params.append(view.snoozed_at)
+    for condition in view.conditions:
+        sql, values = condition.sql()
+        where.append(sql)
+        params.extend(values)
     if view.unanswered:
         where.append(
             "NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.mention_id = m.id"
