@@ -4,12 +4,11 @@ length checks and the connector factory ask of a network comes from it."""
 from __future__ import annotations
 
 import importlib
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from storage.records import Account, AccountState, Network
+from storage.records import Network
 
 from app.networks.errors import NeedsSignIn
 from app.networks.factory import ConnectorFactory
@@ -23,6 +22,8 @@ from app.networks.registry import (
     post_length,
 )
 from app.secrets import SecretStore
+
+from tests.test_transport import _account
 
 
 def test_every_stored_network_has_exactly_one_descriptor() -> None:
@@ -73,16 +74,5 @@ class _EmptyKeyring(SecretStore):
 def test_the_factory_asks_each_networks_connect_and_says_to_sign_in_when_no_secret(
     network: Network,
 ) -> None:
-    account = Account(
-        id=1,
-        network=network,
-        server="https://social.example",
-        handle="brand",
-        display_name="Brand",
-        platform_user_id="42",
-        state=AccountState.OK,
-        state_detail="",
-        created_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
     with pytest.raises(NeedsSignIn, match="sign in again"):
-        ConnectorFactory(_EmptyKeyring("test"))(account)
+        ConnectorFactory(_EmptyKeyring("test"))(_account("https://social.example", network))

@@ -10,6 +10,7 @@ from typing import Any, Protocol, cast
 from storage.records import Account
 
 from app.networks.base import Connector
+from app.networks.errors import NeedsSignIn
 from app.networks.mastodon.auth import normalize_server
 from app.networks.registry import network_info
 from app.secrets import SecretStore, account_secret_name
@@ -27,6 +28,15 @@ class Connect(Protocol):
         save_secret: Callable[[dict[str, Any]], None],
         stop: threading.Event | None,
     ) -> Connector: ...
+
+
+def signed_in(account: Account, secret: Mapping[str, Any], key: str, what: str) -> tuple[str, str]:
+    """The secret's `key` (a token, a session) and the account's own id on the network, or
+    NeedsSignIn: without both there is nothing to connect with."""
+    value = secret.get(key)
+    if not isinstance(value, str) or not account.platform_user_id:
+        raise NeedsSignIn(f"Heedful has no {what} for {account.handle}: sign in again.")
+    return value, account.platform_user_id
 
 
 class ConnectorFactory:

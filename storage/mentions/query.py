@@ -6,7 +6,15 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from storage.mentions.conditions import NamedCondition
 from storage.mentions.filters import InboxFilter, PageCursor
+
+# The filter's own single-value fields, in the order their conditions are written.
+_STORED_AFTER = NamedCondition("stored after", "m.id > ?")
+_CREATED_FROM = NamedCondition("created from", "m.created_at >= ?")
+_CREATED_BEFORE = NamedCondition("created before", "m.created_at < ?")
+_AWAKE_AT = NamedCondition("awake at", "(m.snoozed_until IS NULL OR m.snoozed_until <= ?)")
+_SNOOZED_PAST = NamedCondition("snoozed past", "m.snoozed_until > ?")
 
 
 def page_query(
@@ -89,22 +97,15 @@ def where_clauses(view: InboxFilter, *, for_page: bool = False) -> tuple[list[st
             " JOIN mention_tags AS mt ON mt.tag_id = t.id WHERE t.name = ?)"
         )
         params.append(tag)
-    if view.after_id is not None:
-        where.append("m.id > ?")
-        params.append(view.after_id)
-    if view.created_after is not None:
-        where.append("m.created_at >= ?")
-        params.append(view.created_after)
-    if view.created_before is not None:
-        where.append("m.created_at < ?")
-        params.append(view.created_before)
-    if view.awake_at is not None:
-        where.append("(m.snoozed_until IS NULL OR m.snoozed_until <= ?)")
-        params.append(view.awake_at)
-    if view.snoozed_at is not None:
-        where.append("m.snoozed_until > ?")
-        params.append(view.snoozed_at)
-    for condition in view.conditions:
+    moments = (
+        (_STORED_AFTER, view.after_id),
+        (_CREATED_FROM, view.created_after),
+        (_CREATED_BEFORE, view.created_before),
+        (_AWAKE_AT, view.awake_at),
+        (_SNOOZED_PAST, view.snoozed_at),
+    )
+    given = [named(value) for named, value in moments if value is not None]
+    for condition in (*given, *view.conditions):
         sql, values = condition.sql()
         where.append(sql)
         params.extend(values)

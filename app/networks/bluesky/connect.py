@@ -10,7 +10,7 @@ from storage.records import Account
 
 from app.networks.base import Connector
 from app.networks.bluesky.connector import BlueskyConnector
-from app.networks.errors import NeedsSignIn
+from app.networks.factory import signed_in
 
 
 def connect(
@@ -19,14 +19,12 @@ def connect(
     save_secret: Callable[[dict[str, Any]], None],
     stop: threading.Event | None,
 ) -> Connector:
-    session = secret.get("session")
-    if not isinstance(session, str) or not account.platform_user_id:
-        raise NeedsSignIn(f"Heedful has no session for {account.handle}: sign in again.")
+    session, did = signed_in(account, secret, "session", "session")
     return BlueskyConnector(
         account_id=account.id,
         server=account.server,
         session=session,
-        own_did=account.platform_user_id,
+        own_did=did,
         # Every refresh hands out a new refresh token: it replaces the stored one.
         save_session=lambda refreshed: save_secret({"session": refreshed}),
         stop=stop,

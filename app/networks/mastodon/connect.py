@@ -9,7 +9,7 @@ from typing import Any
 from storage.records import Account
 
 from app.networks.base import Connector
-from app.networks.errors import NeedsSignIn
+from app.networks.factory import signed_in
 from app.networks.mastodon.connector import MastodonConnector
 
 
@@ -19,14 +19,12 @@ def connect(
     save_secret: Callable[[dict[str, Any]], None],
     stop: threading.Event | None,
 ) -> Connector:
-    token = secret.get("access_token")
-    if not isinstance(token, str) or not account.platform_user_id:
-        raise NeedsSignIn(f"Heedful has no sign-in for {account.handle}: sign in again.")
+    token, user_id = signed_in(account, secret, "access_token", "sign-in")
     return MastodonConnector(
         account_id=account.id,
         server=account.server,
         access_token=token,
-        own_user_id=account.platform_user_id,
+        own_user_id=user_id,
         own_handle=account.handle,
         stop=stop,
     )
