@@ -4,6 +4,8 @@ length checks and the connector factory ask of a network comes from it."""
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -76,3 +78,16 @@ def test_the_factory_asks_each_networks_connect_and_says_to_sign_in_when_no_secr
 ) -> None:
     with pytest.raises(NeedsSignIn, match="sign in again"):
         ConnectorFactory(_EmptyKeyring("test"))(_account("https://social.example", network))
+
+
+def test_the_registries_load_no_network_library() -> None:
+    """The window reads both registries before its first paint; the HTTP stacks and network
+    SDKs load only when an account syncs."""
+    code = (
+        "import sys, app.networks.registry, app.inbox.qualifiers;"
+        "print(sorted(m for m in ('mastodon', 'atproto', 'httpx', 'requests') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"
