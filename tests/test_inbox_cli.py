@@ -31,3 +31,20 @@ def test_a_mistyped_qualifier_is_explained(demo_home: Path) -> None:
     assert done.returncode == 1
     assert "is:urgent is not known" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_priority_is_a_filter_on_the_command_line(demo_home: Path) -> None:
+    listed = json.loads(heedful("--demo", "inbox", "list", "--view", "all", "--json").stdout)
+    urgent = listed[3]["id"]
+    assert heedful("--demo", "triage", str(urgent), "--priority", "3").returncode == 0
+    found = heedful("--demo", "search", "priority:urgent", "--json")
+    assert found.returncode == 0, found.stderr
+    assert [row["id"] for row in json.loads(found.stdout)] == [urgent]
+
+
+def test_an_unknown_qualifier_is_refused_not_searched(demo_home: Path) -> None:
+    done = heedful("--demo", "search", "colour:red refund")
+    assert done.returncode == 1
+    assert "colour:red is not a filter" in done.stderr
+    assert "priority" in done.stderr  # the filters there are
+    assert "Traceback" not in done.stderr

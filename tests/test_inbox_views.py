@@ -85,6 +85,8 @@ def named(workspace: Workspace) -> Named:
             [to_timestamp(NOW - timedelta(hours=1)), ids["woken"]],
         )
         conn.execute("UPDATE mentions SET assignee = 'per' WHERE id = ?", [ids["mine"]])
+        conn.execute("UPDATE mentions SET priority = 3 WHERE id = ?", [ids["pending"]])
+        conn.execute("UPDATE mentions SET priority = 2 WHERE id = ?", [ids["open_nb"]])
     workspace.outbox.queue(masto, ids["queued"], "reply", "Here it is", "key-queued")
     failed = workspace.outbox.queue(masto, ids["failed"], "reply", "Sorry!", "key-failed")
     workspace.outbox.mark_failed(failed.id, "server said no")
@@ -160,6 +162,59 @@ def test_qualifiers_narrow_the_list_in_sql(
     assert shown == expected
 
 
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("priority:urgent", {"pending"}),
+        ("priority:3", {"pending"}),
+        ("PRIORITY:Urgent", {"pending"}),
+        ("priority:high priority:urgent", {"open_nb", "pending"}),  # one of them
+        ("priority:urgent tag:shipping", {"pending"}),
+        ("priority:urgent is:done", set()),
+        ("priority:low", set()),
+        ("priority:none is:dm", {"dm"}),
+    ],
+)
+def test_priority_is_a_qualifier(
+    workspace: Workspace, named: Named, typed: str, expected: set[str]
+) -> None:
+    assert not parse_query(typed).problems
+    assert _names(named, _shown(workspace, InboxView.ALL, typed)) == expected
+
+
+def test_a_priority_that_does_not_exist_is_explained() -> None:
+    parsed = parse_query("priority:extreme refund")
+    assert parsed.words == "refund"
+    assert len(parsed.problems) == 1
+    assert "priority:extreme" in parsed.problems[0]
+    assert "none, low, high, urgent" in parsed.problems[0]
+
+
+@pytest.mark.parametrize(
+    "typed", ["colour:red refund", "refund Colour:red", 'colour:"dark red" refund']
+)
+def test_an_unknown_qualifier_is_an_error_never_search_text(typed: str) -> None:
+    parsed = parse_query(typed)
+    assert parsed.words == "refund"
+    assert len(parsed.problems) == 1
+    problem = parsed.problems[0]
+    assert "colour" in problem.casefold()
+    assert "not a filter" in problem
+    assert "priority" in problem  # it says which filters there are
+    assert "tag" in problem
+
+
+def test_a_view_with_an_unknown_qualifier_is_not_saved(workspace: Workspace, named: Named) -> None:
+    with pytest.raises(ValueError, match="not a filter"):
+        workspace.inbox.save_view("Red ones", "colour:red")
+
+
+def test_quotes_make_a_qualifier_search_words() -> None:
+    parsed = parse_query('"colour:red" refund')
+    assert not parsed.problems
+    assert "colour:red" in parsed.words
+
+
 def test_a_badly_typed_qualifier_is_explained_and_left_out() -> None:
     parsed = parse_query("is:urgent after:yesterday waiting:soon kind:story refund")
     assert parsed.words == "refund"
@@ -171,10 +226,30 @@ def test_a_badly_typed_qualifier_is_explained_and_left_out() -> None:
 def test_words_that_only_look_like_qualifiers_stay_words() -> None:
     parsed = parse_query('see https://shop.example/a at 10:30 tag:"late delivery" LANG:NB')
     assert parsed.words == "see https://shop.example/a at 10:30"
-    assert parsed.tags == {"late delivery"}
-    assert parsed.languages == {"nb"}
-    assert parsed.after is None
-    assert parsed.waiting is None
+    assert not parsed.problems
+    assert parsed.values("tag") == ("late delivery",)
+    assert parsed.values("lang") == ("nb",)
+    assert parsed.values("after") == ()
+    assert parsed.values("waiting") == ()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "https://shop.example/order?id=1",
+        "http://shop.example",
+        "at://did:plc:abc/app.bsky.feed.post/1",
+        "open 10:30 to 18:00",
+        "photo in 16:9 and 4:3",
+        "mailto:kari@example.com",
+        "Re: my order",
+        "did:plc:ewvi7nxzyoun6zhxrhs64oiz",
+    ],
+)
+def test_links_times_and_ratios_are_search_words_not_qualifiers(typed: str) -> None:
+    parsed = parse_query(typed)
+    assert parsed.problems == ()
+    assert parsed.words == typed
 
 
 def test_choosing_a_filter_rewrites_only_its_own_qualifier() -> None:
@@ -182,9 +257,8 @@ def test_choosing_a_filter_rewrites_only_its_own_qualifier() -> None:
     assert with_qualifier(typed, "network", "bluesky") == "refund tag:billing network:bluesky"
     assert with_qualifier(typed, "network", "") == "refund tag:billing"
     assert with_qualifier("refund", "tag", "late delivery") == 'refund tag:"late delivery"'
-    assert parse_query(with_qualifier("", "after", date(2026, 11, 1).isoformat())).after == date(
-        2026, 11, 1
-    )
+    chosen = parse_query(with_qualifier("", "after", date(2026, 11, 1).isoformat()))
+    assert chosen.values("after") == (date(2026, 11, 1),)
 
 
 def test_rows_carry_their_badges_and_tags(workspace: Workspace, named: Named) -> None:

@@ -64,7 +64,7 @@ def shuffled(workspace: Workspace) -> MentionRepository:
 def test_every_search_page_is_the_plain_querys(
     shuffled: MentionRepository, monkeypatch: pytest.MonkeyPatch, shortcut: str, view: InboxView
 ) -> None:
-    from storage import mentions as module
+    from storage.mentions import fts_planner as module
 
     if shortcut == "few hits":
         monkeypatch.setattr(module, "_FEW_HITS", 10_000)

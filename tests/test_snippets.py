@@ -25,7 +25,8 @@ from app.compose.snippets import (
     search,
     suggest,
 )
-from app.networks.lengths import grapheme_length, mastodon_length, post_length
+from app.networks.lengths import grapheme_length, mastodon_length
+from app.networks.registry import post_length
 
 from tests.factories import author, brand_account, mention
 

@@ -28,10 +28,12 @@ from app.cli.snippets import (
 )
 from app.cli.triage import add_triage_parser, run_triage
 from app.compose.replies import ReplyRefused, describe_outbox_item
+from app.inbox.qualifiers import help_lines
 from app.inbox.search import parse_query
 from app.inbox.service import InboxView, inbox_filter, mention_json
 from app.logs import configure_logging
 from app.networks.errors import NetworkError
+from app.networks.registry import NETWORKS, NetworkInfo, SignIn, find_network
 from app.paths import AppPaths
 from app.secrets import KeyringUnavailable
 from app.sync.outbox import outbox_line
@@ -71,7 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     inbox = commands.add_parser("inbox", help="the inbox")
     inbox_commands = inbox.add_subparsers(dest="inbox_command", metavar="COMMAND", required=True)
-    listing = inbox_commands.add_parser("list", help="list mentions, newest first")
+    # Every qualifier, with an example and its values, under the commands that take them.
+    qualifier_help = "qualifiers:\n" + "\n".join(f"  {line}" for line in help_lines())
+    listing = inbox_commands.add_parser(
+        "list",
+        help="list mentions, newest first",
+        epilog=qualifier_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     listing.add_argument("--limit", type=_positive, default=50, metavar="N")
     listing.add_argument("--view", choices=views, default=InboxView.OPEN.value)
@@ -82,7 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         help='qualifiers and words, e.g. "tag:billing lang:nb"',
     )
 
-    search = commands.add_parser("search", help="find mentions by words or author")
+    search = commands.add_parser(
+        "search",
+        help="find mentions by words or author",
+        epilog=qualifier_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     search.add_argument("text", metavar="TEXT")
     search.add_argument("--json", action="store_true", help="print a JSON array")
     search.add_argument("--limit", type=_positive, default=50, metavar="N")
@@ -96,19 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     account_list.add_argument("--json", action="store_true", help="print a JSON array")
     add = account_commands.add_parser("add", help="connect an account")
     add_networks = add.add_subparsers(dest="network", metavar="NETWORK", required=True)
-    add_mastodon = add_networks.add_parser("mastodon", help="sign in to a Mastodon server")
-    add_mastodon.add_argument("--server", required=True, help="e.g. mastodon.social")
-    add_mastodon.add_argument(
-        "--oob", action="store_true", help="paste a code instead of returning to this computer"
-    )
-    add_mastodon.add_argument(
-        "--no-browser", action="store_true", help="print the sign-in address, open nothing"
-    )
-    add_bluesky = add_networks.add_parser(
-        "bluesky", help="sign in with an app password (read from standard input)"
-    )
-    add_bluesky.add_argument("--handle", required=True, help="e.g. brand.bsky.social")
-    add_bluesky.add_argument("--server", default="https://bsky.social", help="your PDS")
+    for network in NETWORKS:
+        _SIGN_IN_OPTIONS[network.sign_in](
+            add_networks.add_parser(network.name, help=network.sign_in_help), network
+        )
 
     sync = commands.add_parser("sync", help="fetch new mentions and send queued replies")
     sync.add_argument("--account", type=int, metavar="ID", help="only this account")
@@ -128,6 +133,30 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_list.add_argument("--json", action="store_true", help="print a JSON array")
     add_triage_parser(commands)
     return parser
+
+
+def _browser_sign_in_options(parser: argparse.ArgumentParser, network: NetworkInfo) -> None:
+    if network.default_server is None:
+        parser.add_argument("--server", required=True, help="e.g. mastodon.social")
+    else:
+        parser.add_argument("--server", default=network.default_server, help="your server")
+    parser.add_argument(
+        "--oob", action="store_true", help="paste a code instead of returning to this computer"
+    )
+    parser.add_argument(
+        "--no-browser", action="store_true", help="print the sign-in address, open nothing"
+    )
+
+
+def _app_password_options(parser: argparse.ArgumentParser, network: NetworkInfo) -> None:
+    parser.add_argument("--handle", required=True, help=f"e.g. {network.handle_example}")
+    parser.add_argument("--server", default=network.default_server, help="your PDS")
+
+
+_SIGN_IN_OPTIONS: dict[SignIn, Callable[[argparse.ArgumentParser, NetworkInfo], None]] = {
+    SignIn.BROWSER: _browser_sign_in_options,
+    SignIn.APP_PASSWORD: _app_password_options,
+}
 
 
 def _positive(text: str) -> int:
@@ -188,11 +217,19 @@ def _refuse_in_demo(workspace: Workspace) -> int | None:
     if workspace.is_demo:
         return _fail(
             "the demo workspace is for trying Heedful: nothing in it is fetched or sent. "
-            "Add your own account first (without --demo): 'heedful accounts add mastodon "
-            "--server YOUR.SERVER' or 'heedful accounts add bluesky --handle YOU.bsky.social'.",
+            "Add your own account first (without --demo): "
+            + " or ".join(f"'{_add_example(network)}'" for network in NETWORKS)
+            + ".",
             EXIT_FAILED,
         )
     return None
+
+
+def _add_example(network: NetworkInfo) -> str:
+    if network.sign_in is SignIn.APP_PASSWORD:
+        you = "YOU." + network.handle_example.partition(".")[2]
+        return f"heedful accounts add {network.name} --handle {you}"
+    return f"heedful accounts add {network.name} --server YOUR.SERVER"
 
 
 # --- inbox and search -----------------------------------------------------------------------
@@ -267,20 +304,28 @@ def _accounts(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> in
         return EXIT_OK
     if (refused := _refuse_in_demo(workspace)) is not None:
         return refused
-    if args.network == "bluesky":
-        if sys.stdin.isatty():
-            password = getpass.getpass(f"App password for {args.handle}: ")
-        else:
-            password = sys.stdin.readline().strip()
-        if not password:
-            return _fail(
-                "no app password given: create one in Bluesky (Settings → Privacy and "
-                "security → App passwords) and type or pipe it in",
-                EXIT_FAILED,
-            )
-        added = workspace.account_service.add_bluesky(args.handle, password, args.server)
-        out.write(f"Added {added.handle} on {added.server} (account {added.id}).\n")
-        return EXIT_OK
+    network = find_network(args.network)
+    assert network is not None  # argparse offers only the registry's networks
+    return _SIGN_IN[network.sign_in](workspace, args, out)
+
+
+def _sign_in_with_app_password(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"App password for {args.handle}: ")
+    else:
+        password = sys.stdin.readline().strip()
+    if not password:
+        return _fail(
+            "no app password given: create one in Bluesky (Settings → Privacy and "
+            "security → App passwords) and type or pipe it in",
+            EXIT_FAILED,
+        )
+    added = workspace.account_service.add_bluesky(args.handle, password, args.server)
+    out.write(f"Added {added.handle} on {added.server} (account {added.id}).\n")
+    return EXIT_OK
+
+
+def _sign_in_with_browser(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     sign_in = workspace.account_service.begin_mastodon_sign_in(args.server, out_of_band=args.oob)
     address = sign_in.start()
     out.write(f"Open this address in your browser to sign in:\n  {address}\n")
@@ -296,6 +341,12 @@ def _accounts(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> in
     account = workspace.account_service.finish_mastodon_sign_in(sign_in.server, token)
     out.write(f"Added {account.handle} on {account.server} (account {account.id}).\n")
     return EXIT_OK
+
+
+_SIGN_IN: dict[SignIn, Callable[[Workspace, argparse.Namespace, TextIO], int]] = {
+    SignIn.BROWSER: _sign_in_with_browser,
+    SignIn.APP_PASSWORD: _sign_in_with_app_password,
+}
 
 
 def account_json(account: Account) -> dict[str, Any]:

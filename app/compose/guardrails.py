@@ -16,7 +16,7 @@ from storage.records import Network
 
 from app.compose.brand import BrandProfile, EmojiPolicy, Formality
 from app.compose.placeholders import unfilled_in
-from app.networks.lengths import max_length, post_length
+from app.networks.registry import max_length, network_info, post_length
 from app.text import language
 
 
@@ -111,11 +111,11 @@ def over_length(context: ReplyContext) -> list[Finding]:
     length = post_length(context.network, posted.strip())
     if limit is None or length <= limit:
         return []
-    unit = "characters" if context.network is Network.MASTODON else "characters (graphemes)"
+    network = network_info(context.network)
     return [
         Finding(
             "length",
-            f"{length} {unit}: {context.network.value.capitalize()} allows {limit} here.",
+            f"{length} {network.length.described}: {network.label} allows {limit} here.",
             f"Shorten it by {length - limit}, or move the details to a DM.",
             blocking=True,
         )

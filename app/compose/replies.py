@@ -10,15 +10,15 @@ from storage.accounts import AccountRepository
 from storage.drafts import DraftRepository
 from storage.mentions import MentionRepository
 from storage.outbox import OutboxRepository
-from storage.records import Mention, MentionKind, Network, OutboxItem, OutboxState, utc_now
+from storage.records import Mention, MentionKind, OutboxItem, OutboxState, utc_now
 from storage.snippets import SentReplies, Snippet, SnippetVariant
 
 from app.compose import guardrails
 from app.compose.brand import BrandProfile, BrandService
 from app.compose.guardrails import Finding, LanguageDetector, ReplyContext
-from app.compose.placeholders import Rendered, author_handle, mention_values, render
+from app.compose.placeholders import Rendered, mention_values, render
 from app.compose.snippets import SnippetService, pick_variant
-from app.networks.lengths import max_length, post_length
+from app.networks.registry import max_length, network_info, post_length
 from app.networks.tid import new_tid
 from app.text import language
 
@@ -51,7 +51,7 @@ class ReplyService:
         length = post_length(account.network, text.strip())
         if limit is not None and length > limit:
             raise ReplyRefused(
-                f"The reply is {length} characters; {account.network.value.capitalize()} "
+                f"The reply is {length} characters; {network_info(account.network).label} "
                 f"allows {limit} here. Shorten it by {length - limit}."
             )
 
@@ -95,7 +95,8 @@ class SnippetReply:
 
 def is_private(mention: Mention) -> bool:
     """A reply to a direct message stays direct (the connector never widens visibility)."""
-    return mention.kind is MentionKind.DIRECT or mention.visibility == "direct"
+    network = network_info(mention.network)
+    return mention.kind is MentionKind.DIRECT or network.is_private(mention.visibility)
 
 
 class ComposerService:
@@ -143,9 +144,7 @@ class ComposerService:
         """Who a reply is addressed to: Mastodon needs the author's @handle in the post (the
         connector adds it when missing; it counts against the limit); Bluesky threads a reply
         without one."""
-        if mention.network is Network.MASTODON:
-            return author_handle(mention.network, mention.author.handle) + " "
-        return ""
+        return network_info(mention.network).reply_opening(mention.author.handle)
 
     def as_posted(self, mention: Mention, text: str) -> str:
         """The text with the @handle the connector puts in front (Mastodon), for counting."""

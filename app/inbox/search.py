@@ -1,72 +1,26 @@
-"""Turning what a person types into the search box into a safe FTS5 query."""
+"""What a person types into the search box: qualifiers (from `app.inbox.qualifiers`) and the
+words left for full-text search (`app.inbox.fts`)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from dataclasses import dataclass
+from typing import Any
 
-# Words as FTS5's unicode61 tokenizer sees them; handles like @kari@social.example are words
-# joined by punctuation, kept together as a phrase.
-_TERM = re.compile(r"@?[\w.@-]*\w", re.UNICODE)
+from app.inbox.fts import match_expression
+from app.inbox.qualifiers import NAMES, QUALIFIERS, Qualifier, QualifierValueError, find_qualifier
 
+__all__ = ["ParsedQuery", "match_expression", "parse_query", "with_qualifier"]
 
-def match_expression(typed: str) -> str | None:
-    """An FTS5 MATCH expression finding every typed word (in text or author; `@word` in the
-    author only), the last one as a prefix so results appear while typing. None when
-    nothing searchable was typed.
-
-    Every term is quoted, so FTS5 operators typed by accident (AND, NEAR, quotes, *) are
-    searched as words and never raise a syntax error.
-    """
-    found = [term for term in _TERM.findall(typed) if term.lstrip("@")]
-    if not found:
-        return None
-    parts = []
-    for position, term in enumerate(found):
-        quoted = '"' + term.lstrip("@").replace('"', '""') + '"'
-        if position == len(found) - 1:
-            quoted += "*"
-        # "@kari" means the author, not every post that mentions Kari.
-        parts.append(f"author : {quoted}" if term.startswith("@") else quoted)
-    return " ".join(parts)
-
-
-# --- Qualifiers: "tag:billing lang:nb is:unanswered late delivery" ----------------------------
-
-QUALIFIERS = (
-    "author",
-    "lang",
-    "is",
-    "tag",
-    "assignee",
-    "network",
-    "account",
-    "kind",
-    "status",
-    "after",
-    "before",
-    "waiting",
+# name:value, name:"a quoted value" (the closing quote may be still to come), or name: alone.
+# A name starts at a word's start ("tag:" inside '"tag:x"' is a quoted word) and has two
+# letters or more, so times (10:30), ratios (16:9) and drive letters never look like one.
+_TOKEN = re.compile(
+    r'(?<!\S)(?P<name>[A-Za-z][A-Za-z_-]*[A-Za-z]):(?:"(?P<quoted>[^"]*)"?|(?P<bare>\S+))?'
 )
-IS_VALUES = ("dm", "open", "done", "snoozed", "unanswered", "mine", "new", "pending")
-KIND_VALUES = {
-    "mention": "mention",
-    "reply": "reply",
-    "quote": "quote",
-    "dm": "direct",
-    "direct": "direct",
-}
-STATUS_VALUES = ("new", "open", "pending", "done")
-NETWORK_VALUES = ("mastodon", "bluesky")
-
-# name:value or name:"a quoted value"; only the names above count, so a typed URL
-# ("https://…") or a time ("10:30") stays part of the words.
-_QUALIFIER = re.compile(
-    r"(?<!\S)(?P<name>" + "|".join(QUALIFIERS) + r'):(?:"(?P<quoted>[^"]*)"?|(?P<bare>\S+))',
-    re.IGNORECASE,
-)
-_DURATION = re.compile(r"^(?P<amount>\d+)\s*(?P<unit>m|min|h|d|w|wk)$", re.IGNORECASE)
-_UNIT_SECONDS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800, "wk": 604800}
+# Pasted addresses that are not qualifiers although they look like one (besides any
+# scheme:// link): mailto:kari@example.com, a Bluesky did:plc:…, tel:+47…
+_SCHEMES = frozenset({"mailto", "tel", "sms", "did", "urn", "xmpp", "magnet", "geo"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,103 +31,81 @@ class ParsedQuery:
     (they are left out of the query; nothing typed is lost from the box)."""
 
     words: str = ""
-    authors: tuple[str, ...] = ()
-    languages: frozenset[str] = frozenset()
-    flags: frozenset[str] = frozenset()  # the is: values
-    tags: frozenset[str] = frozenset()
-    assignees: frozenset[str] = frozenset()
-    networks: frozenset[str] = frozenset()
-    accounts: frozenset[str] = frozenset()
-    kinds: frozenset[str] = frozenset()  # stored kind values ("direct" for dm)
-    statuses: frozenset[str] = frozenset()
-    after: date | None = None
-    before: date | None = None
-    waiting: timedelta | None = None  # waiting longer than this
+    # Each qualifier used, in the registry's order, with its values in the order typed.
+    qualifiers: tuple[tuple[Qualifier, tuple[Any, ...]], ...] = ()
     problems: tuple[str, ...] = ()
 
     @property
     def has_qualifiers(self) -> bool:
-        return replace(self, words="", problems=()) != ParsedQuery()
+        return bool(self.qualifiers)
+
+    def values(self, name: str) -> tuple[Any, ...]:
+        """What `name:` was given (parsed: `kind:dm` gives MentionKind.DIRECT), in order."""
+        return next((values for q, values in self.qualifiers if q.name == name), ())
 
     @property
     def match(self) -> str | None:
-        """The FTS5 expression for the words and the author: qualifiers."""
-        words = match_expression(self.words)
-        authors = [
-            'author : "' + author.lstrip("@").replace('"', '""') + '"*'
-            for author in self.authors
-            if author.lstrip("@")
-        ]
-        parts = [*authors, *([words] if words else [])]
-        return " ".join(parts) or None
+        """The FTS5 expression for the words (author: adds its own when narrowing)."""
+        return match_expression(self.words)
+
+
+def _value(hit: re.Match[str]) -> str | None:
+    if hit.group("quoted") is not None:
+        return hit.group("quoted").strip()
+    return hit.group("bare")
+
+
+def _qualifier_of(hit: re.Match[str]) -> Qualifier | str | None:
+    """The qualifier a token names; its name when it is meant as one but there is none;
+    None when it is an ordinary word (a link, `Re:`, `mailto:…`)."""
+    name = hit.group("name")
+    known = find_qualifier(name)
+    if known is not None:
+        return known
+    value = _value(hit)
+    if not value or value.startswith("//") or name.casefold() in _SCHEMES:
+        return None
+    return name
 
 
 def parse_query(typed: str) -> ParsedQuery:
-    """Split the search box's text into qualifiers and free words."""
-    found: dict[str, list[str]] = {name: [] for name in QUALIFIERS}
+    """Split the search box's text into qualifiers and free words. An unknown qualifier is
+    a problem, never search text (quotes make it words: "colour:red")."""
+    found: dict[Qualifier, list[Any]] = {qualifier: [] for qualifier in QUALIFIERS}
     problems: list[str] = []
 
     def take(hit: re.Match[str]) -> str:
-        value = hit.group("quoted") if hit.group("quoted") is not None else hit.group("bare")
-        found[hit.group("name").lower()].append(value.strip())
+        qualifier = _qualifier_of(hit)
+        if qualifier is None:
+            return hit.group(0)
+        if isinstance(qualifier, str):
+            problems.append(
+                f"{qualifier}:{_value(hit)} is not a filter (filters: {', '.join(NAMES)};"
+                f' to search for these words, put them in quotes: "{hit.group(0)}")'
+            )
+            return " "
+        try:
+            found[qualifier].append(qualifier.read(_value(hit) or ""))
+        except QualifierValueError as error:
+            problems.append(str(error))
         return " "
 
-    words = _QUALIFIER.sub(take, typed)
-    flags = {value.lower() for value in found["is"]}
-    for flag in sorted(flags - set(IS_VALUES)):
-        problems.append(f"is:{flag} is not known (use one of {', '.join(IS_VALUES)})")
-    kinds = set()
-    for value in found["kind"]:
-        if value.lower() in KIND_VALUES:
-            kinds.add(KIND_VALUES[value.lower()])
-        else:
-            problems.append(f"kind:{value} is not known (use mention, reply, quote or dm)")
-    statuses = {value.lower() for value in found["status"]}
-    for status in sorted(statuses - set(STATUS_VALUES)):
-        problems.append(f"status:{status} is not known (use {', '.join(STATUS_VALUES)})")
-    networks = {value.lower() for value in found["network"]}
-    for network in sorted(networks - set(NETWORK_VALUES)):
-        problems.append(f"network:{network} is not known (use mastodon or bluesky)")
-    dates: dict[str, date | None] = {"after": None, "before": None}
-    for name in dates:
-        for value in found[name]:
-            try:
-                dates[name] = date.fromisoformat(value)
-            except ValueError:
-                problems.append(f"{name}:{value} is not a date (write it as 2026-11-23)")
-    waiting = None
-    for value in found["waiting"]:
-        duration = _DURATION.match(value)
-        if duration is None:
-            problems.append(f"waiting:{value} is not a duration (write 30m, 4h, 2d or 1w)")
-            continue
-        unit = duration.group("unit").lower()
-        waiting = timedelta(seconds=int(duration.group("amount")) * _UNIT_SECONDS[unit])
+    words = _TOKEN.sub(take, typed)
     return ParsedQuery(
         words=" ".join(words.split()),
-        authors=tuple(value for value in found["author"] if value),
-        languages=frozenset(value.lower() for value in found["lang"] if value),
-        flags=frozenset(flags & set(IS_VALUES)),
-        tags=frozenset(value for value in found["tag"] if value),
-        assignees=frozenset(value for value in found["assignee"] if value),
-        networks=frozenset(networks & set(NETWORK_VALUES)),
-        accounts=frozenset(value.lstrip("@") for value in found["account"] if value),
-        kinds=frozenset(kinds),
-        statuses=frozenset(statuses & set(STATUS_VALUES)),
-        after=dates["after"],
-        before=dates["before"],
-        waiting=waiting,
-        problems=tuple(problems),
+        qualifiers=tuple((q, tuple(values)) for q, values in found.items() if values),
+        problems=tuple(dict.fromkeys(problems)),
     )
 
 
 def with_qualifier(typed: str, name: str, value: str) -> str:
     """The search text with qualifier `name` set to `value` (every earlier `name:` removed;
     an empty value just removes it). The words typed stay as they were."""
-    kept = _QUALIFIER.sub(
-        lambda hit: " " if hit.group("name").lower() == name.lower() else hit.group(0), typed
-    )
-    kept = " ".join(kept.split())
+
+    def drop(hit: re.Match[str]) -> str:
+        return " " if hit.group("name").casefold() == name.casefold() else hit.group(0)
+
+    kept = " ".join(_TOKEN.sub(drop, typed).split())
     if not value:
         return kept
     shown = f'"{value}"' if any(ch.isspace() for ch in value) else value

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,7 +14,6 @@ from storage.records import (
     InboxRow,
     Mention,
     MentionKind,
-    Network,
     TriageStatus,
     to_timestamp,
     utc_now,
@@ -22,6 +21,7 @@ from storage.records import (
 from storage.store import open_store
 from storage.views import SavedView, SavedViewRepository
 
+from app.inbox.qualifiers import Context
 from app.inbox.search import ParsedQuery, parse_query
 from app.text.display import iso_time
 
@@ -76,78 +76,14 @@ def view_filter(view: InboxView, *, now: datetime, agent_name: str = "") -> Inbo
 def query_filter(
     base: InboxFilter, query: ParsedQuery, *, now: datetime, agent_name: str = ""
 ) -> InboxFilter:
-    """`base` narrowed by what was typed: every qualifier must hold as well as the view."""
-    awake = to_timestamp(now)
-    flags = query.flags
-    changes: dict[str, Any] = {}
-    # Each is: flag is one more condition; the statuses they ask for must all hold.
-    status_sets = [{TriageStatus(status) for status in query.statuses}]
-    if flags & {"open", "unanswered", "mine"}:
-        status_sets.append(set(_NOT_DONE))
-        changes["awake_at"] = awake
-    for flag, status in (
-        ("done", TriageStatus.DONE),
-        ("new", TriageStatus.NEW),
-        ("pending", TriageStatus.PENDING),
-    ):
-        if flag in flags:
-            status_sets.append({status})
-    if "unanswered" in flags:
-        changes["unanswered"] = True
-    if "snoozed" in flags:
-        changes["snoozed_at"] = awake
-    nothing = base.matches_nothing
-
-    def narrow(current: frozenset[Any], wanted: Iterable[Any]) -> frozenset[Any]:
-        nonlocal nothing
-        wanted = frozenset(wanted)
-        if not wanted:
-            return current
-        if not current:
-            return wanted
-        if not current & wanted:
-            nothing = True
-        return current & wanted
-
-    assignees = set(query.assignees)
-    if "mine" in flags:
-        if agent_name:
-            assignees.add(agent_name)
-        else:
-            nothing = True
-    kinds = {MentionKind(kind) for kind in query.kinds}
-    if "dm" in flags:
-        kinds.add(MentionKind.DIRECT)
-    after = base.created_after
-    if query.after is not None:
-        after = max(filter(None, [after, _day_start(query.after)]))
-    before = base.created_before
-    cutoffs = [before]
-    if query.before is not None:
-        cutoffs.append(_day_start(query.before + timedelta(days=1)))  # "before:" includes the day
-    if query.waiting is not None:
-        cutoffs.append(to_timestamp(now - query.waiting))
-    real_cutoffs = [cutoff for cutoff in cutoffs if cutoff is not None]
-    before = min(real_cutoffs) if real_cutoffs else None
-    match = " ".join(filter(None, [base.match, query.match])) or None
-    statuses = base.statuses
-    for wanted_statuses in status_sets:
-        statuses = narrow(statuses, wanted_statuses)
-    return replace(
-        base,
-        statuses=statuses,
-        kinds=narrow(base.kinds, kinds),
-        assignees=narrow(base.assignees, assignees),
-        networks=narrow(base.networks, (Network(n) for n in query.networks)),
-        account_handles=narrow(base.account_handles, query.accounts),
-        languages=narrow(base.languages, query.languages),
-        tags=base.tags | query.tags,
-        created_after=after,
-        created_before=before,
-        match=match,
-        matches_nothing=nothing,
-        **changes,
-    )
+    """`base` narrowed by what was typed: every qualifier must hold as well as the view (each
+    narrows it as its entry in `app.inbox.qualifiers` says), then the words."""
+    context = Context(now=now, agent_name=agent_name)
+    view = base
+    for qualifier, values in query.qualifiers:
+        view = qualifier.narrowed(view, values, context)
+    match = " ".join(filter(None, [view.match, query.match])) or None
+    return replace(view, match=match)
 
 
 def inbox_filter(
@@ -157,10 +93,6 @@ def inbox_filter(
     moment = now or utc_now()
     base = view_filter(view, now=moment, agent_name=agent_name)
     return query_filter(base, parse_query(typed_search), now=moment, agent_name=agent_name)
-
-
-def _day_start(day: date) -> str:
-    return to_timestamp(datetime(day.year, day.month, day.day, tzinfo=UTC))
 
 
 _Key = TypeVar("_Key")

@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, cast
 
-from storage.records import Account, Network
+from storage.records import Account
 
 from app.networks.base import Connector
 from app.networks.errors import NeedsSignIn
 from app.networks.mastodon.auth import normalize_server
+from app.networks.registry import network_info
 from app.secrets import SecretStore, account_secret_name
+
+
+class Connect(Protocol):
+    """What each network's `connector_module` offers (`app.networks.mastodon.connect`): a
+    connector from the account and its secret; `save_secret` replaces the stored secret
+    (a refreshed session). Raises NeedsSignIn when the secret is missing or incomplete."""
+
+    def __call__(
+        self,
+        account: Account,
+        secret: Mapping[str, Any],
+        save_secret: Callable[[dict[str, Any]], None],
+        stop: threading.Event | None,
+    ) -> Connector: ...
+
+
+def signed_in(account: Account, secret: Mapping[str, Any], key: str, what: str) -> tuple[str, str]:
+    """The secret's `key` (a token, a session) and the account's own id on the network, or
+    NeedsSignIn: without both there is nothing to connect with."""
+    value = secret.get(key)
+    if not isinstance(value, str) or not account.platform_user_id:
+        raise NeedsSignIn(f"Heedful has no {what} for {account.handle}: sign in again.")
+    return value, account.platform_user_id
 
 
 class ConnectorFactory:
@@ -21,41 +48,13 @@ class ConnectorFactory:
         # Before anything is read from the keyring: a token never goes to a server over
         # plain http (an edited or very old database could hold such an address).
         normalize_server(account.server, what=f"server of {account.handle}")
-        secret = self._secrets.get(
-            account_secret_name(account.network.value, account.server, account.handle)
-        )
-        if account.network is Network.MASTODON:
-            token = (secret or {}).get("access_token")
-            if not isinstance(token, str) or not account.platform_user_id:
-                raise NeedsSignIn(f"Heedful has no sign-in for {account.handle}: sign in again.")
-            # Imported here: only accounts that sync need the Mastodon library loaded.
-            from app.networks.mastodon.connector import MastodonConnector
+        name = account_secret_name(account.network.value, account.server, account.handle)
+        secret = self._secrets.get(name) or {}
 
-            return MastodonConnector(
-                account_id=account.id,
-                server=account.server,
-                access_token=token,
-                own_user_id=account.platform_user_id,
-                own_handle=account.handle,
-                stop=self._stop,
-            )
-        if account.network is Network.BLUESKY:
-            session = (secret or {}).get("session")
-            if not isinstance(session, str) or not account.platform_user_id:
-                raise NeedsSignIn(f"Heedful has no session for {account.handle}: sign in again.")
-            from app.networks.bluesky.connector import BlueskyConnector
+        def save_secret(value: dict[str, Any]) -> None:
+            self._secrets.put(name, value)
 
-            name = account_secret_name(account.network.value, account.server, account.handle)
-
-            def save_session(refreshed: str) -> None:
-                self._secrets.put(name, {"session": refreshed})
-
-            return BlueskyConnector(
-                account_id=account.id,
-                server=account.server,
-                session=session,
-                own_did=account.platform_user_id,
-                save_session=save_session,
-                stop=self._stop,
-            )
-        raise NotImplementedError(f"{account.network.value} is not connected yet")
+        # Imported here: only accounts that sync need their network's library loaded.
+        module = importlib.import_module(network_info(account.network).connector_module)
+        connect = cast(Connect, module.connect)
+        return connect(account, secret, save_secret, self._stop)

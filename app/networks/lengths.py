@@ -1,16 +1,19 @@
 """How long a post is, counted the way each network counts (no SDK needed, so the composer
-can check before anything is queued)."""
+can check before anything is queued). Which rule a network uses: `app.networks.registry`."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import regex
 
-from storage.records import Network
-
 BLUESKY_MAX_GRAPHEMES = 300
 MASTODON_URL_LENGTH = 23  # Mastodon counts every link as 23 characters
+# What a Mastodon server allows unless it says otherwise (instance configuration
+# `statuses.max_characters`); a sync learns the server's own limit.
+MASTODON_DEFAULT_MAX_CHARACTERS = 500
 
 _URL = re.compile(r"https?://\S+")
 _REMOTE_MENTION = re.compile(r"(?<![\w/])@(\w+)@[\w.-]+\w")
@@ -28,19 +31,34 @@ def mastodon_length(text: str) -> int:
     return len(text)
 
 
-def post_length(network: Network, text: str) -> int:
-    return mastodon_length(text) if network is Network.MASTODON else grapheme_length(text)
+@dataclass(frozen=True, slots=True)
+class LengthRule:
+    """How one network measures a post, and how long it may be."""
+
+    count: Callable[[str], int]
+    default_limit: int
+    # The server says its own limit (learnt at each sync); the default holds until then,
+    # so a long reply is never let through unchecked.
+    server_sets_limit: bool = False
+    unit: str = ""  # what is counted, when it is not plain characters ("graphemes")
+
+    def limit(self, server_limit: int | None) -> int:
+        """The limit to check a reply against."""
+        if self.server_sets_limit and server_limit:
+            return server_limit
+        return self.default_limit
+
+    def counted(self, length: int) -> str:
+        """A length for the person writing: "12", "12 graphemes"."""
+        return f"{length} {self.unit}" if self.unit else str(length)
+
+    @property
+    def described(self) -> str:
+        """What is counted, in a sentence: "characters", "characters (graphemes)"."""
+        return f"characters ({self.unit})" if self.unit else "characters"
 
 
-# What a Mastodon server allows unless it says otherwise (instance configuration
-# `statuses.max_characters`); a sync learns the server's own limit.
-MASTODON_DEFAULT_MAX_CHARACTERS = 500
-
-
-def max_length(network: Network, server_limit: int | None) -> int | None:
-    """The limit to check a reply against: Bluesky's, or the Mastodon server's as last
-    synced (Mastodon's default before the first sync, so a long reply is never let through
-    unchecked)."""
-    if network is Network.BLUESKY:
-        return BLUESKY_MAX_GRAPHEMES
-    return server_limit or MASTODON_DEFAULT_MAX_CHARACTERS
+MASTODON_LENGTH = LengthRule(
+    mastodon_length, MASTODON_DEFAULT_MAX_CHARACTERS, server_sets_limit=True
+)
+BLUESKY_LENGTH = LengthRule(grapheme_length, BLUESKY_MAX_GRAPHEMES, unit="graphemes")

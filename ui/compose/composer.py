@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from storage.errors import StoreError
-from storage.records import Mention, Network
+from storage.records import Mention
 from storage.snippets import Snippet, SnippetVariant
 
 from app.bootstrap import Workspace
@@ -46,7 +46,7 @@ from app.compose.guardrails import Finding, blocking
 from app.compose.placeholders import PLACEHOLDER, prompt_key
 from app.compose.replies import ComposerService, ReplyRefused, is_private
 from app.compose.snippets import variants_of
-from app.networks.lengths import post_length
+from app.networks.registry import network_info, post_length
 from app.text import language
 
 from ui.background import BackgroundJobs
@@ -367,7 +367,7 @@ class Composer(QWidget):
         return (
             self._can_send
             and self._mention is not None
-            and self._mention.network is Network.MASTODON  # Bluesky DMs: not supported yet
+            and network_info(self._mention.network).direct_messages.supported
             and not is_private(self._mention)  # already private
         )
 
@@ -378,8 +378,8 @@ class Composer(QWidget):
             return "Select a mention first."
         if not self._can_send:
             return DEMO_NEVER_SENDS
-        if mention.network is not Network.MASTODON:
-            return "Bluesky direct messages are not supported yet: reply without the details."
+        if not network_info(mention.network).direct_messages.supported:
+            return network_info(mention.network).direct_messages.why_not
         if is_private(mention):
             return "They wrote a direct message: this reply is private already."
         return ""
@@ -404,8 +404,8 @@ class Composer(QWidget):
         if mention is None:
             self.to_label.clear()
             return
-        if mention.network is not Network.MASTODON:
-            self.dm_button.setToolTip("Bluesky direct messages are not supported yet.")
+        if not network_info(mention.network).direct_messages.supported:
+            self.dm_button.setToolTip(network_info(mention.network).direct_messages.why_not)
         handle = "@" + mention.author.handle.lstrip("@")
         if self.direct:
             self.to_label.setText(
@@ -418,7 +418,7 @@ class Composer(QWidget):
             self.dm_button.setEnabled(False)
             self.send_button.setText("Send reply")
         else:
-            where = mention.network.value.capitalize()
+            where = network_info(mention.network).label
             self.to_label.setText(f"Public reply to {handle} on {where}")
             self.dm_button.setText("Switch to DM")
             self.send_button.setText("Send reply")
@@ -436,12 +436,12 @@ class Composer(QWidget):
             return
         posted = self._service.as_posted(mention, self.editor.toPlainText())
         length = post_length(mention.network, posted)
-        unit = "" if mention.network is Network.MASTODON else " graphemes"
+        counted = network_info(mention.network).length.counted
         if self._limit is None:
-            self.counter.setText(f"{length}{unit}")
+            self.counter.setText(counted(length))
             self.counter.setStyleSheet("")
             return
-        self.counter.setText(f"{length} / {self._limit}{unit}")
+        self.counter.setText(f"{length} / {counted(self._limit)}")
         self.counter.setStyleSheet("color: #b00020" if length > self._limit else "")
 
     def brand_did_change(self) -> None:

@@ -1,4 +1,4 @@
-"""The filter bar: one menu per facet, each writing its qualifier into the search box.
+"""The filter bar: a menu per qualifier, each writing its qualifier into the search box.
 
 The search box's text is the one definition of what the list shows (a saved view is that
 text), so picking "Bluesky" here writes `network:bluesky` there, and typing a qualifier
@@ -8,9 +8,9 @@ there moves the menu here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.inbox.qualifiers import QUALIFIERS
 from app.inbox.search import ParsedQuery
 
 from ui.inbox.model import NEW_ROW_LEGEND
@@ -32,90 +33,71 @@ _ANY = ""
 
 
 class FilterBar(QWidget):
+    """A menu for each qualifier that has one (`app.inbox.qualifiers`), in the registry's
+    order, in two rows; beside them the bold-row legend above "Save view…"."""
+
     qualifier_was_chosen = Signal(str, str)  # name, value ("" = any)
     save_was_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.combos: dict[str, QComboBox] = {}
+        self._menus = {q.name: (q, q.menu) for q in QUALIFIERS if q.menu is not None}
         layout = QGridLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.setHorizontalSpacing(6)
         layout.setVerticalSpacing(2)
-        facets: list[tuple[str, str, Sequence[tuple[str, str]]]] = [
-            ("network", "Any network", [("Mastodon", "mastodon"), ("Bluesky", "bluesky")]),
-            ("account", "Any account", []),
-            (
-                "kind",
-                "Any kind",
-                [("Mention", "mention"), ("Reply", "reply"), ("Quote", "quote"), ("DM", "dm")],
-            ),
-            (
-                "status",
-                "Any status",
-                [("New", "new"), ("Open", "open"), ("Pending", "pending"), ("Done", "done")],
-            ),
-            ("lang", "Any language", []),
-            ("tag", "Any tag", []),
-            ("assignee", "Anyone", []),
-            ("after", "Any time", []),  # filled relative to today when shown
-            (
-                "waiting",
-                "Waiting: any",
-                [
-                    ("Waiting > 1 h", "1h"),
-                    ("Waiting > 4 h", "4h"),
-                    ("Waiting > 1 d", "1d"),
-                    ("Waiting > 3 d", "3d"),
-                    ("Waiting > 1 wk", "1w"),
-                ],
-            ),
-        ]
-        for position, (name, any_label, choices) in enumerate(facets):
+        columns = (len(self._menus) + 1) // 2
+        for position, (name, (qualifier, menu)) in enumerate(self._menus.items()):
             combo = QComboBox()
             combo.setAccessibleName(f"Filter by {name}")
-            combo.setToolTip(f"Writes {name}: into the search box")
+            combo.setToolTip(
+                f"{qualifier.summary.capitalize()}: writes {name}: into the search box"
+            )
             # Wide enough for the "any" label; long values (accounts) elide, the popup shows all.
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
-            combo.setMinimumContentsLength(max(len(any_label), 10))
-            combo.addItem(any_label, _ANY)
-            for label, value in choices:
-                combo.addItem(label, value)
+            combo.setMinimumContentsLength(max(len(menu.any_label), 10))
+            combo.addItem(menu.any_label, _ANY)
+            for choice in menu.choices:
+                combo.addItem(choice.label, choice.value)
             combo.activated.connect(
                 lambda _index, n=name, c=combo: self.qualifier_was_chosen.emit(n, c.currentData())
             )
             self.combos[name] = combo
-            layout.addWidget(combo, position // 5, position % 5)
+            layout.addWidget(combo, position // columns, position % columns)
         self.set_dates(date.today())
         self.save_button = QPushButton("Save view…")
         self.save_button.setAccessibleName("Save this search as a view")
         self.save_button.clicked.connect(self.save_was_requested)
-        layout.addWidget(self.save_button, 1, 4)
+        layout.addWidget(self.save_button, 1, columns, Qt.AlignmentFlag.AlignLeft)
         legend = QLabel("<b>Bold</b>: New, not triaged yet")
         legend.setToolTip(NEW_ROW_LEGEND)
-        layout.addWidget(legend, 0, 5, 2, 1)
-        layout.setColumnStretch(5, 1)
+        layout.addWidget(legend, 0, columns)
+        layout.setColumnStretch(columns, 1)
         self.legend = legend
 
     def set_dates(self, today: date) -> None:
-        combo = self.combos["after"]
-        del_from = combo.count()
-        for _ in range(1, del_from):
-            combo.removeItem(1)
-        for label, days in (("Today", 0), ("Last 7 days", 6), ("Last 30 days", 29)):
-            combo.addItem(label, (today - timedelta(days=days)).isoformat())
+        """Menus of days relative to today ("Last 7 days") start from this day."""
+        for name, (_qualifier, menu) in self._menus.items():
+            if menu.dated is not None:
+                self._replace_choices(name, [(c.label, c.value) for c in menu.dated(today)])
 
     def set_choices(self, name: str, values: Sequence[str]) -> None:
         """Offer these values (accounts, languages, tags, assignees), keeping the current one."""
         combo = self.combos[name]
         current = combo.currentData()
-        while combo.count() > 1:
-            combo.removeItem(1)
-        for value in values:
-            combo.addItem(value, value)
+        self._replace_choices(name, [(value, value) for value in values])
         self._select(combo, current)
+
+    def _replace_choices(self, name: str, choices: Sequence[tuple[str, str]]) -> None:
+        combo = self.combos[name]
+        fixed = 1 + len(self._menus[name][1].choices)  # "any" and the menu's own choices
+        while combo.count() > fixed:
+            combo.removeItem(fixed)
+        for label, value in choices:
+            combo.addItem(label, value)
 
     def add_choices(self, name: str, values: Iterable[str]) -> None:
         combo = self.combos[name]
@@ -125,18 +107,13 @@ class FilterBar(QWidget):
 
     def show_query(self, query: ParsedQuery) -> None:
         """Move each menu to what the search box says now."""
-        shown = {
-            "network": _single(query.networks),
-            "account": _single(query.accounts),
-            "kind": _single({"direct": "dm"}.get(k, k) for k in query.kinds),
-            "status": _single(query.statuses),
-            "lang": _single(query.languages),
-            "tag": _single(query.tags),
-            "assignee": _single(query.assignees),
-            "after": query.after.isoformat() if query.after else _ANY,
-            "waiting": _ANY if query.waiting is None else _duration_value(query.waiting),
-        }
-        for name, value in shown.items():
+        for name, (qualifier, _menu) in self._menus.items():
+            values = query.values(name)
+            shown = list(dict.fromkeys(qualifier.shown(value) for value in values))
+            if qualifier.last_wins and values:
+                value = qualifier.shown(values[-1])
+            else:
+                value = shown[0] if len(shown) == 1 else _ANY  # several: the menu says "any"
             self._select(self.combos[name], value)
 
     def _select(self, combo: QComboBox, value: object) -> None:
@@ -145,19 +122,6 @@ class FilterBar(QWidget):
             combo.addItem(value, value)  # typed by hand: show it rather than lie with "any"
             found = combo.count() - 1
         combo.setCurrentIndex(max(found, 0))
-
-
-def _single(values: object) -> str:
-    chosen = sorted(values)  # type: ignore[call-overload]
-    return chosen[0] if len(chosen) == 1 else _ANY
-
-
-def _duration_value(waiting: timedelta) -> str:
-    seconds = int(waiting.total_seconds())
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds // 60}m"
 
 
 class SaveViewDialog(QDialog):

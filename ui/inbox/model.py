@@ -27,12 +27,12 @@ from storage.records import (
 )
 
 from app.inbox.service import InboxService
+from app.networks.registry import network_info
 from app.text.display import age, one_line, preview
 
 _Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("From", "Message", "Kind", "Lang", "Account", "Age", "Status")
-NETWORK_MARKS = {"mastodon": "🐘", "bluesky": "🦋"}
 MESSAGE_COLUMN = COLUMNS.index("Message")
 MENTION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2  # the InboxRow itself, for the delegate
@@ -54,7 +54,6 @@ _STATUS_LABELS = {
     TriageStatus.PENDING: "Pending",
     TriageStatus.DONE: "Done",
 }
-_NETWORK_LABELS = {"mastodon": "Mastodon", "bluesky": "Bluesky"}
 
 
 class InboxModel(QAbstractTableModel):
@@ -243,7 +242,7 @@ class InboxModel(QAbstractTableModel):
         elif name == "From":
             tip = f"{row.author_name} (@{row.author_handle})"
         elif name == "Account":
-            tip = f"{_NETWORK_LABELS[row.network.value]} account {row.account_handle}"
+            tip = f"{network_info(row.network).label} account {row.account_handle}"
         elif name == "Status" and row.assignee:
             tip = f"{_STATUS_LABELS[row.status]}, assigned to {row.assignee}"
         else:
@@ -259,7 +258,7 @@ class InboxModel(QAbstractTableModel):
         if name == "Message":
             return preview(row.text)
         if name == "Kind":
-            return f"{NETWORK_MARKS[row.network.value]} {_KIND_LABELS[row.kind]}"
+            return f"{network_info(row.network).mark} {_KIND_LABELS[row.kind]}"
         if name == "Lang":
             return row.language or ""
         if name == "Account":

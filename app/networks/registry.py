@@ -1,0 +1,143 @@
+"""Every network Heedful speaks, and what each can do: one descriptor a network.
+
+The composer, the length checks, the inbox's labels, the search's `network:` values, the
+command line and the connector factory ask here instead of testing which network a thing
+is on. Adding a network is one `NetworkInfo` in `NETWORKS`, its connector package (with a
+`connect` function, see `app.networks.factory`), its value in `storage.records.Network`
+and a migration for the stored CHECK constraint.
+
+Nothing here imports a network library: the window reads this at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from storage.records import Network
+
+from app.networks.lengths import BLUESKY_LENGTH, MASTODON_LENGTH, LengthRule
+
+
+class SignIn(StrEnum):
+    """How a person connects an account."""
+
+    BROWSER = "browser"  # OAuth on a server the person names, finished in the browser
+    APP_PASSWORD = "app_password"  # a handle and an app password made for Heedful
+
+
+class Addressing(StrEnum):
+    """How a reply reaches the person it answers."""
+
+    HANDLE_IN_TEXT = "handle_in_text"  # the post starts with @user@server (and counts it)
+    THREAD = "thread"  # the reply refers to the post; no @handle needed in the text
+
+
+@dataclass(frozen=True, slots=True)
+class DirectMessages:
+    """Whether Heedful can answer in private, and how that travels on this network."""
+
+    supported: bool
+    how: str  # for people: where a private reply goes
+    # The post visibility that makes a post private (a reply to it stays private).
+    visibility: str | None = None
+    why_not: str = ""  # what to tell someone who asks for a DM where there is none
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkInfo:
+    network: Network  # what the store keeps
+    label: str  # how people write its name
+    mark: str  # the inbox's one-character sign for it
+    length: LengthRule
+    direct_messages: DirectMessages
+    # From the widest audience to the narrowest; a reply never widens its post's.
+    visibilities: tuple[str, ...]
+    addressing: Addressing
+    handle_example: str  # a handle as this network writes one
+    sign_in: SignIn
+    sign_in_help: str  # what `heedful accounts add NETWORK` does
+    default_server: str | None  # None: the person names their server
+    connector_module: str  # imported only when an account syncs: it has `connect()`
+
+    @property
+    def name(self) -> str:
+        """The network's name as typed (`network:bluesky`) and stored."""
+        return self.network.value
+
+    def reply_opening(self, author_handle: str) -> str:
+        """What a reply to this author starts with: `@kari@toot.example ` on a network that
+        addresses in the text (the connector adds it when missing, so it counts)."""
+        if self.addressing is Addressing.HANDLE_IN_TEXT:
+            return "@" + author_handle.lstrip("@") + " "
+        return ""
+
+    def is_private(self, visibility: str | None) -> bool:
+        """Whether a post with this visibility is a private message."""
+        return visibility is not None and visibility == self.direct_messages.visibility
+
+    def strictest(self, *visibilities: str | None) -> str:
+        """The narrowest of these visibilities (unknown ones ignored; the widest by default)."""
+        known = [v for v in visibilities if v in self.visibilities]
+        return max(known, key=self.visibilities.index) if known else self.visibilities[0]
+
+
+MASTODON = NetworkInfo(
+    network=Network.MASTODON,
+    label="Mastodon",
+    mark="🐘",
+    length=MASTODON_LENGTH,
+    direct_messages=DirectMessages(
+        True, "a post only the people it mentions can see", visibility="direct"
+    ),
+    visibilities=("public", "unlisted", "private", "direct"),
+    addressing=Addressing.HANDLE_IN_TEXT,
+    handle_example="kari@toot.example",
+    sign_in=SignIn.BROWSER,
+    sign_in_help="sign in to a Mastodon server",
+    default_server=None,
+    connector_module="app.networks.mastodon.connect",
+)
+
+BLUESKY = NetworkInfo(
+    network=Network.BLUESKY,
+    label="Bluesky",
+    mark="🦋",
+    length=BLUESKY_LENGTH,
+    direct_messages=DirectMessages(
+        False,
+        "Bluesky's separate chat service, which Heedful does not reach yet",
+        why_not="Bluesky direct messages are not supported yet: reply without the details.",
+    ),
+    visibilities=("public",),
+    addressing=Addressing.THREAD,
+    handle_example="kari.bsky.social",
+    sign_in=SignIn.APP_PASSWORD,
+    sign_in_help="sign in with an app password (read from standard input)",
+    default_server="https://bsky.social",
+    connector_module="app.networks.bluesky.connect",
+)
+
+NETWORKS: tuple[NetworkInfo, ...] = (MASTODON, BLUESKY)
+
+_BY_NETWORK = {info.network: info for info in NETWORKS}
+
+
+def network_info(network: Network) -> NetworkInfo:
+    return _BY_NETWORK[network]
+
+
+def find_network(name: str) -> NetworkInfo | None:
+    """The network a person named ("Bluesky", "mastodon"); None when there is none."""
+    wanted = name.strip().casefold()
+    return next((info for info in NETWORKS if info.name == wanted), None)
+
+
+def post_length(network: Network, text: str) -> int:
+    """How long `text` is as `network` counts it."""
+    return network_info(network).length.count(text)
+
+
+def max_length(network: Network, server_limit: int | None) -> int:
+    """The limit to check a reply against: the network's, or its server's as last synced."""
+    return network_info(network).length.limit(server_limit)
