@@ -14,7 +14,9 @@ def test_triage_and_drafts_count_as_changed_rows() -> None:
 
 def test_combining_keeps_every_id_and_the_last_description() -> None:
     both = Changes.of(triage=[1], description="a") | Changes.of(outbox=[7], description="b")
-    assert both.triage == {1} and both.outbox == {7} and both.mentions == {1}
+    assert both.triage == {1}
+    assert both.outbox == {7}
+    assert both.mentions == {1}
     assert both.description == "b"
     assert (Changes.of(brand_profile=True) | NOTHING).brand_profile
 
@@ -22,4 +24,5 @@ def test_combining_keeps_every_id_and_the_last_description() -> None:
 def test_nothing_is_false_and_a_snippet_edit_does_not_touch_the_list() -> None:
     assert not NOTHING
     snippet = Changes.of(snippets=[4])
-    assert snippet and not snippet.list_rows
+    assert snippet
+    assert not snippet.list_rows

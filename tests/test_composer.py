@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from storage.mentions import InboxFilter
@@ -124,7 +124,7 @@ def test_the_palette_finds_snippets_and_stacks_them_at_the_cursor(
     window = _open(qtbot, demo_workspace)
     english = _demo_mention(demo_workspace, "en", Network.BLUESKY)
     window.inbox_panel.set_view(InboxView.ALL)
-    window.inbox_panel.select_mention(english)
+    assert window.inbox_panel.select_mention(english)
     box: Composer = window.detail_pane.reply_box
     window.inbox_panel.focus_list()
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # write a reply
@@ -271,7 +271,7 @@ def test_switch_to_dm_sends_privately_and_leaves_a_public_note(
     mention_id = _mention(workspace, "Where is my order? It's been two weeks.")
     workspace.snippets.install_default_pack()
     window = _open(qtbot, workspace)
-    window.inbox_panel.select_mention(mention_id)
+    assert window.inbox_panel.select_mention(mention_id)
     box: Composer = window.detail_pane.reply_box
     box.editor.setPlainText("Hi Kari, I found FF-482913 on kari@example.com: it ships today.")
     qtbot.waitUntil(lambda: "pii" in [f.kind for f in box.findings], timeout=10_000)
@@ -407,9 +407,15 @@ def test_moving_between_networks_does_not_resize_the_reading_pane(
     mastodon = _demo_mention(demo_workspace, "en", Network.MASTODON)
     bluesky = _demo_mention(demo_workspace, "en", Network.BLUESKY)
     assert window.inbox_panel.select_mention(mastodon)
-    qtbot.wait(50)
+    _lay_out()
     width = window.detail_pane.width()
     for mention_id in (bluesky, mastodon, bluesky):
         assert window.inbox_panel.select_mention(mention_id)
-        qtbot.wait(50)
+        _lay_out()
         assert window.detail_pane.width() == width
+
+
+def _lay_out() -> None:
+    """Run the layout passes the last changes asked for (each may ask for another)."""
+    for _ in range(5):
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)

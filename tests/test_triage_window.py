@@ -404,7 +404,7 @@ def test_a_customer_who_repeats_is_flagged_with_every_earlier_post_and_its_statu
     for earlier in posts[1:]:
         assert f"{earlier.status.value} · {' '.join(earlier.text.split())[:60]}" in shown
 
-    window.inbox_panel.select_mention(oldest.id)  # the first one was not a repeat yet
+    assert window.inbox_panel.select_mention(oldest.id)  # the first one was not a repeat yet
     assert "Repeat:" not in window.detail_pane.plain_text()
 
 

@@ -116,6 +116,11 @@ class InboxModel(QAbstractTableModel):
         """The window is closing (and its store with it): no refresh may be left pending."""
         self._merge_timer.stop()
 
+    @property
+    def merge_pending(self) -> bool:
+        """Whether a refresh is waiting for the end of a burst of changes."""
+        return self._merge_timer.isActive()
+
     def store_did_change(self) -> None:
         """The store changed (sync, triage): refresh once, soon, however often this is called."""
         if not self._merge_timer.isActive():
