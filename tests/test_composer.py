@@ -17,9 +17,9 @@ from storage.records import Network
 from app.bootstrap import Workspace
 from app.inbox.service import InboxView
 
-from ui.background import BackgroundJobs
 from ui.compose.composer import Composer
 from ui.main_window import MainWindow
+from ui.tasks import Tasks
 
 from tests.factories import author, brand_account, mention
 
@@ -46,18 +46,18 @@ def _demo_mention(workspace: Workspace, language: str, network: Network) -> int:
 
 
 @pytest.fixture
-def jobs() -> Iterator[BackgroundJobs]:
-    pool = BackgroundJobs()
+def tasks() -> Iterator[Tasks]:
+    pool = Tasks()
     yield pool
     pool.shutdown()
 
 
 @pytest.fixture
-def composer(qtbot: QtBot, workspace: Workspace, jobs: BackgroundJobs) -> Composer:
+def composer(qtbot: QtBot, workspace: Workspace, tasks: Tasks) -> Composer:
     """A composer that can send, on the user's workspace with the brand voice pack."""
     box = Composer(can_send=True)
     qtbot.addWidget(box)
-    box.attach(workspace.composer, jobs)
+    box.attach(workspace.composer, tasks)
     workspace.snippets.install_default_pack()
     box.show()
     return box
@@ -347,9 +347,7 @@ def _close_when_counted(qtbot: QtBot, window: MainWindow) -> None:
     """Close once the inbox counts are in: a count that arrives after the close asks for
     another on the stopped pool (an inbox panel race, outside the composer)."""
     panel = window.inbox_panel
-    qtbot.waitUntil(
-        lambda: panel._count_request is None and not panel._counts_wanted, timeout=10_000
-    )
+    qtbot.waitUntil(lambda: panel._counting is None and not panel._counts_wanted, timeout=10_000)
     window.close()
 
 

@@ -107,7 +107,7 @@ def test_a_stalled_server_delays_only_its_account_and_quitting_is_immediate(
         assert "hvor er pakken min?" in window.detail_pane.plain_text()
         assert window.sync.syncing
         qtbot.waitUntil(lambda: stalled_requests(mastodon_peer) >= 1, timeout=10_000)
-        workers = window.jobs.threads()
+        workers = window.tasks.threads()
         began = time.monotonic()
         window.close()
         took = time.monotonic() - began
