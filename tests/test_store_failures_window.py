@@ -5,7 +5,6 @@ comes back in its dialog; a triage change says it did not happen."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
 import pytest
 
@@ -78,7 +77,7 @@ def disk(
 @pytest.fixture
 def window(
     qtbot: QtBot, workspace: Workspace, mention_ids: list[int], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[MainWindow]:
+) -> MainWindow:
     # A refused draft is tried again after a few seconds; the tests need not wait that long.
     monkeypatch.setattr(composer_module, "DRAFT_RETRY_MS", 200, raising=False)
     opened = MainWindow(workspace)
@@ -88,7 +87,7 @@ def window(
     opened.activateWindow()
     qtbot.waitUntil(opened.isActiveWindow, timeout=3000)
     opened.inbox_panel.set_view(InboxView.ALL)
-    yield opened
+    return opened
 
 
 def _press(qtbot: QtBot, window: MainWindow, key: str | Qt.Key) -> None:
