@@ -48,7 +48,7 @@ class MainWindow(QMainWindow):
         self.changes = ChangeDispatcher(self)
         # Every slot that writes goes through here: a refused write is said, never lost.
         self.guard = WriteGuard(self)
-        self.sync = SyncController(workspace, self.tasks, self.changes, self)
+        self.sync = SyncController(workspace, self.tasks, self.changes, self, guard=self.guard)
         self.count_label = QLabel()
         self.count_label.setTextFormat(Qt.TextFormat.PlainText)
         self.sync_label = QLabel()
@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
             agent_name=workspace.settings.agent_name,
             tasks=self.tasks,
             database=workspace.profile.database,
+            guard=self.guard,
         )
         self.tray = install_inbox_tray(self, self.inbox_panel)
         self.detail_pane = DetailPane(

@@ -39,6 +39,7 @@ from ui.inbox.delegate import InboxRowDelegate
 from ui.inbox.filter_bar import FilterBar, SaveViewDialog
 from ui.inbox.model import COLUMNS, MESSAGE_COLUMN, InboxModel
 from ui.tasks import Lane, TaskHandle, Tasks
+from ui.write_guard import WriteGuard
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,11 @@ class InboxPanel(QWidget):
         agent_name: str = "",
         tasks: Tasks | None = None,
         database: Path | None = None,
+        guard: WriteGuard | None = None,
     ) -> None:
         super().__init__()
         self._inbox = inbox
+        self.guard = guard or WriteGuard(self)  # saving and removing views go through it
         self._agent_name = agent_name
         # Counting a big store takes a while: with background tasks and the database's path,
         # counts run on the local lane over their own connection; without (tests), right here.
@@ -199,8 +202,14 @@ class InboxPanel(QWidget):
         return query_filter(base, parse_query(typed), now=now, agent_name=self._agent_name)
 
     def save_view(self, name: str, query: str, *, notify: bool = False) -> SavedView:
-        """Save a search as a view and show it. Raises ValueError with a message for a person."""
-        saved = self._inbox.save_view(name, query, notify=notify)
+        """Save a search as a view and show it. Raises ValueError with a message for a person
+        (a bad name, or a store that refused the write: the dialog keeps what was typed)."""
+        attempt = self.guard.attempt(
+            "The saved view", lambda: self._inbox.save_view(name, query, notify=notify)
+        )
+        if attempt.value is None:
+            raise ValueError(attempt.message("The saved view"))
+        saved = attempt.value
         self._build_tabs(select=self.current_key)
         self.search_box.clear()
         self.set_view(saved.id)
@@ -208,7 +217,8 @@ class InboxPanel(QWidget):
         return saved
 
     def remove_view(self, view_id: int) -> None:
-        self._inbox.remove_view(view_id)
+        if not self.guard.attempt("Removing the view", lambda: self._inbox.remove_view(view_id)).ok:
+            return
         select = self.current_key if self.current_key != view_id else InboxView.OPEN
         self._build_tabs(select=select)
         self._apply()

@@ -25,6 +25,7 @@ from app.sync.service import SyncReport
 
 from ui.changes import ChangeDispatcher, changes_of
 from ui.tasks import Lane, Tasks
+from ui.write_guard import WriteGuard
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +53,14 @@ class SyncController(QObject):
         tasks: Tasks,
         changes: ChangeDispatcher,
         parent: QObject | None = None,
+        *,
+        guard: WriteGuard | None = None,
     ) -> None:
         super().__init__(parent)
         self._workspace = workspace
         self._tasks = tasks
         self._changes = changes
+        self._guard = guard or WriteGuard(self)
         self._syncing: set[int] = set()  # account ids with a sync running
         self._round: list[SyncReport] = []
         self._threads_asked: set[int] = set()
@@ -137,7 +141,8 @@ class SyncController(QObject):
 
     def retry_reply(self, item_id: int) -> bool:
         """Queue a failed reply again and try it now."""
-        if not self._workspace.outbox_service.retry(item_id):
+        outbox = self._workspace.outbox_service
+        if not self._guard.attempt("Queueing the reply again", lambda: outbox.retry(item_id)).value:
             return False
         item = self._workspace.outbox.get(item_id)
         self._tell(_reply_changes(item, "Reply queued again"))
