@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -391,10 +392,6 @@ class Composer(QWidget):
             self._changes.operation_did_execute(Changes.of(drafts=[mention_id]), self)
         return True
 
-    @property
-    def draft_is_saved(self) -> bool:
-        return not self.draft_problem.isVisibleTo(self) and not self.draft_retry.isActive()
-
     def _reply_words(self) -> str:
         if self._mention is None:
             return "Your reply"
@@ -608,7 +605,7 @@ class Composer(QWidget):
             lane=Lane.LOCAL,
         )
 
-    def _prepare_check(self) -> tuple[CheckRequest, Any] | None:
+    def _prepare_check(self) -> tuple[CheckRequest, Callable[[], list[Finding]]] | None:
         """What to check now and the work that checks it (None: nothing to check). The few
         quick reads happen here; the slow part (language) on the worker."""
         service, mention = self._service, self._mention
