@@ -14,6 +14,7 @@ import regex
 
 from storage.records import Network
 
+from app.analysis import pii
 from app.compose.brand import BrandProfile, EmojiPolicy, Formality
 from app.compose.placeholders import unfilled_in
 from app.networks.lengths import max_length, post_length
@@ -124,78 +125,28 @@ def over_length(context: ReplyContext) -> list[Finding]:
 
 # --- personal data ---------------------------------------------------------------------------
 
-_EMAIL = re.compile(r"(?<![\w.+@-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
-_PHONE_CANDIDATE = re.compile(r"(?<![\w+/.:-])(?:\+|00)?\d[\d \u00a0().-]{6,18}\d(?![\w/])")
-_DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
-_STREET_WORDS = r"street|st\.|road|rd\.|avenue|ave\.|lane|drive|close|crescent|terrace|place"
-_ADDRESSES = (
-    # English: "14 Baker Street", "221B Baker St."
-    re.compile(
-        rf"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][\w'-]+\s+){{1,3}}(?:{_STREET_WORDS})(?!\w)",
-        re.IGNORECASE,
-    ),
-    # Norwegian / Swedish / Danish: "Storgata 12", "Kirkeveien 5B", "Sjøgata 3 A"
-    re.compile(
-        r"\b[A-ZÆØÅ][\wæøåÆØÅ'-]*(?:gata|gaten|gate|veien|vegen|vei|veg|vägen|gatan"
-        r"|gade|plass|plassen|allé|alle|stien|torget)\s+\d{1,4}\s?[A-Za-z]?\b"
-    ),
-    # German: "Hauptstraße 5", "Lindenstr. 12a", "Am Markt 3" is too vague to catch
-    re.compile(
-        r"\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm)"
-        r"\s+\d{1,4}\s?[a-z]?\b"
-    ),
-    # French: "12 rue de la Paix", "3, avenue Foch"
-    re.compile(
-        r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin"
-        r"|allée|impasse|quai)\s+\w",
-        re.IGNORECASE,
-    ),
-    # Spanish: "Calle Mayor 12", "C/ Alcalá, 45", "Avenida de la Paz 7"
-    re.compile(
-        r"(?:\bcalle|\bc/|\bavenida|\bavda\.|\bplaza|\bpaseo|\bcarrer)\s+[^\d\n,]{2,40},?"
-        r"\s*(?:n[º°o]\s*)?\d{1,4}\b",
-        re.IGNORECASE,
-    ),
-)
-
 
 @dataclass(frozen=True, slots=True)
 class PersonalData:
-    kind: str  # "e-mail address", "phone number", "order or ticket number", "street address"
+    kind: str  # "e-mail address", "phone number", "order or ticket number", "street address", …
     text: str
 
 
-def find_personal_data(text: str, order_patterns: Sequence[str]) -> list[PersonalData]:
-    found: list[PersonalData] = []
-    taken: list[tuple[int, int]] = []
-
-    def add(kind: str, match: re.Match[str]) -> None:
-        span = match.span()
-        if any(span[0] < end and start < span[1] for start, end in taken):
-            return
-        taken.append(span)
-        found.append(PersonalData(kind, match.group(0).strip()))
-
-    for match in _EMAIL.finditer(text):
-        add("e-mail address", match)
-    for pattern in order_patterns:
-        for match in re.finditer(pattern, text):
-            add("order or ticket number", match)
-    for address in _ADDRESSES:
-        for match in address.finditer(text):
-            add("street address", match)
-    for match in _PHONE_CANDIDATE.finditer(text):
-        digits = sum(ch.isdigit() for ch in match.group(0))
-        if 8 <= digits <= 15 and not _DATE_LIKE.match(match.group(0).strip()):
-            add("phone number", match)
-    return found
+def find_personal_data(
+    text: str, order_patterns: Sequence[str], contacts: pii.BrandContacts | None = None
+) -> list[PersonalData]:
+    """Personal data in `text` (app.analysis.pii), with `order_patterns` as the brand's order
+    and ticket number formats (or everything the brand profile says, as `contacts`)."""
+    brand = contacts or pii.BrandContacts(order_patterns=tuple(order_patterns))
+    return [PersonalData(span.label, span.text) for span in pii.find(text, brand)]
 
 
 def personal_data(context: ReplyContext, profile: BrandProfile) -> list[Finding]:
     if context.direct:
         return []
+    contacts = profile.contacts()
     findings: list[Finding] = []
-    in_reply = find_personal_data(context.text, profile.order_patterns)
+    in_reply = find_personal_data(context.text, (), contacts)
     if in_reply and not context.personal_data_confirmed:
         kinds = ", ".join(dict.fromkeys(item.kind for item in in_reply))
         findings.append(
@@ -206,7 +157,7 @@ def personal_data(context: ReplyContext, profile: BrandProfile) -> list[Finding]
                 blocking=True,
             )
         )
-    in_mention = find_personal_data(context.mention_text, profile.order_patterns)
+    in_mention = find_personal_data(context.mention_text, (), contacts)
     if in_mention and not in_reply:
         kinds = ", ".join(dict.fromkeys(item.kind for item in in_mention))
         findings.append(
