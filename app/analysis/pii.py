@@ -69,18 +69,26 @@ class PiiSpan:
 # of compounds: ordrenummer, Bestellnummer, beställningsnummer).
 ORDER_WORDS = (
     "order", "ordre", "ordren", "ordrenr", "bestilling", "bestillinga", "tinging", "beställning",
-    "bestellung", "bestellnr", "bestell-nr", "auftrag", "commande", "cde", "pedido", "encomenda",
+    "bestellung", "bestell", "bestell-nr", "auftrag", "commande", "cde", "pedido", "encomenda",
     "bestelling", "bestelnummer", "ordine", "zamówieni[ae]", "zamowieni[ae]", "ticket", "sak",
     "saken", "saksnummer", "ärende", "ärendenummer", "sag", "sagsnummer", "case", "claim",
     "reklamasjon", "reklamation", "caso", "zaak", "dossier", "pratica", "zgłoszeni[ae]",
     "incidencia", "número de pedido", "numéro de commande", "numero d'ordine", "numer zamówienia",
 )  # fmt: skip
-_NUMBER_LABELS = r"no\.?|nr\.?|n[º°o]\.?|num(?:ber|mer|ero|éro)?\.?|número|numer|id|ref\.?|#"
+_NUMBER_LABELS = (
+    r"number|nummer|numero|numéro|número|numer|num\.?|reference|referanse|referens|ref\.?|"
+    r"no\.?|nr\.?|n[º°o]\.?|n\.|id|#"
+)
+# "bestillingen min (nr. 7712345)": a possessive may follow the order word.
+_POSSESSIVE = (
+    r"(?:\s+(?:my|min|mitt|mine|mi|mein|meine|meiner|mon|ma|mijn|mio|mia|minha|meu|moje|mój|"
+    r"your|din|ditt|deine|dein|votre|ton|tu|su|je|uw|tuo|tua|teu|twoje|twój))?\s*\(?"
+)
 _NUMBER_LABEL = f"(?:{_NUMBER_LABELS})"
 _LINKING = r"(?:is|er|är|ist|est|es|è|é|jest|was|var|war|era|=)"
+_ORDER_WORD = r"(?<![\w-])(?:" + "|".join(ORDER_WORDS) + r")[\w-]{0,8}"
 _ORDER_WORD_PREFIX = (
-    r"(?i:(?<![\w-])(?:" + "|".join(ORDER_WORDS) + r")[\w-]{0,8}"
-    r"(?:\s*" + _NUMBER_LABEL + r")?(?:\s+" + _LINKING + r")?\s*[:#]?\s*#?\s*)"
+    f"(?i:{_ORDER_WORD}{_POSSESSIVE}(?:\\s*{_NUMBER_LABEL})?(?:\\s+{_LINKING})?\\s*[:#]?\\s*#?\\s*)"
 )
 _ORDER_WORD_PATTERN = (
     _ORDER_WORD_PREFIX + r"(?P<number>(?=[A-Za-z0-9-]*\d{4})[A-Za-z0-9][A-Za-z0-9-]{3,19})(?![\w-])"
@@ -305,7 +313,7 @@ def _cards(text: str, brand: BrandContacts) -> Iterator[_Candidate]:
     for match in _DIGIT_RUN.finditer(text):
         candidate = match.group(0)
         digits = re.sub(r"\D", "", candidate)
-        if not 13 <= len(digits) <= 19 or digits[0] not in "23456" or len(set(digits)) < 3:
+        if not 13 <= len(digits) <= 19 or digits[0] not in "23456" or len(set(digits)) < 2:
             continue
         groups = _groups(candidate)
         if len(groups) > 1 and not (
@@ -427,7 +435,7 @@ _REFERENCE_WORDS = re.compile(
 )
 _BOOKING = re.compile(
     r"(?i:(?<![\w-])(?:" + "|".join(sorted(BOOKING_WORDS, key=len, reverse=True)) + r")"
-    r"(?:\s*(?:" + _NUMBER_LABELS + r"|code|kode|kod|código|codice|ref(?:erence)?))?"
+    r"(?:\s*(?:code|kode|kod|código|codice|" + _NUMBER_LABELS + r"))?"
     r"(?:\s+" + _LINKING + r")?\s*[:#-]?\s*)"
     r"(?P<code>[A-Za-z0-9][A-Za-z0-9-]{4,11})(?![\w-])"
 )
@@ -549,9 +557,9 @@ _SUFFIXES = (
 )
 _STANDALONE_SUFFIX = r"gate|gata|gatan|vei|veg|vej|gade|allé|plass|plads|torg|vägen|straße|weg"
 _POSTCODE = (
-    r"(?:,?\s*(?:[A-Z]{1,2}-)?(?:\d{4,5}|\d{3} \d{2}|\d{4} ?[A-Z]{2}|\d{2}-\d{3}|\d{4}-\d{3})"
-    r"\s+" + _CAP + r"[\w'-]+(?:\s(?:[A-Z]{1,2}|" + _CAP + r"[\w'-]+))?)?"
-    r"(?:,?\s*[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b)?"
+    r"(?:,?\s*(?:[A-Z]{1,2}-)?(?:\d{4} ?[A-Z]{2}(?!\w)|\d{3} \d{2}|\d{2}-\d{3}|\d{4}-\d{3}|"
+    r"\d{4,5})\s+" + _CAP + r"[\w'-]+(?:\s(?:[A-Z]{1,2}\b|" + _CAP + r"[\w'-]+))?"
+    r"|,?\s*(?:" + _CAP + r"[\w'-]+,?\s+)?[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b)?"
 )
 _NOT_A_NUMBER_OF = (
     r"(?!\s*(?:%|kr\b|€|km\b|kg\b|min\b|minutt|minut|timer|hours|days|dager|dagar|stk|pcs|x\b|"
@@ -630,7 +638,7 @@ _DETECTORS: tuple[Callable[[str, BrandContacts], Iterable[_Candidate]], ...] = (
 
 def find(text: str, brand: BrandContacts = DEFAULT_CONTACTS) -> list[PiiSpan]:
     """Every piece of personal data in `text`, in order, none overlapping."""
-    if not text or not any(ch.isdigit() or ch == "@" or ch.isupper() for ch in text):
+    if not text or not any(ch.isdigit() or ch in "@[(" or ch.isupper() for ch in text):
         return []
     clean = _Clean(text)
     excluded = _excluded_spans(clean.text)

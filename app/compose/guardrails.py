@@ -6,6 +6,7 @@ tests all get exactly the same findings. Blocking findings stop a send; the othe
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -13,10 +14,12 @@ from dataclasses import dataclass, field
 import regex
 
 from storage.records import Network
+from storage.snippets import Snippet
 
-from app.analysis import pii
+from app.analysis import deflection, pii
 from app.compose.brand import BrandProfile, EmojiPolicy, Formality
 from app.compose.placeholders import unfilled_in
+from app.compose.snippets import pick_variant
 from app.networks.lengths import max_length, post_length
 from app.text import language
 
@@ -48,6 +51,8 @@ class ReplyContext:
     # The text as the network will receive it (Mastodon: with the author's @handle in front),
     # for counting; None when that is the text itself.
     posted_text: str | None = None
+    # The brand's snippet library: a deflection finding offers a better sentence from it.
+    snippets: Sequence[Snippet] = field(default=())
 
 
 LanguageDetector = Callable[[str], str | None]
@@ -70,7 +75,8 @@ def check(
     findings += unfilled_placeholders(context.text)
     findings += over_length(context)
     findings += personal_data(context, profile)
-    findings += banned_phrases(context.text, profile)
+    banned = banned_phrases(context.text, profile)
+    findings += merged_with_deflections(banned, context, profile, detect_language)
     findings += preferred_terms(context.text, profile)
     findings += emoji_policy(context.text, profile)
     findings += formality(context, profile, detect_language)
@@ -198,6 +204,65 @@ def preferred_terms(text: str, profile: BrandProfile) -> list[Finding]:
         for term, better in profile.preferred_terms.items()
         if _fold(term) and f" {_fold(term)} " in folded
     ]
+
+
+# --- deflections and form letters --------------------------------------------------------------
+
+
+def merged_with_deflections(
+    banned: list[Finding],
+    context: ReplyContext,
+    profile: BrandProfile,
+    detect: LanguageDetector,
+) -> list[Finding]:
+    """The banned-phrase findings and the deflection ones (app.analysis.deflection), one per
+    sentence: where a banned phrase already flagged a deflecting sentence, that finding keeps
+    its message and gains the better sentence as its fix."""
+    contacts = profile.contacts()
+    found = deflection.find(context.text, contacts)
+    if not found:
+        return banned
+    language = language_of_reply(context, detect)
+    texts = _snippet_texts(context.snippets, language, context.network)
+    merged = list(banned)
+    for item in found:
+        sentence = context.text[item.start : item.end]
+        if item.kind is not deflection.DeflectionKind.FORM_LETTER and _personal_contact(
+            sentence, contacts
+        ):
+            continue  # "mail me at kari@example.com": the personal-data finding says it all
+        better = deflection.better_sentence(item, texts, language, contacts)
+        fix = f"Say instead: “{better}”"
+        folded = f" {_fold(sentence)} "
+        phrases = [p for p in profile.banned_phrases if _fold(p) and f" {_fold(p)} " in folded]
+        overlapping = [
+            number
+            for number, finding in enumerate(merged)
+            if finding.kind == "banned_phrase" and any(f"“{p}”" in finding.message for p in phrases)
+        ]
+        if overlapping:
+            number = overlapping[0]
+            merged[number] = dataclasses.replace(merged[number], fix=fix)
+            continue
+        kind = "form_letter" if item.kind is deflection.DeflectionKind.FORM_LETTER else "deflection"
+        merged.append(Finding(kind, item.message(context.text), fix))
+    return merged
+
+
+def language_of_reply(context: ReplyContext, detect: LanguageDetector) -> str | None:
+    return language.normalise(context.mention_language) or detect(context.text)
+
+
+def _snippet_texts(
+    snippets: Sequence[Snippet], language_code: str | None, network: Network
+) -> list[str]:
+    return [pick_variant(snippet, language_code, network).body for snippet in snippets]
+
+
+def _personal_contact(sentence: str, contacts: pii.BrandContacts) -> bool:
+    return any(
+        span.type in (pii.PiiType.EMAIL, pii.PiiType.PHONE) for span in pii.find(sentence, contacts)
+    )
 
 
 _EMOJI = regex.compile(r"\p{Extended_Pictographic}")
