@@ -191,6 +191,9 @@ class Concept:
     problem: bool  # something is wrong for the customer (praise and questions are not)
     needs_failure: bool  # topic words alone ("app", "login") say nothing is wrong
     label: Mapping[str, str]  # per language, for people: "Checkout and payment failing"
+    # The share of a brand's everyday posts about it, before the brand's own traffic says
+    # otherwise (spike alerts start from this).
+    prior_share: float = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +203,18 @@ class ConceptData:
     failures: Lexicon  # label: concept key (a phrase that says that concept is broken)
     signals: Lexicon  # label: failure, complaint, follow_up, gratitude, resolved, question
     stopwords: frozenset[str]
+
+    def group_prior(self, group: str) -> float:
+        """The everyday share of a problem group: its concepts' shares added up."""
+        return sum(c.prior_share for c in self.concepts.values() if c.group == group) or 0.02
+
+    def group_label(self, group: str, language: str = "en") -> str:
+        members = [c for c in self.concepts.values() if c.group == group]
+        labels = [c.label for c in sorted(members, key=lambda c: c.key != group)]
+        for label in labels:
+            if language in label:
+                return label[language]
+        return labels[0].get("en", group) if labels else group
 
 
 CONCEPT_DIR = ("analysis", "concepts")
@@ -241,6 +256,7 @@ def load_concepts(directory: Path | None = None) -> ConceptData:
             problem=bool(data.get("problem", True)),
             needs_failure=bool(data.get("needs_failure", False)),
             label=dict(data.get("label", {"en": key})),
+            prior_share=float(data.get("prior_share", 0.02)),
         )
         topics += [(key, term) for term in _terms_of(data.get("topic", {}), f"{path.name}:topic")]
         failures += [
