@@ -26,6 +26,14 @@ ACTIVE_GAP = timedelta(minutes=90)  # a cluster with no new post for this long i
 FORM_P = 0.002  # two customers this unusual make a cluster…
 ALERT_P = 0.001  # …three this unusual make an alert
 MIN_ALERT_AUTHORS = 3
+# Everyday problems (a late parcel is a quarter of all posts) pile up by chance far more often
+# than rare ones (checkout failing): their thresholds shrink with the square of their share
+# above this, so three late-parcel posts in a row are no spike but three checkout ones are.
+RARE_SHARE = 0.05
+
+
+def threshold(base: float, share: float) -> float:
+    return base * min(1.0, (RARE_SHARE / max(share, 1e-6)) ** 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +118,7 @@ class _BrandClusters:
         if len({p.author for p in pending}) < 2:
             return Placement(None)
         surprise = self.traffic.surprise(group, at)
-        if surprise.p_value >= FORM_P or surprise.authors < 2:
+        if surprise.p_value >= self._threshold(FORM_P, group) or surprise.authors < 2:
             return Placement(None)
         cluster = Cluster(self._new_id(group), self.brand, group, pending[0].at, at)
         for item in pending:
@@ -119,6 +127,9 @@ class _BrandClusters:
         self.pending[group] = []
         earlier = tuple(p.post_id for p in pending[:-1])
         return Placement(cluster.id, earlier, self._maybe_alert(cluster, post_id, at, surprise))
+
+    def _threshold(self, base: float, group: str) -> float:
+        return threshold(base, self.traffic.baseline.share(group))
 
     def _add(
         self, cluster: Cluster, post_id: str, author: str, at: datetime, words: frozenset[str]
@@ -135,7 +146,9 @@ class _BrandClusters:
         if cluster.alerted or len(cluster.authors) < MIN_ALERT_AUTHORS:
             return None
         surprise = surprise or self.traffic.surprise(cluster.group, at)
-        if surprise.authors < MIN_ALERT_AUTHORS or surprise.p_value >= ALERT_P:
+        if surprise.authors < MIN_ALERT_AUTHORS or surprise.p_value >= self._threshold(
+            ALERT_P, cluster.group
+        ):
             return None
         cluster.alerted = True
         return SpikeAlert(

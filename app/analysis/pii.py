@@ -117,8 +117,8 @@ def order_pattern_from_example(example: str) -> str:
             parts.append(f"(?i:{re.escape(text)})")
         elif text.isspace():
             parts.append(r"\s?")
-        else:
-            parts.append(re.escape(text))
+        else:  # only what regular expressions treat specially ("-" and "/" read as written)
+            parts.append("\\" + text if text in ".^$*+?{}[]\\|()" else text)
     body = "".join(parts)
     if example.isdigit():
         return _ORDER_WORD_PREFIX + rf"(?P<number>{body})(?!\d)"
@@ -524,6 +524,8 @@ def _phone_shaped(candidate: str, text: str, start: int, end: int) -> bool:
         return 8 <= len(rest) <= 15
     if len(groups) == 2 and all(_YEAR.match(g) for g in groups):
         return False  # "2025 2026"
+    if _context_before(text, start, _ID_WORDS) or _context_before(text, start, _ACCOUNT_WORDS):
+        return False  # "fødselsnummer 15108695077" with a wrong check digit is still no phone
     nearby = _context_before(text, start, _PHONE_WORDS)
     if digits.startswith("0"):
         if not 9 <= len(digits) <= 12:

@@ -73,7 +73,8 @@ class RepeatTracker:
     ) -> Repeat:
         cases = [c for c in self._cases.get(author, []) if at - c.last_at <= CASE_LIFETIME]
         self._cases[author] = cases
-        ids = {value.casefold() for value in identifiers} | set(reading.numbers)
+        named = {value.casefold() for value in identifiers}  # order and booking numbers
+        ids = named | set(reading.numbers)
         groups = {self._data.concepts[key].group for key in reading.problem_concepts}
         unhappy = sentiment in NEGATIVE or bool({"complaint", "follow_up"} & reading.signals)
         complaint = reading.is_problem or unhappy or "failure" in reading.signals
@@ -88,7 +89,8 @@ class RepeatTracker:
         scored = [
             (score, case)
             for case in cases
-            if (score := self._continuation(case, at, reading, ids, complaint)) >= CONTINUES
+            if (score := self._continuation(case, at, reading, ids, complaint, sentiment))
+            >= CONTINUES
         ]
         if scored:
             best = max(scored, key=lambda pair: (pair[0], pair[1].last_at))[1]
@@ -100,8 +102,14 @@ class RepeatTracker:
             best.keywords |= reading.keywords
             best.identifiers |= ids
             return Repeat(best.first_id, len(best.posts), earlier)
-        # A new complaint opens a case (a question or praise does not).
-        if reading.is_problem or sentiment in NEGATIVE or (complaint and not _praise(reading)):
+        # A new complaint opens a case (a question or praise does not), and so does asking
+        # after an order by its number ("could you check FF-481122?").
+        if (
+            reading.is_problem
+            or sentiment in NEGATIVE
+            or named
+            or (complaint and not _praise(reading))
+        ):
             cases.append(
                 _Case(post_id, at, at, groups - WILDCARD_GROUPS, set(reading.problem_concepts),
                       set(reading.keywords), ids, [post_id])
@@ -109,7 +117,13 @@ class RepeatTracker:
         return NOT_A_REPEAT
 
     def _continuation(
-        self, case: _Case, at: datetime, reading: Reading, ids: set[str], complaint: bool
+        self,
+        case: _Case,
+        at: datetime,
+        reading: Reading,
+        ids: set[str],
+        complaint: bool,
+        sentiment: str | None,
     ) -> float:
         """How surely this post restates `case` (CONTINUES or more: it does)."""
         if ids & case.identifiers:
@@ -135,7 +149,9 @@ class RepeatTracker:
             score += 2.0
         elif shared:
             score += 1.0
-        chase = "follow_up" in reading.signals or bool(groups & WILDCARD_GROUPS)
+        # Chasing, complaining of silence, or just angry with nothing new to say.
+        angry = sentiment in NEGATIVE and not concrete
+        chase = "follow_up" in reading.signals or bool(groups & WILDCARD_GROUPS) or angry
         if chase and at - case.last_at <= CHASE_WINDOW:
             score += 2.0
         if at - case.last_at <= RECENT:
