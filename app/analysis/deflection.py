@@ -632,23 +632,36 @@ _CONTACT_LINK = re.compile(
 )
 
 
+_NO_ORDERS = pii.BrandContacts(order_patterns=())
+
+
+def _phones_and_emails(sentence: str) -> list[pii.PiiSpan]:
+    """Every phone number and e-mail address in the sentence, the brand's own included."""
+    if not any(ch.isdigit() or ch in "@[(" for ch in sentence):
+        return []
+    return [
+        span
+        for span in pii.find(sentence, _NO_ORDERS)
+        if span.type in (pii.PiiType.PHONE, pii.PiiType.EMAIL)
+    ]
+
+
 def _targets(sentence: str, contacts: pii.BrandContacts) -> list[str]:
     """Concrete places the sentence names: phone numbers (the brand's own too), e-mail
     addresses, contact pages."""
-    found = [
-        span.text
-        for span in pii.find(sentence, pii.BrandContacts(order_patterns=()))
-        if span.type in (pii.PiiType.PHONE, pii.PiiType.EMAIL)
-    ]
-    found += [m.group(0) for m in _CONTACT_LINK.finditer(sentence)]
+    found = [span.text for span in _phones_and_emails(sentence)]
+    if "/" in sentence:
+        found += [m.group(0) for m in _CONTACT_LINK.finditer(sentence)]
     return found
 
 
 def _own_contacts(sentence: str, contacts: pii.BrandContacts) -> list[str]:
-    every = pii.find(sentence, pii.BrandContacts(order_patterns=()))
-    own = [s.text for s in every if s.type is pii.PiiType.PHONE and contacts.is_own_phone(s.text)]
-    own += [s.text for s in every if s.type is pii.PiiType.EMAIL and contacts.is_own_email(s.text)]
-    return own
+    return [
+        span.text
+        for span in _phones_and_emails(sentence)
+        if (span.type is pii.PiiType.PHONE and contacts.is_own_phone(span.text))
+        or (span.type is pii.PiiType.EMAIL and contacts.is_own_email(span.text))
+    ]
 
 
 def _customer_directed(sentence: _Sentence, contact: Hit) -> bool:

@@ -209,11 +209,37 @@ _SPACES = {"\u00a0", "\u202f", "\u2007", "\u2009", "\u200a", "\u2002", "\u2003",
 _DASHES = {"\u2010", "\u2011", "\u2012"}  # hyphens people type inside numbers (not – or —)
 
 
+_INVISIBLE = re.compile(
+    r"[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
+
+
+@lru_cache(maxsize=1)
+def _one_to_one() -> dict[int, str]:
+    """Odd spaces → space, typed hyphens → -, every other script's digits → 0-9."""
+    table = {ord(ch): " " for ch in _SPACES} | {ord(ch): "-" for ch in _DASHES}
+    for code in range(0x80, 0x10000):
+        ch = chr(code)
+        if unicodedata.category(ch) == "Nd":
+            table[code] = str(unicodedata.decimal(ch))
+    return table
+
+
 class _Clean:
     """The text as the patterns read it, with a map back to the original indices."""
 
     def __init__(self, text: str) -> None:
         self.original = text
+        text = text[:MAX_CHARS]
+        self._where: list[int] | None = None
+        if text.isascii():
+            self.text = text
+            return
+        if not _INVISIBLE.search(text) and not any(
+            unicodedata.category(ch) == "Cf" for ch in text if not ch.isascii()
+        ):
+            self.text = text.translate(_one_to_one())  # same length: indices stay
+            return
         chars: list[str] = []
         where: list[int] = []
         for index, ch in enumerate(text[:MAX_CHARS]):
@@ -233,6 +259,8 @@ class _Clean:
         self._where = where
 
     def span(self, start: int, end: int) -> tuple[int, int]:
+        if self._where is None:
+            return start, end
         return self._where[start], self._where[end - 1] + 1
 
 
