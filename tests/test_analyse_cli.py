@@ -7,11 +7,14 @@ import json
 import os
 import subprocess
 import sys
+import types
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app.analysis import pipeline
 from app.cli.main import build_parser, run_command
 
 POSTS: list[dict[str, Any]] = [
@@ -136,3 +139,27 @@ def test_analyse_reads_standard_input_and_prints_a_table_without_json(
     code, _ = _in_process("analyse", str(tmp_path / "nothing.jsonl"))
     assert code == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_the_sentiment_model_is_used_once_it_is_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """app.analysis.sentiment comes from another part of the work: until it lands sentiment is
+    null; once it is importable, its labels and sarcasm reach the output."""
+
+    @dataclass(frozen=True)
+    class Result:
+        label: str
+        sarcasm: bool
+        confidence: float
+
+    model = types.ModuleType("app.analysis.sentiment")
+    model.classify = lambda text, language=None: Result("negative", "Super." in text, 0.9)  # type: ignore[attr-defined]
+    model.MODEL_VERSION = "7"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "app.analysis.sentiment", model)
+    post = {**POSTS[1], "text": "Great, third day without internet. Super."}
+    source = _write(tmp_path / "posts.jsonl", [json.dumps(post)])
+    _, output = _in_process("analyse", str(source), "--json")
+    line = json.loads(output)
+    assert (line["sentiment"], line["sarcasm"]) == ("negative", True)
+    assert pipeline.version().startswith(f"{pipeline.ANALYSIS_VERSION}+sentiment-7")

@@ -14,9 +14,10 @@ different brands never share one.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from app.analysis.concepts import ConceptData, Reading
 from app.analysis.spikes import BrandTraffic, Surprise
@@ -47,6 +48,16 @@ class SpikeAlert:
     posts: tuple[str, ...]  # the cluster's posts so far
     authors: int
     p_value: float
+
+    def as_json(self, ids: Callable[[str], Any] = str, at: str | None = None) -> dict[str, Any]:
+        """The alert's line of `heedful analyse --json` (`at` as the input wrote it)."""
+        return {
+            "alert": "spike",
+            "brand": self.brand,
+            "cluster": self.cluster,
+            "at": at or self.at.isoformat(),
+            "posts": [ids(post_id) for post_id in self.posts],
+        }
 
 
 @dataclass(slots=True)

@@ -29,6 +29,7 @@ from app.resources import resource_path
 
 LANGUAGES = ("en", "nb", "nn", "sv", "da", "de", "fr", "es", "nl", "it", "pt", "pl")
 GAP = 3  # how many tokens `a ~ b` may skip
+MAX_CHARS = 20_000  # a post is read up to here (hostile posts can be megabytes)
 
 # Letters Unicode does not decompose, spelled as a reader of that language would type them
 # without the key (ø → o, æ → ae, ß → ss).
@@ -322,7 +323,7 @@ def keyword_stems(words: Sequence[str], stopwords: frozenset[str]) -> frozenset[
 
 def read(text: str, data: ConceptData | None = None) -> Reading:
     data = data or bundled()
-    cleaned = _LINKS.sub(" ", text)
+    cleaned = _LINKS.sub(" ", text[:MAX_CHARS])
     words = [token.text for token in tokens(cleaned)]
     hits = data.signals.find(words)
     # "can't wait" is no failure: a failure hit inside a look-alike's span does not count.

@@ -30,6 +30,8 @@ from app.analysis.urgency import Urgency, UrgencyFacts, rank
 ANALYSIS_VERSION = 1
 
 KINDS = ("mention", "reply", "dm")
+# Models read this much of a post: a hostile megabyte of text costs no more than a long post.
+MODEL_CHARS = 5_000
 log = logging.getLogger(__name__)
 
 
@@ -86,6 +88,19 @@ class Analysis:
 
     def with_cluster(self, cluster: str) -> Analysis:
         return replace(self, cluster=cluster)
+
+    def as_json(self, ids: Callable[[str], Any] = str) -> dict[str, Any]:
+        """The post's line of `heedful analyse --json`; `ids` turns post ids back into the
+        caller's own (a number stays a number)."""
+        return {
+            "id": ids(self.post_id),
+            "language": self.language,
+            "sentiment": self.sentiment.label,
+            "sarcasm": self.sentiment.sarcasm,
+            "pii": [span.as_json() for span in self.pii],
+            "repeat_of": ids(self.repeat_of) if self.repeat_of is not None else None,
+            "cluster": self.cluster,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +170,9 @@ def version() -> str:
 
 @dataclass
 class Analyser:
-    """The state of a stream: repeats and clusters per brand. Feed posts in time order."""
+    """The state of a stream: repeats and clusters per brand. Feed posts in time order.
+    `detect_language` None: the installed model, loaded on first use. `read_sentiment` None:
+    no sentiment (default_sentiment_reader() is the installed model, if any)."""
 
     contacts: pii.BrandContacts = pii.DEFAULT_CONTACTS
     detect_language: LanguageDetector | None = None
@@ -169,8 +186,9 @@ class Analyser:
 
     def add(self, post: Post) -> Step:
         language = self._language(post)
+        sample = post.text[:MODEL_CHARS]
         sentiment = (
-            self.read_sentiment(post.text, language) if self.read_sentiment else Sentiment(None)
+            self.read_sentiment(sample, language) if self.read_sentiment else Sentiment(None)
         )
         spans = tuple(pii.find(post.text, self.contacts))
         reading = concepts.read(post.text, self.data)
@@ -210,7 +228,7 @@ class Analyser:
             return normalise(post.language)
         if self.detect_language is None:
             self.detect_language = default_language_detector()
-        return self.detect_language(post.text)
+        return self.detect_language(post.text[:MODEL_CHARS])
 
 
 def analyse(

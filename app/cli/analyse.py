@@ -26,7 +26,7 @@ from typing import IO, Any, TextIO
 
 from app.analysis import pii
 from app.analysis.clusters import PENDING_WINDOW, SpikeAlert
-from app.analysis.pipeline import KINDS, Analyser, Analysis, Post
+from app.analysis.pipeline import KINDS, Analyser, Analysis, Post, default_sentiment_reader
 from app.compose.brand import BrandProfile
 
 EXIT_OK = 0
@@ -90,28 +90,27 @@ class _Output:
         self.flush()
 
     def flush(self, everything: bool = False) -> None:
+        wrote = False
         while self.waiting:
             head = self.waiting[0]
             latest = self.latest.get(head.analysis.brand, head.analysis.created_at)
             if not everything and latest - head.analysis.created_at <= PENDING_WINDOW:
-                return
+                break
             self.waiting.popleft()
             self.by_id.pop(head.analysis.post_id, None)
             self._write(head)
+            wrote = True
+        if wrote:
+            self.out.flush()  # a reader of a live stream sees each line as it is final
+
+    def _raw_id(self, post_id: str) -> Any:
+        return self.raw_ids.get(post_id, post_id)
 
     def _write(self, line: _Line) -> None:
         analysis = line.analysis
         repeat_of = self.raw_ids.get(analysis.repeat_of) if analysis.repeat_of else None
         if self.as_json:
-            record = {
-                "id": line.raw_id,
-                "language": analysis.language,
-                "sentiment": analysis.sentiment.label,
-                "sarcasm": analysis.sentiment.sarcasm,
-                "pii": [span.as_json() for span in analysis.pii],
-                "repeat_of": repeat_of,
-                "cluster": analysis.cluster,
-            }
+            record = analysis.as_json(self._raw_id)
             self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             kinds = ",".join(sorted({span.type.value for span in analysis.pii})) or "-"
@@ -126,11 +125,10 @@ class _Output:
             self._write_alert(line.alert)
 
     def _write_alert(self, alert: SpikeAlert) -> None:
-        posts = [self.raw_ids.get(post_id, post_id) for post_id in alert.posts]
+        posts = [self._raw_id(post_id) for post_id in alert.posts]
         at = self.raw_times.get(alert.raised_by, alert.at.isoformat())
         if self.as_json:
-            record = {"alert": "spike", "brand": alert.brand, "cluster": alert.cluster,
-                      "at": at, "posts": posts}  # fmt: skip
+            record = alert.as_json(self._raw_id, at)
             self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             self.out.write(
@@ -228,7 +226,7 @@ def run_analyse(args: argparse.Namespace, out: TextIO, err: TextIO | None = None
     except OSError as error:
         print(f"heedful: cannot read {args.file}: {error.strerror}", file=err)
         return EXIT_FAILED
-    analyser = Analyser(contacts)
+    analyser = Analyser(contacts, read_sentiment=default_sentiment_reader())
     output = _Output(out, as_json=args.json)
     refused = 0
     seen: set[str] = set()
