@@ -272,11 +272,11 @@ _CURRENCY_BEFORE = re.compile(
     r"(?i)(?:[€$£¥]|\b(?:kr|nok|sek|dkk|eur|usd|gbp|chf|pln|zł|zl|r\$)\.?)\s*$"
 )
 _UNIT_AFTER = re.compile(
-    r"(?i)^\s*(?:[€$£%‰]|,-|(?:kr|nok|sek|dkk|eur|euro|euros|usd|gbp|chf|pln|zł|zl|km|kg|g|m|cm|"
-    r"mm|ml|l|mb|gb|stk|pcs|pieces|x|ganger|gånger|gange|times|mal|fois|veces|volte|vezes|razy|"
+    r"^\s*(?:[€$£%‰]|,-|(?-i:[gmlx])\b|(?i:(?:kr|nok|sek|dkk|eur|euro|euros|usd|gbp|chf|pln|zł|zl|"
+    r"km|kg|cm|mm|ml|mb|gb|stk|pcs|pieces|ganger|gånger|gange|times|mal|fois|veces|volte|vezes|razy|"
     r"dager|dagar|dage|days|tage|jours|días|dagen|giorni|dias|dni|minutes|min|minutter|"
     r"minuter|minuten|minuti|minutos|minut|points|poeng|poäng|point|punkte|punten|punti|pontos|"
-    r"punktów|followers|følgere)\b)"
+    r"punktów|followers|følgere)\b))"
 )
 
 
@@ -531,7 +531,8 @@ def _phones(text: str, brand: BrandContacts) -> Iterator[_Candidate]:
 def _phone_shaped(candidate: str, text: str, start: int, end: int) -> bool:
     if _DATE_LIKE.match(candidate.replace(" ", "")) or _CURRENCY_BEFORE.search(text[:start]):
         return False
-    if _UNIT_AFTER.match(text[end : end + 12]):
+    international = candidate.startswith(("+", "00"))
+    if not international and _UNIT_AFTER.match(text[end : end + 12]):
         return False
     if "." in candidate and not re.fullmatch(r"[+0-9]+(?:\.\d\d)+|\+?\d{1,4}(?:\.\d{2,4}){2,4}",
                                               candidate.replace(" ", "")):  # fmt: skip
