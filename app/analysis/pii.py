@@ -73,7 +73,9 @@ ORDER_WORDS = (
     "bestelling", "bestelnummer", "ordine", "zamówieni[ae]", "zamowieni[ae]", "ticket", "sak",
     "saken", "saksnummer", "ärende", "ärendenummer", "sag", "sagsnummer", "case", "claim",
     "reklamasjon", "reklamation", "caso", "zaak", "dossier", "pratica", "zgłoszeni[ae]",
-    "incidencia", "número de pedido", "numéro de commande", "numero d'ordine", "numer zamówienia",
+    "incidencia", "faktura", "fakturanummer", "invoice", "rechnung", "facture", "factura",
+    "fattura", "fatura", "número de pedido", "numéro de commande", "numero d'ordine",
+    "numer zamówienia",
 )  # fmt: skip
 _NUMBER_LABELS = (
     r"number|nummer|numero|numéro|número|numer|num\.?|reference|referanse|referens|ref\.?|"
@@ -551,8 +553,10 @@ def _phone_shaped(candidate: str, text: str, start: int, end: int) -> bool:
                 low, high = _COUNTRY_LENGTHS[country]
                 return low <= len(national) <= high
         return 8 <= len(rest) <= 15
-    if len(groups) == 2 and all(_YEAR.match(g) for g in groups):
-        return False  # "2025 2026"
+    if len(groups) == 2 and (
+        all(_YEAR.match(g) for g in groups) or (_YEAR.match(groups[0]) and "-" in candidate)
+    ):
+        return False  # "2025 2026", "2026-0042"
     if _context_before(text, start, _ID_WORDS) or _context_before(text, start, _ACCOUNT_WORDS):
         return False  # "fødselsnummer 15108695077" with a wrong check digit is still no phone
     nearby = _context_before(text, start, _PHONE_WORDS)
