@@ -113,7 +113,7 @@ def test_a_failing_server_delays_the_next_attempt_and_says_when(
     customer.post(f"@{brand.username} hello?")
     workspace.sync.sync_account(account)
     mention_id = workspace.inbox.list_rows(InboxFilter(), 1)[0].id
-    item = workspace.replies.queue(mention_id, "Hi! Looking into it.")
+    item = workspace.replies.queue(mention_id, "Hi! Looking into it.").item
     mastodon_peer.inject_fault(path="/api/v1/statuses", methods=["POST"], status=503)
     try:
         workspace.sync.sync_account(account, pull=False)
