@@ -12,6 +12,8 @@ from storage.backup import Backup, back_up_if_due, latest_backup, move_aside, re
 from storage.errors import StoreCorruptError
 from storage.records import utc_now
 
+from app.sync.sending import hold_outbox_for_check
+
 log = logging.getLogger(__name__)
 
 
@@ -47,7 +49,9 @@ def restore_latest(offer: RecoveryOffer, now: datetime | None = None) -> Path | 
     """Put the backup in place; returns where the damaged file was kept."""
     if offer.backup is None:
         raise ValueError("no backup to restore")
-    return restore(offer.backup, offer.database, now or utc_now())
+    kept = restore(offer.backup, offer.database, now or utc_now())
+    hold_outbox_for_check(offer.database)  # replies sent after the backup must not go again
+    return kept
 
 
 def start_empty(offer: RecoveryOffer, now: datetime | None = None) -> Path:

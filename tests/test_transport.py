@@ -16,9 +16,10 @@ import pytest
 from storage.records import Account, AccountState, Network
 
 from app.logs import REDACTED, RedactSecrets, configure_logging, redact
-from app.networks import bluesky, mastodon
+from app.networks.bluesky import connector as bluesky
 from app.networks.errors import BadServerAddress, NetworkError, Offline
 from app.networks.factory import ConnectorFactory
+from app.networks.mastodon import connector as mastodon
 from app.networks.mastodon.auth import normalize_server
 from app.secrets import SecretStore
 

@@ -232,7 +232,7 @@ class SyncController(QObject):
         self._round.append(report)
         if not report.busy:
             self._last_states[report.account.id] = report.state
-        if report.sent or report.failed:
+        if report.changes.outbox:  # sent, failed, or outcome unknown
             self.outbox_did_change.emit()
         self.account_did_sync.emit(report)
         self._update_online()
