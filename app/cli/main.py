@@ -401,7 +401,7 @@ def _reply(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
         return prepared
     text, snippet_id = prepared
     try:
-        item = workspace.replies.queue(args.mention_id, text, direct=args.direct)
+        item = workspace.replies.queue(args.mention_id, text, direct=args.direct).item
     except ReplyRefused as error:
         return _fail(str(error), EXIT_FAILED)
     except KeyError:
