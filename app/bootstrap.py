@@ -38,6 +38,9 @@ from app.settings import Settings, load_settings, save_settings
 from app.sync.health import HealthService
 from app.sync.outbox import OutboxService
 from app.sync.service import SyncService
+from app.team.journal import TeamJournal
+from app.team.keys import key_finder
+from app.team.service import TeamService
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,7 @@ class Workspace:
     snippets: SnippetService
     brand: BrandService
     composer: ComposerService
+    team: TeamService
 
     @property
     def is_demo(self) -> bool:
@@ -175,6 +179,12 @@ def _assemble(
         accounts, mentions, snippets, brand, SentReplies(store), loaded.settings.agent_name
     )
     opened: list[Workspace] = []  # the triage service reads the agent name as it is now
+    # Triage changes in a workspace joined to a team go to the team outbox in their own
+    # transaction (app.team.journal); the team service reads and exchanges it.
+    team_journal = TeamJournal(store, key_finder(store))
+    triage = TriageService(
+        TriageRepository(store, journal=team_journal), lambda: opened[0].settings.agent_name
+    )
     workspace = Workspace(
         paths=paths,
         profile=profile,
@@ -191,10 +201,11 @@ def _assemble(
         sync=sync,
         health=HealthService(accounts, health, outbox, SkippedItemRepository(store)),
         outbox_service=OutboxService(outbox, drafts),
-        triage=TriageService(TriageRepository(store), lambda: opened[0].settings.agent_name),
+        triage=triage,
         snippets=snippets,
         brand=brand,
         composer=composer,
+        team=TeamService(store, secrets_store, lambda: opened[0].settings.agent_name, triage),
     )
     opened.append(workspace)
     return workspace

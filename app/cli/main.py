@@ -26,6 +26,7 @@ from app.cli.snippets import (
     record_snippet_use,
     snippets_command,
 )
+from app.cli.team import add_team_parser, run_team, share_at_once
 from app.cli.triage import add_triage_parser, run_triage
 from app.compose.replies import ReplyRefused, describe_outbox_item
 from app.inbox.qualifiers import help_lines
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_list = outbox_commands.add_parser("list", help="every reply in the outbox")
     outbox_list.add_argument("--json", action="store_true", help="print a JSON array")
     add_triage_parser(commands)
+    add_team_parser(commands)
     return parser
 
 
@@ -190,7 +192,8 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         "sync": _sync,
         "reply": _reply,
         "outbox": _outbox,
-        "triage": run_triage,
+        "triage": _triage_and_share,
+        "team": run_team,
         "snippets": snippets_command,
         "brand": brand_command,
     }
@@ -206,6 +209,14 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return _fail("stopped", EXIT_FAILED)
     finally:
         workspace.close()
+
+
+def _triage_and_share(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    """In a workspace joined to a team, triage from the command line is published at once
+    (or waits in the team outbox while the team's server cannot be reached)."""
+    code = run_triage(workspace, args, out)
+    share_at_once(workspace)
+    return code
 
 
 def _fail(message: str, code: int) -> int:
