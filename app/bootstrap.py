@@ -38,6 +38,7 @@ from app.settings import Settings, load_settings, save_settings
 from app.sync.health import HealthService
 from app.sync.outbox import OutboxService
 from app.sync.service import SyncService
+from app.team.claims import ReplyGate
 from app.team.journal import TeamJournal
 from app.team.keys import key_finder
 from app.team.service import TeamService
@@ -163,6 +164,25 @@ def _assemble(
     # Secrets are filed under the profile's own random id: two workspaces never share them,
     # and moving the folder does not lose them.
     secrets_store = SecretStore(namespace=f"profile:{ProfileFacts(store).profile_id()}")
+    snippets = SnippetService(SnippetRepository(store))
+    brand = BrandService(BrandProfileRepository(store))
+    composer = ComposerService(
+        accounts, mentions, snippets, brand, SentReplies(store), loaded.settings.agent_name
+    )
+    opened: list[Workspace] = []  # the triage service reads the agent name as it is now
+
+    def agent_name() -> str:
+        return opened[0].settings.agent_name
+
+    # Triage changes in a workspace joined to a team go to the team outbox in their own
+    # transaction (app.team.journal); the team service exchanges it with the team's server,
+    # and each reply takes its mention's claim there before it is sent.
+    team_journal = TeamJournal(store, key_finder(store))
+    triage = TriageService(TriageRepository(store, journal=team_journal), agent_name)
+    team = TeamService(store, secrets_store, agent_name, triage)
+    reply_gate = ReplyGate(
+        store, key_finder(store), team.claim_call(), agent_name, journal=team_journal
+    )
     sync = SyncService(
         store,
         accounts,
@@ -172,18 +192,7 @@ def _assemble(
         ConnectorFactory(secrets_store, stop),
         stop=stop,
         health=health,
-    )
-    snippets = SnippetService(SnippetRepository(store))
-    brand = BrandService(BrandProfileRepository(store))
-    composer = ComposerService(
-        accounts, mentions, snippets, brand, SentReplies(store), loaded.settings.agent_name
-    )
-    opened: list[Workspace] = []  # the triage service reads the agent name as it is now
-    # Triage changes in a workspace joined to a team go to the team outbox in their own
-    # transaction (app.team.journal); the team service reads and exchanges it.
-    team_journal = TeamJournal(store, key_finder(store))
-    triage = TriageService(
-        TriageRepository(store, journal=team_journal), lambda: opened[0].settings.agent_name
+        reply_gate=reply_gate,
     )
     workspace = Workspace(
         paths=paths,
@@ -205,7 +214,7 @@ def _assemble(
         snippets=snippets,
         brand=brand,
         composer=composer,
-        team=TeamService(store, secrets_store, lambda: opened[0].settings.agent_name, triage),
+        team=team,
     )
     opened.append(workspace)
     return workspace

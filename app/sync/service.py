@@ -21,6 +21,7 @@ from storage.store import Store
 from app.networks.base import Connector, OutgoingPost
 from app.networks.errors import NeedsSignIn, NetworkError, Offline, RateLimited, Rejected
 from app.secrets import KeyringUnavailable
+from app.team.claims import GateDecision, ReplyGate
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class SyncReport:
     state: AccountState = AccountState.OK
     detail: str = ""
     busy: bool = False  # another sync (thread or process) held the account: nothing was done
+    held: int = 0  # replies held: a teammate holds the mention's reply claim
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -64,6 +66,7 @@ class SyncService:
         clock: Callable[[], datetime] = utc_now,
         leases: SyncLeases | None = None,
         health: AccountHealthRepository | None = None,
+        reply_gate: ReplyGate | None = None,
     ) -> None:
         self._store = store
         self._accounts = accounts
@@ -75,6 +78,8 @@ class SyncService:
         self._clock = clock
         self._leases = leases or SyncLeases(store)
         self._health = health or AccountHealthRepository(store)
+        # In a team, each reply takes its mention's claim before it is sent (app.team.claims).
+        self._reply_gate = reply_gate
         # Who holds an account's sync lease: this service, in this process on this machine.
         self.holder = SyncLeases.new_holder()
 
@@ -211,10 +216,24 @@ class SyncService:
         for item in self._outbox.due(account.id, self._clock()):
             if self._stop.is_set():
                 return
+            if self._reply_gate is not None and not self._passes_gate(item, report):
+                continue
             # Another sync (a second window, the command line) may be sending it already.
             if not self._outbox.claim(item.id, self._clock()):
                 continue
             self._send(item, connector, report)
+
+    def _passes_gate(self, item: OutboxItem, report: SyncReport) -> bool:
+        """The team's claim on the mention, before the reply goes from queued to sending."""
+        assert self._reply_gate is not None
+        answer = self._reply_gate.check(item)
+        if answer.decision is GateDecision.HOLD:
+            report.held += 1
+            return False
+        if answer.decision is GateDecision.WAIT:
+            self._outbox.mark_retry(item.id, answer.detail, self._clock() + timedelta(seconds=30))
+            return False
+        return True
 
     def _send(self, item: OutboxItem, connector: Connector, report: SyncReport) -> None:
         if item.mention_id is None:
@@ -256,4 +275,6 @@ class SyncService:
         with self._store.write():
             self._mentions.ingest([own])
             self._outbox.mark_sent(item.id, sent.platform_id, sent.url)
+            if self._reply_gate is not None:  # teammates' histories say it was answered
+                self._reply_gate.sent(item, sent.url, sent.platform_id)
         report.sent += 1

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from storage.drafts import DraftRepository
 from storage.records import OutboxItem, from_timestamp, to_timestamp, utc_now
 from storage.store import Store
 from storage.team.holds import SEND_ANYWAY, WITHOUT_CLAIM, ReplyHold, ReplyHoldRepository
 from storage.team.membership import MembershipRepository
 
+from app.team.journal import TeamJournal
 from app.team.wire import MAX_NAME, MalformedEvent, TeamMentionKey
 
 log = logging.getLogger(__name__)
@@ -102,8 +104,11 @@ class ReplyGate:
         key_of: Callable[[int], TeamMentionKey | None],
         claim: ClaimCall,
         actor: Callable[[], str],
+        journal: TeamJournal | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        self._store = store
+        self._journal = journal
         self._membership = MembershipRepository(store)
         self._holds = ReplyHoldRepository(store)
         self._key_of = key_of
@@ -149,6 +154,14 @@ class ReplyGate:
             "reached); “Send without claim” sends it now.",
         )
 
+    def sent(self, item: OutboxItem, url: str | None, post_id: str) -> None:
+        """The reply went out (inside the transaction that records it): the team hears it."""
+        if self._journal is None or item.mention_id is None:
+            return
+        key = self._key_of(item.mention_id)
+        if key is not None:
+            self._journal.reply_sent(key, self._actor(), url, post_id)
+
     # --- the agent's choices on a held reply -------------------------------------------------
 
     def send_anyway(self, outbox_id: int) -> None:
@@ -162,9 +175,29 @@ class ReplyGate:
     def hold_of(self, outbox_id: int) -> ReplyHold | None:
         return self._holds.get(outbox_id)
 
-    def forget(self, outbox_id: int) -> None:
-        """The reply left the outbox (discarded, taken back to edit)."""
-        self._holds.clear(outbox_id)
+    def discard(self, outbox_id: int) -> OutboxItem | None:
+        """Take a held reply out of the outbox (nothing is posted); None if it is not held
+        or queued any more. The text is logged nowhere: it is gone, as asked."""
+        with self._store.write():
+            item = self._holds.take_out(outbox_id)
+        if item is not None:
+            log.info("team: held reply %d discarded", outbox_id)
+        return item
+
+    def edit(self, outbox_id: int, drafts: DraftRepository) -> int | None:
+        """Take a held reply out of the outbox and put its text back as the mention's draft
+        (one transaction); returns the mention id."""
+        with self._store.write():
+            item = self._holds.take_out(outbox_id)
+            if item is None or item.mention_id is None:
+                return None
+            typed = drafts.get(item.mention_id).strip()
+            drafts.save(
+                item.mention_id,
+                f"{typed}\n\n{item.body}" if typed else item.body,
+                mode="direct" if item.kind == "direct" else None,
+            )
+        return item.mention_id
 
 
 def _time_or_none(text: str) -> datetime | None:

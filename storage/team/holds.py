@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.records import from_timestamp, to_timestamp
+from storage.outbox import OutboxRepository
+from storage.records import OutboxItem, from_timestamp, to_timestamp
 from storage.store import Store
 
 SEND_ANYWAY = "send_anyway"
@@ -87,6 +88,17 @@ class ReplyHoldRepository:
                 " decision = excluded.decision, decided_at = excluded.decided_at",
                 [outbox_id, to_timestamp(at), decision, to_timestamp(at)],
             )
+
+    def take_out(self, outbox_id: int) -> OutboxItem | None:
+        """Remove a reply that is still queued from the outbox (its hold goes with it)."""
+        with self._store.write() as db:
+            row = db.execute("SELECT state FROM outbox WHERE id = ?", [outbox_id]).fetchone()
+            if row is None or row[0] != "queued":
+                return None
+            item = OutboxRepository(self._store).get(outbox_id)
+            db.execute("DELETE FROM team_reply_holds WHERE outbox_id = ?", [outbox_id])
+            db.execute("DELETE FROM outbox WHERE id = ?", [outbox_id])
+        return item
 
     def clear(self, outbox_id: int) -> None:
         with self._store.write() as db:
