@@ -180,7 +180,7 @@ def _assemble(
     team_journal = TeamJournal(store, key_finder(store))
     triage = TriageService(TriageRepository(store, journal=team_journal), agent_name)
     team = TeamService(store, secrets_store, agent_name, triage)
-    reply_gate = ReplyGate(
+    team.gate = reply_gate = ReplyGate(
         store, key_finder(store), team.claim_call(), agent_name, journal=team_journal
     )
     sync = SyncService(

@@ -26,7 +26,6 @@ from app.team.link import TeamStatus
 from app.team.presence import Activity, Presence
 from app.team.runtime import TeamRuntime
 
-
 _lock = threading.Lock()
 
 
@@ -75,7 +74,11 @@ def main() -> int:
         elif words[0] == "leave":
             runtime.set_presence(key.digest, None)
         else:
-            activity = {"view": Activity.VIEWING, "type": Activity.TYPING, "queued": Activity.QUEUED}
+            activity = {
+                "view": Activity.VIEWING,
+                "type": Activity.TYPING,
+                "queued": Activity.QUEUED,
+            }
             runtime.set_presence(key.digest, activity[words[0]])
         say({"done": line.strip()})
     runtime.stop()

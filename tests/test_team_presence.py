@@ -14,11 +14,12 @@ from typing import IO, Any
 
 import pytest
 
-from app.team.link import TeamStatus
+from storage.store import open_store
+
 from app.team.apply import AppliedBatch
+from app.team.link import TeamStatus
 from app.team.presence import PRESENCE_TTL_S, Presence
 from app.team.runtime import TeamRuntime
-from storage.store import open_store
 
 from tests.peers.mastodon import wait_until
 from tests.peers.nats import NatsPeer
@@ -83,7 +84,8 @@ def test_a_teammates_presence_shows_within_2_s_and_expires_after_kill_9(
         watcher.start()
         process = start_laptop(tmp_path / "ola")
         try:
-            assert process.stdin is not None and process.stdout is not None
+            assert process.stdin is not None
+            assert process.stdout is not None
             read_until(process.stdout, "ready")
             wait_until(lambda: recorder.connected, timeout=5, message="Kari's link connects")
             process.stdin.write(f"type {target}\n")

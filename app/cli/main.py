@@ -38,6 +38,7 @@ from app.networks.registry import NETWORKS, NetworkInfo, SignIn, find_network
 from app.paths import AppPaths
 from app.secrets import KeyringUnavailable
 from app.sync.outbox import outbox_line
+from app.team.claims import held_by_text
 from app.text.display import age, iso_time, one_line
 
 EXIT_OK = 0
@@ -386,7 +387,9 @@ def _sync(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
         for report in reports:
             out.write(
                 f"{report.account.handle}: {report.added} new, {report.sent} sent, "
-                f"{report.failed} failed, {report.skipped} skipped — {report.state.value}"
+                f"{report.failed} failed, {report.skipped} skipped"
+                + (f", {report.held} held by a teammate's reply" if report.held else "")
+                + f" — {report.state.value}"
                 f"{': ' + report.detail if report.detail else ''}\n"
             )
         now = utc_now()
@@ -414,9 +417,16 @@ def _reply(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     except KeyError:
         return _fail(f"there is no mention {args.mention_id}", EXIT_FAILED)
     record_snippet_use(workspace, snippet_id, args.mention_id)
-    workspace.sync.sync_account(workspace.accounts.get(item.account_id), pull=False)
+    share_at_once(workspace)  # a teammate's laptop shows it queued here
+    report = workspace.sync.sync_account(workspace.accounts.get(item.account_id), pull=False)
     item = workspace.outbox.get(item.id)
     out.write(describe_outbox_item(item) + "\n")
+    if report.held and (hold := workspace.team.holds.get(item.id)) is not None:
+        return _fail(
+            f"held, nothing was posted: {held_by_text(hold)}. Choose with 'heedful team "
+            f"send-anyway {item.id}', 'discard {item.id}' or 'edit {item.id}'.",
+            EXIT_FAILED,
+        )
     return EXIT_FAILED if item.state is OutboxState.FAILED else EXIT_OK
 
 

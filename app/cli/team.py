@@ -8,9 +8,12 @@ import json
 import sys
 from typing import Any, TextIO
 
+from storage.drafts import DraftRepository
 from storage.records import utc_now
 
 from app.bootstrap import Workspace
+from app.compose.replies import describe_outbox_item
+from app.team.claims import held_by_text
 from app.team.errors import NotJoined, TeamError, TeamOffline
 from app.team.service import CREDENTIAL_KINDS
 from app.text.display import age, iso_time
@@ -49,11 +52,33 @@ def add_team_parser(commands: Any) -> None:
     )
     status.add_argument("--json", action="store_true", help="print a JSON object")
     team_commands.add_parser("sync", help="exchange everything pending with the team, then exit")
+    held = team_commands.add_parser(
+        "held", help="replies held because a teammate answered the mention first"
+    )
+    held.add_argument("--json", action="store_true", help="print a JSON array")
+    for name, what in (
+        ("send-anyway", "send a held reply although a teammate answered (recorded, logged)"),
+        ("send-without-claim", "send a reply now without the team's claim (server unreachable)"),
+        ("discard", "take a held reply out of the outbox; nothing is posted"),
+        ("edit", "take a held reply out of the outbox and back into the mention's draft"),
+    ):
+        choice = team_commands.add_parser(name, help=what)
+        choice.add_argument("outbox_id", type=int, metavar="OUTBOX_ID")
     team_commands.add_parser("leave", help="leave the team (its password leaves the keyring)")
 
 
 def run_team(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
-    commands = {"join": _join, "status": _status, "sync": _sync, "leave": _leave}
+    commands = {
+        "join": _join,
+        "status": _status,
+        "sync": _sync,
+        "leave": _leave,
+        "held": _held,
+        "send-anyway": _held_choice,
+        "send-without-claim": _held_choice,
+        "discard": _held_choice,
+        "edit": _held_choice,
+    }
     try:
         return commands[args.team_command](workspace, args, out)
     except NotJoined as problem:
@@ -141,6 +166,62 @@ def _sync(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     )
     for notice in report.notices:
         out.write(f"  {notice}\n")
+    return EXIT_OK
+
+
+def _held(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    holds = workspace.team.held_replies()
+    if args.json:
+        json.dump(
+            [
+                {
+                    "outbox_id": hold.outbox_id,
+                    "held_by": hold.holder_actor,
+                    "held_by_user": hold.holder_user,
+                    "claimed_at": iso_time(hold.claimed_at),
+                    "detail": held_by_text(hold),
+                }
+                for hold in holds
+            ],
+            out,
+            indent=2,
+        )
+        out.write("\n")
+        return EXIT_OK
+    if not holds:
+        out.write("No reply is held.\n")
+    for hold in holds:
+        out.write(
+            f"{hold.outbox_id:>5}  {held_by_text(hold)}: heedful team send-anyway|discard|edit "
+            f"{hold.outbox_id}\n"
+        )
+    return EXIT_OK
+
+
+def _held_choice(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    gate = workspace.team.gate
+    outbox_id = args.outbox_id
+    try:
+        item = workspace.outbox.get(outbox_id)
+    except KeyError:
+        return _fail(f"there is no reply {outbox_id} in the outbox", EXIT_FAILED)
+    if args.team_command == "send-anyway":
+        gate.send_anyway(outbox_id)
+        workspace.sync.sync_account(workspace.accounts.get(item.account_id), pull=False)
+        out.write(describe_outbox_item(workspace.outbox.get(outbox_id)) + "\n")
+    elif args.team_command == "send-without-claim":
+        gate.send_without_claim(outbox_id)
+        workspace.sync.sync_account(workspace.accounts.get(item.account_id), pull=False)
+        out.write(describe_outbox_item(workspace.outbox.get(outbox_id)) + "\n")
+    elif args.team_command == "discard":
+        if gate.discard(outbox_id) is None:
+            return _fail(f"reply {outbox_id} is not waiting any more", EXIT_FAILED)
+        out.write(f"Discarded reply {outbox_id}; nothing was posted.\n")
+    else:
+        mention_id = gate.edit(outbox_id, DraftRepository(workspace.store))
+        if mention_id is None:
+            return _fail(f"reply {outbox_id} is not waiting any more", EXIT_FAILED)
+        out.write(f"Reply {outbox_id} is the draft of mention {mention_id} again.\n")
     return EXIT_OK
 
 

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from storage.records import TriageStatus, from_timestamp, utc_now
 from storage.store import Store
+from storage.team.holds import ReplyHold, ReplyHoldRepository
 from storage.team.membership import Membership, MembershipRepository
 from storage.team.outbox import TeamOutboxRepository
 from storage.team.state import Conflict, TeamStateRepository
 
 from app.inbox.triage import TriageChange, TriageService
 from app.secrets import SecretStore
-from app.team.claims import Claim, ClaimAnswer, ClaimResult
+from app.team.claims import Claim, ClaimAnswer, ClaimResult, ReplyGate
 from app.team.errors import NotJoined, TeamAddressError, TeamRefused
 from app.team.keys import key_finder, same_server
 from app.team.wire import TeamMentionKey, TeamNameError, check_team_name
@@ -78,6 +79,9 @@ class TeamService:
         self.outbox = TeamOutboxRepository(store)
         self.state = TeamStateRepository(store, same_server)
         self.key_of = key_finder(store)
+        self.holds = ReplyHoldRepository(store)
+        # The sender's reply gate (bootstrap sets it): held replies' choices go through it.
+        self.gate: ReplyGate = ReplyGate(store, self.key_of, self.claim_call(), agent_name)
 
     # --- membership ------------------------------------------------------------------------
 
@@ -214,6 +218,9 @@ class TeamService:
             return _run(claim_once(membership, credentials, key, mine, force))
 
         return claim
+
+    def held_replies(self) -> list[ReplyHold]:
+        return self.holds.all_waiting()
 
     # --- conflicts ---------------------------------------------------------------------------
 
