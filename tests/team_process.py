@@ -14,7 +14,7 @@ if __name__ == "__main__":
     arguments = sys.argv[1:]
     if arguments[:1] == ["--wait-for-go"]:
         arguments = arguments[1:]
-        import app.team.connection  # noqa: F401  - the network client, loaded before "go"
+        import app.team.connection
         import app.team.link  # noqa: F401
 
         print("ready", flush=True)

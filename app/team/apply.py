@@ -84,13 +84,12 @@ class TeamApplier:
         store: Store,
         layout: TeamLayout,
         me: Callable[[], tuple[str, str]],
-        same_server: Callable[[str, str], bool] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
         self._layout = layout
         self._me = me  # (agent name, team user): who "you" is in notices and conflicts
-        self._state = TeamStateRepository(store, same_server)
+        self._state = TeamStateRepository(store)
         self._outbox = TeamOutboxRepository(store)
         self._membership = MembershipRepository(store)
         self._clock = clock

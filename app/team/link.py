@@ -98,7 +98,6 @@ class TeamLink:
         *,
         agent_name: Callable[[], str],
         listener: TeamListener | None = None,
-        same_server: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.store = store
         self.membership = membership
@@ -106,9 +105,7 @@ class TeamLink:
         self.layout = TeamLayout(membership.team)
         self._agent_name = agent_name
         self.listener = listener
-        self.applier = TeamApplier(
-            store, self.layout, lambda: (agent_name(), membership.user), same_server
-        )
+        self.applier = TeamApplier(store, self.layout, lambda: (agent_name(), membership.user))
         self.outbox = TeamOutboxRepository(store)
         self.memberships = MembershipRepository(store)
         self.board = PresenceBoard(membership.user)
@@ -433,11 +430,10 @@ async def exchange(
     *,
     agent_name: Callable[[], str],
     connect_timeout: float = 3.0,
-    same_server: Callable[[str, str], bool] | None = None,
 ) -> ExchangeReport:
     """Publish everything waiting, apply the stream up to its end, and close (the command
     line's `heedful team sync`, and what `heedful triage` does after a change)."""
-    link = TeamLink(store, membership, credentials, agent_name=agent_name, same_server=same_server)
+    link = TeamLink(store, membership, credentials, agent_name=agent_name)
     report = ExchangeReport()
     try:
         connection = await TeamConnection.open(

@@ -90,7 +90,6 @@ class TeamRuntime:
             self._ready.set()
 
     async def _run(self) -> None:
-        from app.team.keys import same_server
         from app.team.link import TeamLink
 
         store = self._open_store()
@@ -103,7 +102,6 @@ class TeamRuntime:
                 self._credentials,
                 agent_name=self._agent_name,
                 listener=self._listener,
-                same_server=same_server,
             )
             self._ready.set()
             await self._link.run(self._stop)

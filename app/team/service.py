@@ -24,7 +24,7 @@ from app.inbox.triage import TriageChange, TriageService
 from app.secrets import SecretStore
 from app.team.claims import Claim, ClaimAnswer, ClaimResult, ReplyGate
 from app.team.errors import NotJoined, TeamAddressError, TeamRefused
-from app.team.keys import key_finder, same_server
+from app.team.keys import key_finder
 from app.team.wire import TeamMentionKey, TeamNameError, check_team_name
 
 if TYPE_CHECKING:  # the network client loads with the first call that needs it
@@ -77,7 +77,7 @@ class TeamService:
         self._clock = clock
         self.memberships = MembershipRepository(store)
         self.outbox = TeamOutboxRepository(store)
-        self.state = TeamStateRepository(store, same_server)
+        self.state = TeamStateRepository(store)
         self.key_of = key_finder(store)
         self.holds = ReplyHoldRepository(store)
         # The sender's reply gate (bootstrap sets it): held replies' choices go through it.
@@ -147,7 +147,6 @@ class TeamService:
                 membership,
                 credentials,
                 agent_name=self._agent_name,
-                same_server=same_server,
             )
         )
 
@@ -186,7 +185,6 @@ class TeamService:
                 self.credentials(membership),
                 agent_name=self._agent_name,
                 connect_timeout=connect_timeout,
-                same_server=same_server,
             )
         )
 

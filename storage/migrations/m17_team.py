@@ -16,8 +16,6 @@ A workspace joined to a team keeps, beside its own tables:
 
 from __future__ import annotations
 
-import sqlite3
-
 from storage.migrations.machinery import Migration
 
 _TEAM_TABLES = [
@@ -127,21 +125,8 @@ _TEAM_TABLES = [
     """,
 ]
 
-
-def _uuids_until_schema_10(conn: sqlite3.Connection) -> None:
-    """TEMPORARY until schema 10 (natural keys, UUIDs) is on this branch: the UUID columns
-    the team's history rows and notes are filed under."""
-    for table in ("triage_events", "notes"):
-        columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-        if "uuid" not in columns:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN uuid TEXT")
-            conn.execute(f"UPDATE {table} SET uuid = lower(hex(randomblob(16)))")
-            conn.execute(f"CREATE UNIQUE INDEX {table}_by_uuid ON {table} (uuid)")
-
-
 MIGRATION = Migration(
     17,
     "the team inbox: membership, the team outbox, shared triage state by natural key",
     statements=_TEAM_TABLES,
-    run=_uuids_until_schema_10,
 )

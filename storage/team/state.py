@@ -9,15 +9,17 @@ writes, inside the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.records import from_timestamp, to_timestamp
+from storage.identity import MentionKey, NaturalKeys
+from storage.records import Network, from_timestamp, to_timestamp
 from storage.store import Store
 
 # The mention columns a teammate's triage may set (a fixed set, never from the wire).
 MENTION_FIELDS = ("status", "assignee", "priority", "snoozed_until")
+_NETWORKS = {network.value for network in Network}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +64,9 @@ class StoredEvent:
 
 
 class TeamStateRepository:
-    def __init__(self, store: Store, same_server: Callable[[str, str], bool] | None = None) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
-        # Whether a stored account address and a key's address name one server (the keys
-        # carry one spelling; accounts added by older versions may keep another).
-        self._same_server = same_server or (lambda stored, key: stored.rstrip("/") == key)
+        self._keys = NaturalKeys(store)
 
     @property
     def conn(self):  # type: ignore[no-untyped-def]  # sqlite3.Connection
@@ -83,31 +83,15 @@ class TeamStateRepository:
             [mkey, network, server, account, platform_id],
         )
 
-    def key_parts_of(self, mention_id: int) -> tuple[str, str, str, str] | None:
-        """(network, server, account's platform user id, platform id) of a local mention;
-        None when its account has no platform user id (added by an old version)."""
-        row = self.conn.execute(
-            "SELECT a.network, a.server, a.platform_user_id, m.platform_id FROM mentions AS m"
-            " JOIN accounts AS a ON a.id = m.account_id WHERE m.id = ?",
-            [mention_id],
-        ).fetchone()
-        if row is None or row[2] is None:
-            return None
-        return (str(row[0]), str(row[1]).rstrip("/"), str(row[2]), str(row[3]))
-
     def local_mention(self, mkey: str) -> int | None:
         """This store's row id of the mention the team calls `mkey`, if it has fetched it."""
-        rows = self.conn.execute(
-            "SELECT m.id, a.server, tm.server FROM team_mentions AS tm"
-            " JOIN accounts AS a ON a.network = tm.network AND a.platform_user_id = tm.account"
-            " JOIN mentions AS m ON m.account_id = a.id AND m.platform_id = tm.platform_id"
-            " WHERE tm.mkey = ?",
+        row = self.conn.execute(
+            "SELECT network, server, account, platform_id FROM team_mentions WHERE mkey = ?",
             [mkey],
-        ).fetchall()
-        for mention_id, stored, wanted in rows:
-            if self._same_server(stored, wanted):
-                return int(mention_id)
-        return None
+        ).fetchone()
+        if row is None or row[0] not in _NETWORKS:
+            return None
+        return self._keys.mention_for(MentionKey(Network(row[0]), row[1], row[2], row[3]))
 
     # --- fields ----------------------------------------------------------------------------
 
