@@ -160,7 +160,8 @@ class ReplyGate:
             return
         key = self._key_of(item.mention_id)
         if key is not None:
-            self._journal.reply_sent(key, self._actor(), url, post_id)
+            with self._store.write():
+                self._journal.reply_sent(key, self._actor(), url, post_id)
 
     # --- the agent's choices on a held reply -------------------------------------------------
 
