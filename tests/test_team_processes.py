@@ -5,112 +5,15 @@ both histories, and two agents pressing Send on one mention post exactly one rep
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from storage.records import Account
-
-from app.bootstrap import StartupOptions, Workspace, build_workspace
-
-from tests.peers.mastodon import MastodonPeer, PeerAccount
-from tests.peers.nats import NatsPeer, Relay
+from tests.peers.mastodon import MastodonPeer
+from tests.peers.nats import NatsPeer
+from tests.team_helpers import team_of_laptops
 
 pytestmark = [pytest.mark.usefixtures("secret_service"), pytest.mark.mastodon]
-TEAM_PROCESS = Path(__file__).resolve().parent / "team_process.py"
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass
-class Laptop:
-    user: str
-    home: Path
-    relay: Relay
-    workspace: Workspace
-    account: Account
-
-    def env(self) -> dict[str, str]:
-        return {**os.environ, "HEEDFUL_HOME": str(self.home), "PYTHONPATH": str(ROOT)}
-
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, str(TEAM_PROCESS), *args],
-            env=self.env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def run(self, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, str(TEAM_PROCESS), *args],
-            env=self.env(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert done.returncode == expect, f"heedful {' '.join(args)}: {done.stderr}{done.stdout}"
-        return done
-
-    def id_of(self, platform_id: str) -> str:
-        row = self.workspace.store.conn.execute(
-            "SELECT id FROM mentions WHERE platform_id = ?", [platform_id]
-        ).fetchone()
-        return str(row[0])
-
-    def shared_state(self) -> dict[str, Any]:
-        """Everything the team shares about each mention, by platform id."""
-        found: dict[str, Any] = {}
-        conn = self.workspace.store.conn
-        for mention_id, platform_id in conn.execute(
-            "SELECT id, platform_id FROM mentions WHERE is_own = 0"
-        ).fetchall():
-            state = self.workspace.triage.state(mention_id)
-            notes = sorted((n.author, n.body) for n in self.workspace.triage.notes(mention_id))
-            found[platform_id] = (
-                state.status.value,
-                state.assignee,
-                state.priority,
-                state.snoozed_until,
-                state.tags,
-                notes,
-            )
-        return found
-
-
-@contextmanager
-def team_of_laptops(
-    nats_peer: NatsPeer, mastodon_peer: MastodonPeer, root: Path, users: tuple[str, ...]
-) -> Iterator[tuple[list[Laptop], PeerAccount, list[str]]]:
-    """Laptops signed in to one brand account, its mentions fetched, joined to a new team."""
-    brand, customer = mastodon_peer.new_account(), mastodon_peer.new_account()
-    posted = [customer.post(f"@{brand.username} question {n}")["id"] for n in range(3)]
-    team = nats_peer.new_team()
-    assert nats_peer.port is not None
-    with ExitStack() as stack:
-        laptops = []
-        for user in users:
-            relay = stack.enter_context(Relay("127.0.0.1", nats_peer.port))
-            workspace = build_workspace(StartupOptions(home=root / user))
-            stack.callback(workspace.close)
-            workspace.set_agent_name(user.capitalize())
-            account = workspace.account_service.finish_mastodon_sign_in(
-                mastodon_peer.base_url, brand.token
-            )
-            workspace.sync.sync_account(account)
-            workspace.team.join(relay.url, team, user, nats_peer.password(user))
-            laptops.append(Laptop(user, root / user, relay, workspace, account))
-        yield laptops, brand, [str(p) for p in posted]
 
 
 def test_three_laptops_edit_offline_and_converge_with_the_conflict_in_every_history(

@@ -175,6 +175,10 @@ class TeamLink:
             self.connection = connection
             try:
                 await connection.ensure_layout()
+                # Listening to presence before saying "connected": nothing said after that
+                # moment is missed.
+                await connection.watch_presence(self._on_presence)
+                await self._load_presence(connection)
                 self._connected.set()
                 self._online()
                 await self._serve(connection, stop)
@@ -191,8 +195,6 @@ class TeamLink:
                 await _wait_any(stop, self._wake, timeout=delay)
 
     async def _serve(self, connection: TeamConnection, stop: asyncio.Event) -> None:
-        await self._load_presence(connection)
-        await connection.watch_presence(self._on_presence)
         tasks = [
             asyncio.create_task(self._publisher(connection), name="team-publish"),
             asyncio.create_task(self._puller(connection), name="team-pull"),

@@ -48,15 +48,21 @@ class TeamRuntime:
         self._link: TeamLink | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
+        # Presence asked for before the link is up, applied once it is (start returns at once).
+        self._lock = threading.Lock()
+        self._wanted: dict[str, Activity | None] = {}
 
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> None:
+    def start(self, *, wait: bool = True) -> None:
+        """Start the link's thread; with `wait`, return once its loop runs (the window does
+        not wait: the network client's import happens on the link's thread)."""
         self._thread = threading.Thread(target=self._main, name="team-link", daemon=True)
         self._thread.start()
-        self._ready.wait(timeout=10)
+        if wait:
+            self._ready.wait(timeout=10)
 
     def stop(self, timeout: float = 3.0) -> None:
         """Leave cleanly (presence deleted, the connection closed) within `timeout`."""
@@ -72,6 +78,14 @@ class TeamRuntime:
         self._call(lambda link: link.wake())
 
     def set_presence(self, mention: str, activity: Activity | None) -> None:
+        with self._lock:
+            if activity in (Activity.VIEWING, Activity.TYPING, None):
+                self._wanted = {
+                    digest: wanted
+                    for digest, wanted in self._wanted.items()
+                    if wanted is Activity.QUEUED and digest != mention
+                }
+            self._wanted[mention] = activity
         self._call(lambda link: link.set_presence(mention, activity))
 
     def _call(self, action: Callable[[TeamLink], None]) -> None:
@@ -103,6 +117,9 @@ class TeamRuntime:
                 agent_name=self._agent_name,
                 listener=self._listener,
             )
+            with self._lock:
+                for digest, activity in self._wanted.items():
+                    self._link.set_presence(digest, activity)
             self._ready.set()
             await self._link.run(self._stop)
         finally:

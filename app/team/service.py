@@ -57,7 +57,8 @@ def secret_name(server: str, team: str, user: str) -> str:
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to its end from blocking code (a command, a worker thread)."""
+    """Run a coroutine to its end from blocking code: a command, or a worker thread (never
+    the window's GUI thread, whose loop qasync runs; the store is this thread's)."""
     return asyncio.run(coroutine)
 
 

@@ -147,6 +147,12 @@ class DetailPane(QWidget):
         self._browser.setProperty("mention", mention_id)
         scroll.setValue(kept)
 
+    def add_banner(self, widget: QWidget) -> None:
+        """A line above the mention (the team's "Kari is typing a reply")."""
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(0, widget)
+
     def add_below_reply_box(self, widget: QWidget) -> None:
         layout = self.layout()
         assert layout is not None
