@@ -22,9 +22,9 @@ from storage.store import open_store
 
 from app.bootstrap import StartupOptions, build_workspace
 from app.team.apply import AppliedBatch
-from app.team.link import TeamStatus
 from app.team.presence import Activity, Presence
 from app.team.runtime import TeamRuntime
+from app.team.status import TeamStatus
 
 _lock = threading.Lock()
 

@@ -76,3 +76,18 @@ def test_tag_adds_and_removes_commute_and_notes_append(nats_peer: NatsPeer, tmp_
         assert (
             notes_k == notes_o == ["Called the customer, @Kari please follow up", "Refund approved"]
         )
+
+
+def test_the_network_client_is_not_loaded_before_the_first_paint() -> None:
+    """nats-py costs a tenth of a second: the window and the CLI load it only to connect."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import app.bootstrap, app.cli.main, ui.main_window, ui.team.window; "
+        "print(sorted(m for m in sys.modules if m == 'nats' or m.startswith('nats.')))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert found == "[]"

@@ -17,9 +17,9 @@ import pytest
 from storage.store import open_store
 
 from app.team.apply import AppliedBatch
-from app.team.link import TeamStatus
 from app.team.presence import PRESENCE_TTL_S, Presence
 from app.team.runtime import TeamRuntime
+from app.team.status import TeamStatus
 
 from tests.peers.mastodon import wait_until
 from tests.peers.nats import NatsPeer

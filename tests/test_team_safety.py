@@ -25,9 +25,9 @@ from storage.store import open_store
 
 from app.bootstrap import Workspace
 from app.team.apply import AppliedBatch
-from app.team.link import TeamStatus
 from app.team.presence import Presence
 from app.team.runtime import TeamRuntime
+from app.team.status import TeamStatus
 from app.team.wire import TeamLayout, make_event
 
 from tests.peers.mastodon import wait_until

@@ -16,9 +16,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
 
 import nats.errors
 import nats.js.errors
@@ -29,7 +26,6 @@ from storage.store import Store
 from storage.team.membership import Membership, MembershipRepository
 from storage.team.outbox import TeamOutboxRepository
 
-from app.changes import Changes
 from app.team.apply import AppliedBatch, TeamApplier
 from app.team.claims import Claim, ClaimAnswer, ClaimResult
 from app.team.connection import TeamConnection, TeamCredentials
@@ -43,6 +39,7 @@ from app.team.presence import (
     encode_presence,
     presence_key,
 )
+from app.team.status import ExchangeReport, TeamListener, TeamStatus
 from app.team.wire import MalformedEvent, TeamLayout, TeamMentionKey
 
 log = logging.getLogger(__name__)
@@ -50,43 +47,6 @@ log = logging.getLogger(__name__)
 PULL_BATCH = 500
 PULL_WAIT_S = 2.0
 RETRY_MAX_S = 3.0
-
-
-@dataclass(frozen=True, slots=True)
-class TeamStatus:
-    team: str
-    connected: bool
-    waiting: int  # changes of ours the server does not have yet
-    last_exchange_at: datetime | None
-    detail: str = ""  # why it is offline, in words
-
-    def sentence(self) -> str:
-        if self.connected:
-            waiting = f", {self.waiting} to publish" if self.waiting else ""
-            return f"Team {self.team}: connected{waiting}"
-        noun = "change" if self.waiting == 1 else "changes"
-        waiting = f" with {self.waiting} {noun} waiting" if self.waiting else ""
-        return f"Team {self.team}: offline{waiting}"
-
-
-@dataclass
-class ExchangeReport:
-    published: int = 0
-    applied: int = 0
-    conflicts: int = 0
-    rejected: int = 0
-    changes: Changes = field(default_factory=Changes)
-    notices: list[str] = field(default_factory=list)
-
-
-class TeamListener(Protocol):
-    """Told (on the link's thread) what happened; the window turns these into signals."""
-
-    def team_did_apply(self, batch: AppliedBatch) -> None: ...
-
-    def team_status_did_change(self, status: TeamStatus) -> None: ...
-
-    def presence_did_change(self, presence: dict[str, list[Presence]]) -> None: ...
 
 
 class TeamLink:

@@ -23,7 +23,8 @@ from app.team.presence import Activity
 
 if TYPE_CHECKING:
     from app.team.connection import TeamCredentials
-    from app.team.link import TeamLink, TeamListener
+    from app.team.link import TeamLink
+    from app.team.status import TeamListener
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from app.team.wire import TeamMentionKey, TeamNameError, check_team_name
 if TYPE_CHECKING:  # the network client loads with the first call that needs it
     from app.team.claims import ClaimCall
     from app.team.connection import TeamCredentials
-    from app.team.link import ExchangeReport
+    from app.team.status import ExchangeReport
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

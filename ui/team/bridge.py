@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from app.team.apply import AppliedBatch
-from app.team.link import TeamStatus
 from app.team.presence import Presence
+from app.team.status import TeamStatus
 
 
 class TeamBridge(QObject):

@@ -23,9 +23,9 @@ from app.bootstrap import Workspace
 from app.changes import Changes
 from app.team.apply import AppliedBatch
 from app.team.claims import held_by_text
-from app.team.link import TeamStatus
 from app.team.presence import Activity, Presence
 from app.team.runtime import TeamRuntime
+from app.team.status import TeamStatus
 
 from ui.tasks import Lane
 from ui.team.bridge import TeamBridge
