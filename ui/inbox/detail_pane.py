@@ -338,6 +338,10 @@ def _event_text(event: TriageEvent) -> str:
         )
     if event.field == "assignee":
         return f"assigned it to {new}" if event.new_value else f"unassigned it (was {old})"
+    if event.field == "not_applied":  # the team inbox: a teammate had changed it first
+        return f"set {old} to {new or '—'}: not applied, a teammate had changed it first"
+    if event.field == "replied":  # the team inbox: a teammate's reply went out
+        return "replied"
     return f"{html.escape(event.field)} {old or '—'} → {new or '—'}"
 
 

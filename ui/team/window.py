@@ -59,6 +59,13 @@ class TeamPart(QObject):
         )
         self.banner.hide()
         window.detail_pane.add_banner(self.banner)
+        self.conflict_line = QLabel()
+        self.conflict_line.setObjectName("teamConflict")
+        self.conflict_line.setTextFormat(Qt.TextFormat.RichText)  # its links; names escaped
+        self.conflict_line.setWordWrap(True)
+        self.conflict_line.linkActivated.connect(self._apply_mine)
+        self.conflict_line.hide()
+        window.detail_pane.add_banner(self.conflict_line)
         self.held_line = QLabel()
         self.held_line.setObjectName("teamHeld")
         self.held_line.setTextFormat(Qt.TextFormat.RichText)  # its links; names escaped
@@ -195,6 +202,7 @@ class TeamPart(QObject):
         self._typing = False
         self._show_banner()
         self._show_held()
+        self._show_conflicts()
         if self.runtime is None:
             return
         digest = None if mention_id is None else self._digest(mention_id)
@@ -239,6 +247,8 @@ class TeamPart(QObject):
             self._nudge.start()  # our change goes to the team now
         if changes.outbox or (self._shown is not None and self._shown in changes.mentions):
             self._show_held()
+        if self._shown is not None and self._shown in changes.triage:
+            self._show_conflicts()
 
     def _show_held(self) -> None:
         self._held_item = None
@@ -284,6 +294,45 @@ class TeamPart(QObject):
         self._window.changes.operation_did_execute(
             Changes.of(outbox=[item_id], mentions=[mention_id], drafts=[mention_id]), self
         )
+
+    # --- conflicts -----------------------------------------------------------------------------
+
+    def _show_conflicts(self) -> None:
+        membership = self._workspace.team.membership()
+        if self._shown is None or membership is None:
+            self.conflict_line.hide()
+            return
+        lines = []
+        for conflict in self._workspace.team.conflicts(self._shown):
+            if conflict.resolved:
+                continue
+            theirs = f"{conflict.theirs_actor} set {conflict.theirs_value or 'nothing'} at "
+            theirs += f"{conflict.theirs_at.astimezone():%H:%M}"
+            if conflict.mine_user == membership.user:
+                lines.append(
+                    f"Your change ({html.escape(conflict.field)}: "
+                    f"{html.escape(conflict.mine_value or '—')}) was not applied: "
+                    f"{html.escape(theirs)}. <a href='{conflict.uuid}'>Apply mine anyway</a>"
+                )
+            else:
+                lines.append(
+                    f"{html.escape(conflict.mine_actor)}'s change ({html.escape(conflict.field)}"
+                    f": {html.escape(conflict.mine_value or '—')}) was not applied: "
+                    f"{html.escape(theirs)}."
+                )
+        if not lines:
+            self.conflict_line.hide()
+            return
+        self.conflict_line.setText("<br>".join(lines[-3:]))
+        self.conflict_line.show()
+
+    def _apply_mine(self, conflict_uuid: str) -> None:
+        team = self._workspace.team
+        attempt = self._window.guard.attempt(
+            "Applying your change", lambda: team.apply_mine_anyway(conflict_uuid)
+        )
+        if attempt.ok and attempt.value is not None:
+            self._window.changes.operation_did_execute(attempt.value.changes, None)
 
     # --- joining -----------------------------------------------------------------------------
 
