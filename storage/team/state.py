@@ -67,6 +67,8 @@ class TeamStateRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._keys = NaturalKeys(store)
+        # Mentions found once keep their row id (a catch-up names the same ones many times).
+        self._found: dict[str, int] = {}
 
     @property
     def conn(self):  # type: ignore[no-untyped-def]  # sqlite3.Connection
@@ -85,13 +87,18 @@ class TeamStateRepository:
 
     def local_mention(self, mkey: str) -> int | None:
         """This store's row id of the mention the team calls `mkey`, if it has fetched it."""
+        if mkey in self._found:
+            return self._found[mkey]
         row = self.conn.execute(
             "SELECT network, server, account, platform_id FROM team_mentions WHERE mkey = ?",
             [mkey],
         ).fetchone()
         if row is None or row[0] not in _NETWORKS:
             return None
-        return self._keys.mention_for(MentionKey(Network(row[0]), row[1], row[2], row[3]))
+        found = self._keys.mention_for(MentionKey(Network(row[0]), row[1], row[2], row[3]))
+        if found is not None:
+            self._found[mkey] = found
+        return found
 
     # --- fields ----------------------------------------------------------------------------
 
