@@ -38,6 +38,10 @@ from app.settings import Settings, load_settings, save_settings
 from app.sync.health import HealthService
 from app.sync.outbox import OutboxService
 from app.sync.service import SyncService
+from app.team.claims import ReplyGate
+from app.team.journal import TeamJournal
+from app.team.keys import key_finder
+from app.team.service import TeamService
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +97,7 @@ class Workspace:
     snippets: SnippetService
     brand: BrandService
     composer: ComposerService
+    team: TeamService
 
     @property
     def is_demo(self) -> bool:
@@ -159,6 +164,25 @@ def _assemble(
     # Secrets are filed under the profile's own random id: two workspaces never share them,
     # and moving the folder does not lose them.
     secrets_store = SecretStore(namespace=f"profile:{ProfileFacts(store).profile_id()}")
+    snippets = SnippetService(SnippetRepository(store))
+    brand = BrandService(BrandProfileRepository(store))
+    composer = ComposerService(
+        accounts, mentions, snippets, brand, SentReplies(store), loaded.settings.agent_name
+    )
+    opened: list[Workspace] = []  # the triage service reads the agent name as it is now
+
+    def agent_name() -> str:
+        return opened[0].settings.agent_name
+
+    # Triage changes in a workspace joined to a team go to the team outbox in their own
+    # transaction (app.team.journal); the team service exchanges it with the team's server,
+    # and each reply takes its mention's claim there before it is sent.
+    team_journal = TeamJournal(store, key_finder(store))
+    triage = TriageService(TriageRepository(store, journal=team_journal), agent_name)
+    team = TeamService(store, secrets_store, agent_name, triage)
+    team.gate = reply_gate = ReplyGate(
+        store, key_finder(store), team.claim_call(), agent_name, journal=team_journal
+    )
     sync = SyncService(
         store,
         accounts,
@@ -168,13 +192,8 @@ def _assemble(
         ConnectorFactory(secrets_store, stop),
         stop=stop,
         health=health,
+        reply_gate=reply_gate,
     )
-    snippets = SnippetService(SnippetRepository(store))
-    brand = BrandService(BrandProfileRepository(store))
-    composer = ComposerService(
-        accounts, mentions, snippets, brand, SentReplies(store), loaded.settings.agent_name
-    )
-    opened: list[Workspace] = []  # the triage service reads the agent name as it is now
     workspace = Workspace(
         paths=paths,
         profile=profile,
@@ -191,10 +210,11 @@ def _assemble(
         sync=sync,
         health=HealthService(accounts, health, outbox, SkippedItemRepository(store)),
         outbox_service=OutboxService(outbox, drafts),
-        triage=TriageService(TriageRepository(store), lambda: opened[0].settings.agent_name),
+        triage=triage,
         snippets=snippets,
         brand=brand,
         composer=composer,
+        team=team,
     )
     opened.append(workspace)
     return workspace
