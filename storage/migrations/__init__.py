@@ -6,7 +6,7 @@ order. A migration never changes once it has shipped: add the next one instead.
 
 from __future__ import annotations
 
-from storage.migrations import m10_natural_keys, m11_outbox_states, m17_team, m18_team_claims
+from storage.migrations import m10_natural_keys, m11_outbox_states, m12_team, m13_team_claims
 from storage.migrations.machinery import Migration, MigrationError, rebuild_table
 from storage.migrations.schema_1_to_9 import SHIPPED
 
@@ -14,8 +14,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     *SHIPPED,
     m10_natural_keys.MIGRATION,
     m11_outbox_states.MIGRATION,
-    m17_team.MIGRATION,
-    m18_team_claims.MIGRATION,
+    m12_team.MIGRATION,
+    m13_team_claims.MIGRATION,
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
