@@ -6,10 +6,11 @@ order. A migration never changes once it has shipped: add the next one instead.
 
 from __future__ import annotations
 
+from storage.migrations.m19_x_network import MIGRATION as M19_X_NETWORK
 from storage.migrations.machinery import Migration, MigrationError, rebuild_table
 from storage.migrations.schema_1_to_9 import SHIPPED
 
-MIGRATIONS: tuple[Migration, ...] = (*SHIPPED,)
+MIGRATIONS: tuple[Migration, ...] = (*SHIPPED, M19_X_NETWORK)
 
 LATEST_VERSION = MIGRATIONS[-1].version
 

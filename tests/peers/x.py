@@ -69,7 +69,15 @@ CODE_LIFETIME_S = 30  # X's authorization codes are valid for 30 seconds
 ACCESS_TOKEN_LIFETIME_S = 7200  # two hours, as X's
 SEARCH_WINDOW = timedelta(days=7)
 ALL_SCOPES = frozenset(
-    "tweet.read tweet.write users.read dm.read dm.write offline.access like.read".split()
+    [
+        "tweet.read",
+        "tweet.write",
+        "users.read",
+        "dm.read",
+        "dm.write",
+        "offline.access",
+        "like.read",
+    ]
 )
 _URL = re.compile(r"https?://[^\s]+")
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{1,15})")
@@ -124,7 +132,9 @@ class PeerError(RuntimeError):
 
 
 def _time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def _token(kind: str) -> str:
@@ -335,9 +345,7 @@ class XPeer:
         """Use up `user`'s window for this endpoint; it resets `resets_in` seconds from now."""
         with self._lock:
             limit = self._limits[operation_id]
-            self._windows[(operation_id, user.id)] = _Window(
-                limit, 0, int(time.time() + resets_in)
-            )
+            self._windows[(operation_id, user.id)] = _Window(limit, 0, int(time.time() + resets_in))
 
     def authorize(self, authorize_url: str, user: XUser, *, approve: bool = True) -> str:
         """Act as `user` on the authorize page: allow (or cancel) the app; returns the
@@ -375,7 +383,7 @@ class XPeer:
         with self._lock:
             return [e for e in self.exchanges if e.operation == operation_id]
 
-    # --- creating posts and messages (for XUser) ---------------------------------------------------
+    # --- creating posts and messages (for XUser) -------------------------------------------------
 
     def _next_id(self) -> str:
         return str(next(self._ids))
@@ -422,7 +430,13 @@ class XPeer:
             self.posts[post_id] = post
             return post
 
-    def _send_dm(self, sender: XUser, recipient_id: str, text: str, media: Sequence[tuple[str, str | None]] = ()) -> _DmEvent:
+    def _send_dm(
+        self,
+        sender: XUser,
+        recipient_id: str,
+        text: str,
+        media: Sequence[tuple[str, str | None]] = (),
+    ) -> _DmEvent:
         with self._lock:
             if recipient_id not in self.users:
                 raise _Refusal(400, f"no user {recipient_id}")
@@ -455,7 +469,7 @@ class XPeer:
         found.sort(key=lambda p: int(p.id), reverse=True)
         return found[:MENTIONS_REACHABLE]
 
-    # --- tokens ------------------------------------------------------------------------------------
+    # --- tokens ----------------------------------------------------------------------------------
 
     def _new_tokens(self, user_id: str, client_id: str, scopes: frozenset[str]) -> dict[str, Any]:
         access = _token("at")
@@ -508,7 +522,7 @@ class XPeer:
             problems.append("authorize: code_challenge is not a base64url SHA-256 (43 chars)")
         return problems
 
-    # --- answering ---------------------------------------------------------------------------------
+    # --- answering -------------------------------------------------------------------------------
 
     def handle(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes
@@ -535,9 +549,7 @@ class XPeer:
                 return self._violation(
                     method, path, operation.operation_id, query, ["the body is not JSON"]
                 )
-        problems = check_request(
-            operation, path_values, query, payload, content_type=content_type
-        )
+        problems = check_request(operation, path_values, query, payload, content_type=content_type)
         if problems:
             return self._violation(method, path, operation.operation_id, query, problems)
         with self._lock:
@@ -564,7 +576,10 @@ class XPeer:
             try:
                 status, answer = self._serve(operation, path_values, query, payload, token)
             except _Refusal as refusal:
-                status, answer = refusal.status, {"code": refusal.status, "message": refusal.message}
+                status, answer = (
+                    refusal.status,
+                    {"code": refusal.status, "message": refusal.message},
+                )
             return self._answer(method, path, operation, query, token.user_id, status, answer, rate)
 
     def _answer(
@@ -624,7 +639,7 @@ class XPeer:
             self._windows[key] = window
         return window
 
-    # --- the endpoints -----------------------------------------------------------------------------
+    # --- the endpoints ---------------------------------------------------------------------------
 
     def _serve(
         self,
@@ -665,7 +680,9 @@ class XPeer:
             post = self.posts.get(path_values["id"])
             if post is None:
                 return 200, _not_found("tweet", path_values["id"])
-            return 200, self._with_includes({"data": self._render_post(post, fields)}, [post], fields)
+            return 200, self._with_includes(
+                {"data": self._render_post(post, fields)}, [post], fields
+            )
         if name == "getPostsByIds":
             ids = _one(query, "ids", "").split(",")
             posts = [self.posts[i] for i in ids if i in self.posts]
@@ -687,9 +704,7 @@ class XPeer:
             return 200, self._dm_page(events, query, fields)
         if name == "getDirectMessagesEventsByParticipantId":
             other = path_values["participant_id"]
-            events = [
-                e for e in self.dm_events.values() if {me, other} == set(e.participant_ids)
-            ]
+            events = [e for e in self.dm_events.values() if {me, other} == set(e.participant_ids)]
             return 200, self._dm_page(events, query, fields)
         if name == "getDirectMessagesEventsByConversationId":
             conversation = path_values["id"]
@@ -749,7 +764,9 @@ class XPeer:
                 operator, value = "", word
             test = self._search_term(operator.lower(), value)
             tests.append((lambda t: lambda p: not t(p))(test) if negated else test)
-        found = [p for p in self.posts.values() if p.created_at >= cutoff and all(t(p) for t in tests)]
+        found = [
+            p for p in self.posts.values() if p.created_at >= cutoff and all(t(p) for t in tests)
+        ]
         return sorted(found, key=lambda p: int(p.id), reverse=True)
 
     def _search_term(self, operator: str, value: str) -> Any:
@@ -848,7 +865,7 @@ class XPeer:
             answer["includes"] = {k: v for k, v in includes.items() if v}
         return answer
 
-    # --- rendering, with only the fields asked for ---------------------------------------------------
+    # --- rendering, with only the fields asked for -----------------------------------------------
 
     def _render_user(self, user: XUser, fields: _Fields) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -900,11 +917,17 @@ class XPeer:
             values["entities"] = entities
         # In this version of the specification the ids of related objects are no fields of
         # their own: they come with the expansion that names them.
-        wanted = {*_DEFAULT_POST_FIELDS, *fields.post, *(fields.expansions & _POST_EXPANSION_FIELDS)}
+        wanted = {
+            *_DEFAULT_POST_FIELDS,
+            *fields.post,
+            *(fields.expansions & _POST_EXPANSION_FIELDS),
+        }
         return {k: v for k, v in values.items() if k in wanted}
 
     def _user_id_of(self, username: str) -> dict[str, str]:
-        found = next((u for u in self.users.values() if u.username.lower() == username.lower()), None)
+        found = next(
+            (u for u in self.users.values() if u.username.lower() == username.lower()), None
+        )
         return {"id": found.id} if found else {}
 
     def _with_includes(
@@ -947,7 +970,11 @@ class XPeer:
         }
         if event.media:
             values["attachments"] = {"media_keys": [m.media_key for m in event.media]}
-        wanted = {*_DEFAULT_DM_FIELDS, *fields.dm_event, *(fields.expansions & _DM_EXPANSION_FIELDS)}
+        wanted = {
+            *_DEFAULT_DM_FIELDS,
+            *fields.dm_event,
+            *(fields.expansions & _DM_EXPANSION_FIELDS),
+        }
         return {k: v for k, v in values.items() if k in wanted}
 
     # --- OAuth 2.0 (RFC 6749, RFC 7636) ----------------------------------------------------------
@@ -956,7 +983,9 @@ class XPeer:
         flat = {k: v[0] for k, v in query.items()}
         with self._lock:
             problems = self._check_authorize(flat) if method == "GET" else ["authorize: not GET"]
-            self.exchanges.append(Exchange(method, "/i/oauth2/authorize", "authorize", 200, None, query))
+            self.exchanges.append(
+                Exchange(method, "/i/oauth2/authorize", "authorize", 200, None, query)
+            )
             if problems:
                 self.violations.extend(problems)
         page = "<!doctype html><title>Authorize app</title><p>Test server: use XPeer.authorize()."
@@ -990,7 +1019,11 @@ class XPeer:
                 return 500, {"content-type": "application/json"}, _json({"problems": problems})
             status, answer = self._token(form) if name == "token" else self._revoke(form)
             self.exchanges.append(Exchange(method, path, name, status, None, query))
-        return status, {"content-type": "application/json", "cache-control": "no-store"}, _json(answer)
+        return (
+            status,
+            {"content-type": "application/json", "cache-control": "no-store"},
+            _json(answer),
+        )
 
     def _token(self, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         grant = form.get("grant_type")
@@ -1004,18 +1037,26 @@ class XPeer:
                 self.violations.append("token: code_verifier must be 43-128 unreserved characters")
             issued = self._grants.pop(form["code"], None)
             if issued is None or issued.expires_at < time.time():
-                return 400, _oauth_error("invalid_request", "Value passed for the authorization code was invalid.")
+                return 400, _oauth_error(
+                    "invalid_request", "Value passed for the authorization code was invalid."
+                )
             if issued.client_id != form["client_id"] or issued.redirect_uri != form["redirect_uri"]:
-                return 400, _oauth_error("invalid_request", "client_id or redirect_uri does not match.")
+                return 400, _oauth_error(
+                    "invalid_request", "client_id or redirect_uri does not match."
+                )
             digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
             expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
             if expected != issued.challenge:
-                return 400, _oauth_error("invalid_request", "code_verifier does not match the challenge.")
+                return 400, _oauth_error(
+                    "invalid_request", "code_verifier does not match the challenge."
+                )
             return 200, self._new_tokens(issued.user_id, issued.client_id, issued.scopes)
         if grant == "refresh_token":
             known = self._refresh.pop(form.get("refresh_token", ""), None)
             if known is None or known[1] != form["client_id"]:
-                return 400, _oauth_error("invalid_request", "Value passed for the token was invalid.")
+                return 400, _oauth_error(
+                    "invalid_request", "Value passed for the token was invalid."
+                )
             return 200, self._new_tokens(*known)
         self.violations.append(f"token: unknown grant_type {grant!r}")
         return 400, _oauth_error("unsupported_grant_type", "unknown grant_type")

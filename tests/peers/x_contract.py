@@ -197,9 +197,7 @@ OPERATIONS: tuple[Operation, ...] = (
     _operation("getUsersById", "GET", "/2/users/{id}", UsersClient.get_by_id),
     _operation("createPosts", "POST", "/2/tweets", PostsClient.create, success=201),
     _operation("searchPostsRecent", "GET", "/2/tweets/search/recent", PostsClient.search_recent),
-    _operation(
-        "getPostsQuotedPosts", "GET", "/2/tweets/{id}/quote_tweets", PostsClient.get_quoted
-    ),
+    _operation("getPostsQuotedPosts", "GET", "/2/tweets/{id}/quote_tweets", PostsClient.get_quoted),
     _operation("getPostsById", "GET", "/2/tweets/{id}", PostsClient.get_by_id),
     _operation("getPostsByIds", "GET", "/2/tweets", PostsClient.get_by_ids),
     _operation("getDirectMessagesEvents", "GET", "/2/dm_events", DirectMessagesClient.get_events),
