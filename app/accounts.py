@@ -22,6 +22,19 @@ class AccountService:
     def all(self) -> list[Account]:
         return self._accounts.all()
 
+    def _known(
+        self, network: Network, server: str, handle: str, platform_user_id: str | None
+    ) -> Account | None:
+        """The account being signed in again, if it is one: by handle, or by its user id when
+        the handle (or the spelling of the server) changed; then filed under the new ones,
+        as its fresh keyring entry is."""
+        known = self._accounts.find(network, server, handle)
+        if known is None and platform_user_id:
+            known = self._accounts.find_user(network, server, platform_user_id)
+            if known is not None:
+                known = self._accounts.set_address(known.id, server, handle)
+        return known
+
     def begin_mastodon_sign_in(self, server: str, *, out_of_band: bool = False) -> MastodonSignIn:
         return MastodonSignIn(server, self._secrets, out_of_band=out_of_band)
 
@@ -40,7 +53,7 @@ class AccountService:
             account_secret_name(Network.MASTODON.value, server, identity.handle),
             {"access_token": access_token},
         )
-        known = self._accounts.find(Network.MASTODON, server, identity.handle)
+        known = self._known(Network.MASTODON, server, identity.handle, identity.platform_user_id)
         if known is not None:
             # Signing in again: the account and everything fetched for it stay.
             self._accounts.set_state(known.id, AccountState.OK)
@@ -87,7 +100,7 @@ class AccountService:
             account_secret_name(Network.BLUESKY.value, server, session.handle),
             {"session": client.export_session_string()},
         )
-        known = self._accounts.find(Network.BLUESKY, server, session.handle)
+        known = self._known(Network.BLUESKY, server, session.handle, session.did)
         if known is not None:
             self._accounts.set_state(known.id, AccountState.OK)
             return self._accounts.get(known.id)

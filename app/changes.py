@@ -93,5 +93,18 @@ class Changes:
         """Whether the inbox list (rows, order, counts) may look different now."""
         return bool(self.mentions or self.outbox or self.accounts or self.saved_views)
 
+    @property
+    def rows_may_move(self) -> bool:
+        """Whether mentions may have entered or left a view (and so the counts changed), as
+        opposed to a row only looking different (a draft typed: its badge)."""
+        return bool(
+            self.triage
+            or self.outbox
+            or self.added
+            or self.accounts
+            or self.saved_views
+            or self.mentions - self.drafts
+        )
+
 
 NOTHING = Changes()

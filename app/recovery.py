@@ -11,6 +11,7 @@ from pathlib import Path
 from storage.backup import Backup, back_up_if_due, latest_backup, move_aside, restore
 from storage.errors import StoreCorruptError
 from storage.records import utc_now
+from storage.store import Stopper, Store, open_store
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,27 @@ def offer_for(error: StoreCorruptError) -> RecoveryOffer:
 
 
 def restore_latest(offer: RecoveryOffer, now: datetime | None = None) -> Path | None:
-    """Put the backup in place; returns where the damaged file was kept."""
+    """Put the backup in place and bring it up to date (`after_restore`); returns where the
+    damaged file was kept. Raises DatabaseInUseError (nothing changed) while another Heedful
+    process has the database open."""
     if offer.backup is None:
         raise ValueError("no backup to restore")
-    return restore(offer.backup, offer.database, now or utc_now())
+    kept = restore(offer.backup, offer.database, now or utc_now())
+    store = open_store(offer.database)
+    try:
+        after_restore(store)
+    finally:
+        store.close()
+    return kept
+
+
+def after_restore(store: Store) -> None:
+    """What must happen to a database put back from a backup before anything else uses it:
+    the one place for it. The backup is of yesterday, so what it says is waiting (replies
+    queued or being sent) may have gone out since; those are to be checked against the
+    network before they are sent again (the outbox's "check before sending", added with
+    the sending service)."""
+    log.info("restored %s; nothing else to bring up to date yet", store.path)
 
 
 def start_empty(offer: RecoveryOffer, now: datetime | None = None) -> Path:
@@ -57,6 +75,9 @@ def start_empty(offer: RecoveryOffer, now: datetime | None = None) -> Path:
     return kept
 
 
-def daily_backup(database: Path, now: datetime | None = None) -> Backup | None:
-    """Today's automatic backup of a profile's database (call from a worker thread)."""
-    return back_up_if_due(database, backup_dir_for(database), now or utc_now())
+def daily_backup(
+    database: Path, now: datetime | None = None, stopper: Stopper | None = None
+) -> Backup | None:
+    """Today's automatic backup of a profile's database (call from a worker thread);
+    WorkStopped when `stopper` ends it (the window closing)."""
+    return back_up_if_due(database, backup_dir_for(database), now or utc_now(), stopper=stopper)

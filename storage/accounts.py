@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage.identity import NaturalKeys, normalize_server
 from storage.records import (
     Account,
     AccountState,
@@ -19,7 +20,7 @@ from storage.store import Store
 
 _COLUMNS = (
     "id, network, server, handle, display_name, platform_user_id, state, state_detail,"
-    " created_at, last_synced_at, state_until, max_post_length"
+    " created_at, last_synced_at, state_until, max_post_length, brand"
 )
 
 
@@ -31,13 +32,14 @@ class AccountRepository:
         with self._store.write() as db:
             cursor = db.execute(
                 "INSERT INTO accounts (network, server, handle, display_name, platform_user_id,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                " brand, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     account.network.value,
-                    account.server,
+                    normalize_server(account.server),  # the spelling natural keys compare
                     account.handle,
                     account.display_name,
                     account.platform_user_id,
+                    account.brand,
                     to_timestamp(utc_now()),
                 ],
             )
@@ -95,6 +97,21 @@ class AccountRepository:
         )
         return _account_from_row(rows[0]) if rows else None
 
+    def find_user(self, network: Network, server: str, platform_user_id: str) -> Account | None:
+        """The account of this platform user on this server, whatever its handle is now."""
+        account_id = NaturalKeys(self._store).account_for(network, server, platform_user_id)
+        return None if account_id is None else self.get(account_id)
+
+    def set_address(self, account_id: int, server: str, handle: str) -> Account:
+        """The account signed in again under another handle (a Bluesky handle change) or
+        another spelling of its server: its sign-in is now filed under these."""
+        with self._store.write() as db:
+            db.execute(
+                "UPDATE accounts SET server = ?, handle = ? WHERE id = ?",
+                [normalize_server(server), handle, account_id],
+            )
+        return self.get(account_id)
+
     def count(self) -> int:
         return int(self._store.conn.execute("SELECT count(*) FROM accounts").fetchone()[0])
 
@@ -113,6 +130,7 @@ def _account_from_row(row: dict[str, Any]) -> Account:
         last_synced_at=_maybe_time(row["last_synced_at"]),
         state_until=_maybe_time(row["state_until"]),
         max_post_length=row["max_post_length"],
+        brand=row["brand"],
     )
 
 

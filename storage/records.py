@@ -65,6 +65,7 @@ class NewAccount:
     handle: str
     display_name: str = ""
     platform_user_id: str | None = None  # Mastodon account id / Bluesky DID
+    brand: str = ""  # which brand it speaks for; '' = the workspace's brand
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,7 @@ class Account:
     last_synced_at: datetime | None = None
     state_until: datetime | None = None
     max_post_length: int | None = None  # as the server said at the last sync; None: unknown
+    brand: str = ""  # which brand it speaks for; '' = the workspace's brand
 
 
 class OutboxState(StrEnum):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import os
 import sqlite3
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -92,21 +94,27 @@ def open_store(
 ) -> Store:
     """Open (creating if needed) the database at `path` and bring its schema up to date.
 
-    `check_integrity` reads the file's header and schema: a truncated file or a damaged
-    header is refused here, in constant time at any size. Damage deeper in the file is
-    found by `check_integrity()` (SQLite's quick_check, seconds at a million mentions), which
-    the window runs on a worker thread once the inbox is on screen.
+    `check_integrity` asks SQLite for the file's header and schema: a truncated file or a
+    damaged header is refused here, in constant time at any size. Damage deeper in the file
+    is found by `check_integrity()` (SQLite's integrity_check, seconds at a million mentions),
+    which the window runs on a worker thread once the inbox is on screen.
+
+    The file itself is only ever touched through SQLite (and stat()): see `_header_problem`.
 
     `target_version` exists for tests that need a database as an older Heedful left it.
     """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not path.exists():
-        # Customers' messages are private: the file is the owner's alone from its first byte.
-        path.touch(mode=0o600)
+    new = not path.exists()
     try:
         connection = sqlite3.connect(path)  # one connection per thread: Python checks it
     except sqlite3.Error as error:
         raise known_error_for(error, path) or error from error
+    if new:
+        # Customers' messages are private: SQLite created the file empty, and it becomes the
+        # owner's alone before its first byte is written (the WAL and SHM files SQLite makes
+        # later take the database's mode). A chmod by name holds no descriptor of the file.
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o600)
     store = Store(path, connection)
     try:
         with store.guard():
@@ -118,13 +126,68 @@ def open_store(
     return store
 
 
-def check_integrity(path: Path) -> None:
-    """SQLite's quick_check of the whole file, on a read-only connection of its own (it reads
-    every page: call it from a worker thread). Raises StoreCorruptError on damage."""
+class WorkStopped(Exception):  # not an error: the work was asked to stop
+    """Long work on the database (the integrity check, a backup) was stopped on request."""
+
+
+class Stopper:
+    """Stops long SQLite work from another thread: `stop()` interrupts, at once, every
+    statement running on the connections it watches (`sqlite3.Connection.interrupt`, the one
+    call SQLite allows from another thread), and refuses to start any more."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._connections: set[sqlite3.Connection] = set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            for connection in self._connections:
+                connection.interrupt()
+
+    def check(self) -> None:
+        """Raise WorkStopped if `stop()` was called (between steps of the work)."""
+        if self._stopped:
+            raise WorkStopped
+
+    @contextlib.contextmanager
+    def watching(self, connection: sqlite3.Connection) -> Iterator[None]:
+        """Work on `connection` that `stop()` interrupts; its "interrupted" error (or any
+        other error a stop caused) comes out as WorkStopped."""
+        with self._lock:
+            if self._stopped:
+                raise WorkStopped
+            self._connections.add(connection)
+        try:
+            yield
+        except sqlite3.Error as error:
+            if self._stopped:
+                raise WorkStopped from error
+            raise
+        finally:
+            with self._lock:
+                self._connections.discard(connection)
+
+
+def check_integrity(path: Path, stopper: Stopper | None = None) -> None:
+    """SQLite's integrity_check of the whole file, on a read-only connection of its own (it
+    reads every page: call it from a worker thread). Raises StoreCorruptError on damage and
+    WorkStopped when `stopper` stops it (the window closing).
+
+    integrity_check, not quick_check: only the full check compares every index with its
+    table, and an index that lost rows (what a deleted WAL leaves) passes quick_check.
+    """
+    stopper = stopper or Stopper()
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            problems = [row[0] for row in connection.execute("PRAGMA quick_check(3)")]
+            with stopper.watching(connection):
+                problems = [row[0] for row in connection.execute("PRAGMA integrity_check(3)")]
         finally:
             connection.close()
     except sqlite3.DatabaseError as error:
@@ -133,28 +196,28 @@ def check_integrity(path: Path) -> None:
         raise StoreCorruptError(path, "; ".join(problems)[:300])
 
 
-def _header_problem(path: Path) -> str | None:
-    """What is wrong with the file's 100-byte header, if anything: the constant-time check
-    that catches a truncated file (the header says how many pages the file holds)."""
-    with path.open("rb") as file:
-        header = file.read(100)
-        size = file.seek(0, 2)
-    if not header:
+def _header_problem(conn: sqlite3.Connection, path: Path) -> str | None:
+    """What is wrong with the file's header, if anything: the constant-time check that
+    catches a truncated file (the header says how many pages the file holds).
+
+    The header is read by SQLite, never with open(): on POSIX, closing *any* descriptor of
+    a file drops *every* lock this process holds on it ("How To Corrupt An SQLite Database
+    File", section 2.2), so the next process to close its connection would believe it was
+    the last one and delete the WAL under this process's other connections. SQLite refuses
+    a file that is not a database and a header with an impossible page size; recent SQLite
+    (3.40 here) also refuses a header page count past the end of the file, and the
+    comparison below covers the builds that do not. The size comes from stat() alone.
+    """
+    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+    if pages == 0:
         return None  # a new, empty file: SQLite writes the header
-    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
-        return "the file header is not a database's"
-    page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65_536 if page_size == 1 else page_size
-    if page_size < 512 or page_size & (page_size - 1):
-        return f"the header's page size ({page_size}) is impossible"
-    pages = int.from_bytes(header[28:32], "big")
-    # The page count is valid only while the change counter matches "version valid for",
-    # and the file alone is the whole database only without a write-ahead log: a checkpoint
-    # cut short (a full disk) leaves pages in the log that the next open copies back.
-    counted = header[24:28] == header[92:96]
+    # The file alone is the whole database only without a write-ahead log: a checkpoint cut
+    # short (a full disk) leaves pages in the log that the next open copies back.
     wal = path.with_name(path.name + "-wal")
     logged = wal.exists() and wal.stat().st_size > 0
-    if counted and not logged and pages * page_size > size:
+    size = path.stat().st_size
+    if not logged and pages * page_size > size:
         return f"the file is truncated ({size:,} of {pages * page_size:,} bytes)"
     return None
 
@@ -163,8 +226,8 @@ def _configure(store: Store, *, check_integrity: bool) -> None:
     conn = store.conn
     # A file that is not a database answers the first read with SQLITE_NOTADB.
     try:
-        problem = _header_problem(store.path) if check_integrity else None
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        problem = _header_problem(conn, store.path) if check_integrity else None
     except sqlite3.DatabaseError as error:
         raise StoreCorruptError(store.path, str(error)) from error
     if problem is not None:
@@ -214,4 +277,4 @@ def _pending(store: Store, target_version: int) -> list[Migration]:
     return [m for m in MIGRATIONS if found < m.version <= target_version]
 
 
-__all__ = ["Store", "StoreError", "check_integrity", "open_store"]
+__all__ = ["Stopper", "Store", "StoreError", "WorkStopped", "check_integrity", "open_store"]

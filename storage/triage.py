@@ -2,6 +2,9 @@
 
 Every change writes one triage_events row (who, which field, old and new value, when) in the
 same transaction as the change itself, so the history can never disagree with the state.
+Undo works from those rows: it reverts exactly the fields a change set, where they still hold
+the value it set, and leaves alone what someone (another window, the command line) changed
+since.
 """
 
 from __future__ import annotations
@@ -42,6 +45,24 @@ class TriageState:
         if field == "priority":
             return str(self.priority)
         return None if self.snoozed_until is None else to_timestamp(self.snoozed_until)
+
+
+@dataclass(frozen=True, slots=True)
+class TriageWrite:
+    """What one write did: the mentions whose triage changed, and the history rows that
+    record it (an undo reverts exactly those)."""
+
+    mention_ids: list[int]
+    event_ids: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class TriageRevert:
+    """What an undo did: what it reverted, and the changes it left alone because the field
+    holds another value by now (the event, and the value found)."""
+
+    write: TriageWrite
+    kept: list[tuple[TriageEvent, str | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +129,7 @@ class TriageRepository:
                 " FROM triage_events WHERE mention_id = ? ORDER BY at, id",
                 [mention_id],
             ).fetchall()
-        return [
-            TriageEvent(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5], from_timestamp(r[6]))
-            for r in rows
-        ]
+        return [_event(row) for row in rows]
 
     def notes(self, mention_id: int) -> list[Note]:
         with self._store.guard():
@@ -159,13 +177,14 @@ class TriageRepository:
         *,
         actor: str,
         at: datetime,
-    ) -> list[int]:
-        """Set one triage field on several mentions; returns the ids whose value changed."""
+    ) -> TriageWrite:
+        """Set one triage field on several mentions; says which ones' value changed."""
         if field not in FIELDS:
             raise ValueError(f"not a triage field: {field!r}")
         stored = None if value is None else str(value)
         when = to_timestamp(at)
         changed: list[int] = []
+        events: list[int] = []
         with self._store.write():
             for mention_id in dict.fromkeys(mention_ids):
                 row = self._store.conn.execute(
@@ -179,15 +198,16 @@ class TriageRepository:
                 self._store.conn.execute(
                     f"UPDATE mentions SET {field} = ? WHERE id = ?", [value, mention_id]
                 )
-                self._record(mention_id, actor, field, old, stored, when)
+                events.append(self._record(mention_id, actor, field, old, stored, when))
                 changed.append(mention_id)
-        return changed
+        return TriageWrite(changed, events)
 
     def add_tag(
         self, mention_ids: Sequence[int], tag: str, *, actor: str, at: datetime
-    ) -> list[int]:
+    ) -> TriageWrite:
         when = to_timestamp(at)
         changed: list[int] = []
+        events: list[int] = []
         with self._store.write():
             conn = self._store.conn
             conn.execute("INSERT INTO tags (name) VALUES (?) ON CONFLICT DO NOTHING", [tag])
@@ -201,20 +221,21 @@ class TriageRepository:
                     [tag_id, mention_id],
                 )
                 if cursor.rowcount:
-                    self._record(mention_id, actor, "tag", None, name, when)
+                    events.append(self._record(mention_id, actor, "tag", None, name, when))
                     changed.append(mention_id)
-        return changed
+        return TriageWrite(changed, events)
 
     def remove_tag(
         self, mention_ids: Sequence[int], tag: str, *, actor: str, at: datetime
-    ) -> list[int]:
+    ) -> TriageWrite:
         when = to_timestamp(at)
         changed: list[int] = []
+        events: list[int] = []
         with self._store.write():
             conn = self._store.conn
             found = conn.execute("SELECT id, name FROM tags WHERE name = ?", [tag]).fetchone()
             if found is None:
-                return []
+                return TriageWrite([], [])
             tag_id, name = found
             for mention_id in dict.fromkeys(mention_ids):
                 cursor = conn.execute(
@@ -222,9 +243,9 @@ class TriageRepository:
                     [mention_id, tag_id],
                 )
                 if cursor.rowcount:
-                    self._record(mention_id, actor, "tag", name, None, when)
+                    events.append(self._record(mention_id, actor, "tag", name, None, when))
                     changed.append(mention_id)
-        return changed
+        return TriageWrite(changed, events)
 
     def add_note(self, mention_id: int, body: str, *, actor: str, at: datetime) -> Note:
         when = to_timestamp(at)
@@ -239,26 +260,89 @@ class TriageRepository:
             self._record(mention_id, actor, "note", None, body, when)
         return Note(cursor.lastrowid, mention_id, actor, body, from_timestamp(when))
 
-    def restore(self, states: Iterable[TriageState], *, actor: str, at: datetime) -> list[int]:
-        """Put mentions back as `states` recorded them (undo); the history records it too."""
-        changed: set[int] = set()
+    def revert(self, event_ids: Iterable[int], *, actor: str, at: datetime) -> TriageRevert:
+        """Undo the changes those history rows record, newest first, in one transaction: a
+        field goes back to its old value only where it still holds the value the change
+        set; where someone changed it since, it is left as it is and reported. A tag added
+        is removed (if still there), a tag removed is put back (if still missing). The undo
+        is recorded in the history like any change."""
+        wanted = sorted(set(event_ids), reverse=True)
+        when = to_timestamp(at)
+        changed: list[int] = []
+        events: list[int] = []
+        kept: list[tuple[TriageEvent, str | None]] = []
         with self._store.write():
-            for state in states:
-                now = self.states([state.mention_id]).get(state.mention_id)
-                if now is None:
-                    continue
-                for field in FIELDS:
-                    if now.value_of(field) != state.value_of(field):
-                        value: str | int | None = state.value_of(field)
-                        if field == "priority":
-                            value = state.priority
-                        self.set_field([state.mention_id], field, value, actor=actor, at=at)
-                        changed.add(state.mention_id)
-                for tag in set(now.tags) - set(state.tags):
-                    changed.update(self.remove_tag([state.mention_id], tag, actor=actor, at=at))
-                for tag in set(state.tags) - set(now.tags):
-                    changed.update(self.add_tag([state.mention_id], tag, actor=actor, at=at))
-        return sorted(changed)
+            conn = self._store.conn
+            for start in range(0, len(wanted), _ID_BATCH):
+                batch = wanted[start : start + _ID_BATCH]
+                marks = ", ".join("?" * len(batch))
+                rows = conn.execute(
+                    "SELECT id, mention_id, actor, field, old_value, new_value, at"
+                    f" FROM triage_events WHERE id IN ({marks}) ORDER BY id DESC",
+                    batch,
+                ).fetchall()
+                for event in map(_event, rows):
+                    reverted: int | None = None  # notes are permanent: never reverted
+                    if event.field == "tag":
+                        reverted = self._revert_tag(event, actor, when)
+                    elif event.field in FIELDS:
+                        outcome = self._revert_field(event, actor, when)
+                        reverted = outcome.event_id
+                        if outcome.changed_since:
+                            kept.append((event, outcome.found))
+                    if reverted is not None:
+                        events.append(reverted)
+                        if event.mention_id not in changed:
+                            changed.append(event.mention_id)
+        return TriageRevert(TriageWrite(changed, events), kept)
+
+    def _revert_field(self, event: TriageEvent, actor: str, when: str) -> _FieldRevert:
+        field = event.field
+        if field not in FIELDS:  # never built from anything but the fixed set
+            raise ValueError(f"not a triage field: {field!r}")
+        row = self._store.conn.execute(
+            f"SELECT {field} FROM mentions WHERE id = ?", [event.mention_id]
+        ).fetchone()
+        if row is None:
+            return _FieldRevert(None, False, None)  # the mention is gone: nothing to undo
+        found = None if row[0] is None else str(row[0])
+        if found == event.old_value:
+            return _FieldRevert(None, False, found)  # someone put it back already
+        if found != event.new_value:
+            return _FieldRevert(None, True, found)  # changed since: theirs stays
+        value: str | int | None = event.old_value
+        if field == "priority":
+            value = int(event.old_value or 0)
+        self._store.conn.execute(
+            f"UPDATE mentions SET {field} = ? WHERE id = ?", [value, event.mention_id]
+        )
+        event_id = self._record(event.mention_id, actor, field, found, event.old_value, when)
+        return _FieldRevert(event_id, False, found)
+
+    def _revert_tag(self, event: TriageEvent, actor: str, when: str) -> int | None:
+        conn = self._store.conn
+        name = event.new_value if event.new_value is not None else event.old_value
+        if name is None:
+            return None
+        if event.new_value is not None:  # it was added: take it off, if it is still on
+            cursor = conn.execute(
+                "DELETE FROM mention_tags WHERE mention_id = ?"
+                " AND tag_id = (SELECT id FROM tags WHERE name = ?)",
+                [event.mention_id, name],
+            )
+            if not cursor.rowcount:
+                return None
+            return self._record(event.mention_id, actor, "tag", name, None, when)
+        conn.execute("INSERT INTO tags (name) VALUES (?) ON CONFLICT DO NOTHING", [name])
+        cursor = conn.execute(
+            "INSERT INTO mention_tags (mention_id, tag_id)"
+            " SELECT m.id, t.id FROM mentions AS m, tags AS t WHERE m.id = ? AND t.name = ?"
+            " ON CONFLICT DO NOTHING",
+            [event.mention_id, name],
+        )
+        if not cursor.rowcount:
+            return None
+        return self._record(event.mention_id, actor, "tag", None, name, when)
 
     def _record(
         self,
@@ -268,9 +352,33 @@ class TriageRepository:
         old: str | None,
         new: str | None,
         when: str,
-    ) -> None:
-        self._store.conn.execute(
+    ) -> int:
+        cursor = self._store.conn.execute(
             "INSERT INTO triage_events (mention_id, actor, field, old_value, new_value, at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             [mention_id, actor, field, old, new, when],
         )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldRevert:
+    event_id: int | None  # the undo's own history row, when the field was put back
+    changed_since: bool  # it holds neither value: someone else's change, left alone
+    found: str | None  # the value it held
+
+
+def _event(row: Sequence[object]) -> TriageEvent:
+    mention_id, event_id = row[1], row[0]
+    assert isinstance(event_id, int)
+    assert isinstance(mention_id, int)
+    return TriageEvent(
+        event_id,
+        mention_id,
+        str(row[2]),
+        str(row[3]),
+        None if row[4] is None else str(row[4]),
+        None if row[5] is None else str(row[5]),
+        from_timestamp(str(row[6])),
+    )

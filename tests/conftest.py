@@ -1,4 +1,5 @@
-"""Shared fixtures: a private HEEDFUL_HOME per test, Qt offscreen, one demo store per session."""
+"""Shared fixtures: a private HEEDFUL_HOME per test, Qt offscreen, qasync's loop for Qt tests,
+one demo store per session."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 # Before anything imports Qt: tests render offscreen unless a test opens a real X display itself.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import asyncio
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -32,6 +34,36 @@ def heedful_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "heedful-home"
     monkeypatch.setenv(HOME_VARIABLE, str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def qasync_loop(request: pytest.FixtureRequest) -> Iterator[asyncio.AbstractEventLoop | None]:
+    """Qt tests run under qasync's event loop, as the window does (ui/launcher.py): the loop
+    is marked running while pytest-qt drives Qt's own loop (qtbot.waitUntil, waitSignal), so
+    coroutines the window starts (sending, signing in) run in the test as in the app.
+    Tests without Qt get no loop (asyncio.run stays usable there)."""
+    if "qtbot" not in request.fixturenames and "qapp" not in request.fixturenames:
+        yield None
+        return
+    import qasync
+
+    qtbot = request.getfixturevalue("qtbot")  # set up first, so torn down (widgets closed) first
+    app = request.getfixturevalue("qapp")
+    loop = qasync.QEventLoop(app, already_running=True)
+    try:
+        yield loop
+    finally:
+        left = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in left:
+            task.cancel()
+        if left:  # let them unwind (their steps run from Qt's event loop)
+            qtbot.waitUntil(lambda: all(task.done() for task in left), timeout=5000)
+        app.aboutToQuit.disconnect(loop._after_run_forever)
+        asyncio.events._set_running_loop(None)
+        # Marked as not running without QEventLoop.stop(): that calls QApplication.exit(),
+        # after which every later Qt event loop in the session would return at once.
+        loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
+        loop.close()
 
 
 @pytest.fixture

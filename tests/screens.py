@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 SCREEN_SIZE = "1400x900x24"
 READY_TEXT = "start-up: inbox ready"
@@ -43,6 +44,25 @@ def virtual_display() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def paint_now(*widgets: Any) -> None:
+    """In a scene process: return once every widget's window is mapped, drawn and the X
+    server has taken the drawing in, so a screenshot taken next shows it (no guessed sleep)."""
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    windows = [widget.window() for widget in widgets]
+    deadline = time.monotonic() + 30
+    while not all(w.windowHandle() is not None and w.windowHandle().isExposed() for w in windows):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the scene's windows were never exposed")
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+    QApplication.processEvents()  # pending layouts and updates
+    for window in windows:
+        window.repaint()
+    QGuiApplication.sync()  # a round trip: the X server has processed the drawing
 
 
 def grab_screen(display: str, target: Path) -> None:
@@ -78,8 +98,8 @@ def running_app(display: str, home: Path, *args: str, timeout: float = 60) -> It
                 raise RuntimeError(f"heedful exited early: {errors.read_text()!r}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no '{READY_TEXT}' in the log after {timeout} s")
-            time.sleep(0.1)
-        time.sleep(0.5)  # let the window manager-less X server finish mapping and painting
+            time.sleep(0.1)  # polling the log file for the line, not a wait for painting
+        # The line is logged after the first paint was flushed to the X server.
         yield text
     finally:
         process.terminate()

@@ -96,6 +96,7 @@ import sys
 from PySide6.QtWidgets import QApplication
 from app.bootstrap import StartupOptions, build_workspace
 from ui.main_window import MainWindow
+from tests.screens import paint_now
 
 app = QApplication(sys.argv[:1])
 workspace = build_workspace(StartupOptions(home=None))
@@ -108,8 +109,7 @@ for step in ("outbox", "channel-health"):
     panel.move(140, 140)
     if step == "outbox":
         panel.select(panel.model.item(2).id)  # the failed reply: Retry and Edit again
-    for _ in range(50):
-        app.processEvents()
+    paint_now(window, panel)
     print(step, flush=True)
     sys.stdin.readline()
     panel.close()

@@ -24,7 +24,7 @@ from ui.compose.composer import Composer
 from ui.main_window import MainWindow
 
 from tests.factories import author, brand_account, mention
-from tests.screens import grab_screen, virtual_display
+from tests.screens import grab_screen, paint_now, virtual_display
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 
@@ -193,8 +193,7 @@ def test_brand_voice_dialog_on_a_real_screen(tmp_path: Path) -> None:
                     raise RuntimeError(child.stderr.read().decode() if child.stderr else "")
                 if time.monotonic() > deadline:
                     raise TimeoutError("the brand voice scene was not ready in time")
-                time.sleep(0.1)
-            time.sleep(0.5)  # painted
+                time.sleep(0.1)  # polling for the file; the scene writes it once painted
             grab_screen(display, target)
         finally:
             child.terminate()
@@ -225,6 +224,7 @@ def _scene(ready: Path) -> int:
     dialog.preferred_terms.setPlainText("customer service → our team\nrefund → money back")
     dialog.order_patterns.setPlainText("FF-(\\d{6}\n\\bticket #\\d{5,}\\b")
     _save_button(dialog).click()  # refused: the problem is shown under the form
+    paint_now(window, dialog)
     ready.write_text(
         json.dumps({"name": dialog.name.text(), "problems": dialog.problems.text()}),
         encoding="utf-8",

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from storage.mentions import InboxFilter
-from storage.records import Network
+from storage.records import MentionKind, Network
 
 from app.bootstrap import Workspace
+from app.compose.replies import ComposerService
 from app.inbox.service import InboxView
 
-from ui.background import BackgroundJobs
+from ui.compose import composer as composer_module
 from ui.compose.composer import Composer
 from ui.main_window import MainWindow
+from ui.sync.controller import SyncController
+from ui.tasks import Tasks
 
 from tests.factories import author, brand_account, mention
 
@@ -46,18 +51,18 @@ def _demo_mention(workspace: Workspace, language: str, network: Network) -> int:
 
 
 @pytest.fixture
-def jobs() -> Iterator[BackgroundJobs]:
-    pool = BackgroundJobs()
+def tasks() -> Iterator[Tasks]:
+    pool = Tasks()
     yield pool
     pool.shutdown()
 
 
 @pytest.fixture
-def composer(qtbot: QtBot, workspace: Workspace, jobs: BackgroundJobs) -> Composer:
+def composer(qtbot: QtBot, workspace: Workspace, tasks: Tasks) -> Composer:
     """A composer that can send, on the user's workspace with the brand voice pack."""
     box = Composer(can_send=True)
     qtbot.addWidget(box)
-    box.attach(workspace.composer, jobs)
+    box.attach(workspace.composer, tasks)
     workspace.snippets.install_default_pack()
     box.show()
     return box
@@ -124,7 +129,7 @@ def test_the_palette_finds_snippets_and_stacks_them_at_the_cursor(
     window = _open(qtbot, demo_workspace)
     english = _demo_mention(demo_workspace, "en", Network.BLUESKY)
     window.inbox_panel.set_view(InboxView.ALL)
-    window.inbox_panel.select_mention(english)
+    assert window.inbox_panel.select_mention(english)
     box: Composer = window.detail_pane.reply_box
     window.inbox_panel.focus_list()
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # write a reply
@@ -239,7 +244,8 @@ def test_an_unfilled_placeholder_blocks_sending(
 ) -> None:
     composer.show_mention(_mention(workspace, "Where is my order?"))
     composer.editor.setPlainText("Hi {author.nickname}, it's on its way!")
-    with qtbot.assertNotEmitted(composer.reply_was_requested, wait=300):
+    # "Not sent" is said instead of sending, never after it: nothing to wait for beyond it.
+    with qtbot.assertNotEmitted(composer.reply_was_requested):
         composer.send_button.click()
         qtbot.waitUntil(lambda: composer.status.text().startswith("Not sent:"), timeout=10_000)
     assert "{author.nickname}" in composer.status.text()
@@ -259,7 +265,8 @@ def test_over_the_limit_counts_as_the_network_counts_and_blocks(
     assert composer.counter.text() == f"{len('@kari See ') + 23} / 500"
     composer.editor.setPlainText("x" * (500 - len("@kari ") + 1))
     assert composer.counter.text() == "501 / 500"
-    with qtbot.assertNotEmitted(composer.reply_was_requested, wait=300):
+    # "Not sent" is said instead of sending, never after it: nothing to wait for beyond it.
+    with qtbot.assertNotEmitted(composer.reply_was_requested):
         composer.send_button.click()
         qtbot.waitUntil(lambda: composer.status.text().startswith("Not sent:"), timeout=10_000)
     assert "Shorten it by 1" in composer.status.text()
@@ -271,7 +278,7 @@ def test_switch_to_dm_sends_privately_and_leaves_a_public_note(
     mention_id = _mention(workspace, "Where is my order? It's been two weeks.")
     workspace.snippets.install_default_pack()
     window = _open(qtbot, workspace)
-    window.inbox_panel.select_mention(mention_id)
+    assert window.inbox_panel.select_mention(mention_id)
     box: Composer = window.detail_pane.reply_box
     box.editor.setPlainText("Hi Kari, I found FF-482913 on kari@example.com: it ships today.")
     qtbot.waitUntil(lambda: "pii" in [f.kind for f in box.findings], timeout=10_000)
@@ -347,9 +354,7 @@ def _close_when_counted(qtbot: QtBot, window: MainWindow) -> None:
     """Close once the inbox counts are in: a count that arrives after the close asks for
     another on the stopped pool (an inbox panel race, outside the composer)."""
     panel = window.inbox_panel
-    qtbot.waitUntil(
-        lambda: panel._count_request is None and not panel._counts_wanted, timeout=10_000
-    )
+    qtbot.waitUntil(lambda: panel._counting is None and not panel._counts_wanted, timeout=10_000)
     window.close()
 
 
@@ -407,9 +412,107 @@ def test_moving_between_networks_does_not_resize_the_reading_pane(
     mastodon = _demo_mention(demo_workspace, "en", Network.MASTODON)
     bluesky = _demo_mention(demo_workspace, "en", Network.BLUESKY)
     assert window.inbox_panel.select_mention(mastodon)
-    qtbot.wait(50)
+    _lay_out()
     width = window.detail_pane.width()
     for mention_id in (bluesky, mastodon, bluesky):
         assert window.inbox_panel.select_mention(mention_id)
-        qtbot.wait(50)
+        _lay_out()
         assert window.detail_pane.width() == width
+
+
+def _lay_out() -> None:
+    """Run the layout passes the last changes asked for (each may ask for another)."""
+    for _ in range(5):
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+
+
+# --- checks are about one mention, and never wait behind the network --------------------------
+
+
+def test_send_is_checked_while_the_network_lane_is_full_of_slow_thread_fetches(
+    qtbot: QtBot, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = workspace.accounts.add(brand_account())
+    workspace.mentions.ingest(
+        [mention(account.id, n, f"Question {n}", by=author(f"c{n}@toot.example")) for n in range(8)]
+    )
+    ids = [row.id for row in workspace.inbox.list_rows(InboxFilter(), 10)]
+    server_answers = threading.Event()
+
+    def slow_fetch(_controller: SyncController, _mention_id: int) -> int:
+        server_answers.wait(120)  # a conversation fetch on a very slow network
+        return 0
+
+    monkeypatch.setattr(SyncController, "_fetch_thread", slow_fetch)
+    window = _open(qtbot, workspace)
+    window.sync.set_reachable(False)  # the reply itself waits in the outbox
+    try:
+        for mention_id in ids:  # more slow fetches than there are network workers
+            window.sync.fetch_thread(mention_id)
+        assert window.inbox_panel.select_mention(ids[0])
+        box: Composer = window.detail_pane.reply_box
+        box.editor.setFocus()
+        qtbot.keyClicks(box.editor, "Thanks, it ships today!")
+        with qtbot.waitSignal(window.sync.reply_did_queue, timeout=20_000):
+            qtbot.keyClick(box.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        assert [item.body for item in workspace.outbox.all()] == ["Thanks, it ships today!"]
+    finally:
+        server_answers.set()
+
+
+def test_a_check_still_running_when_moving_on_is_never_used_for_the_next_mention(
+    qtbot: QtBot, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A's reply is checked as a private one (personal data is fine in a DM); B's draft is the
+    same text but B is public. A's findings must never send it to B."""
+    account = workspace.accounts.add(brand_account())
+    text = "Your order FF-482913 ships today; we wrote to kari@example.com."
+    workspace.mentions.ingest(
+        [
+            mention(account.id, 1, "Where is my order?", kind=MentionKind.DIRECT),
+            mention(account.id, 2, "Where is my order?!", by=author("ola@toot.example", "Ola")),
+        ]
+    )
+    rows = workspace.inbox.list_rows(InboxFilter(), 10)
+    private = next(row.id for row in rows if row.kind is MentionKind.DIRECT)
+    public = next(row.id for row in rows if row.kind is not MentionKind.DIRECT)
+    workspace.replies.drafts.save(private, text)
+    workspace.replies.drafts.save(public, text)
+
+    checking, go_on, first_check_done = threading.Event(), threading.Event(), threading.Event()
+    real_check = ComposerService.check_context
+    calls: list[None] = []
+
+    def check_held_once(service: ComposerService, context: Any, profile: Any) -> Any:
+        calls.append(None)
+        if len(calls) > 1:
+            return real_check(service, context, profile)
+        checking.set()
+        go_on.wait(30)  # the language model is slow to load, say
+        try:
+            return real_check(service, context, profile)
+        finally:
+            first_check_done.set()
+
+    monkeypatch.setattr(ComposerService, "check_context", check_held_once)
+    # The checks after a pause in typing are started by hand below.
+    monkeypatch.setattr(composer_module, "CHECK_DELAY_MS", 60_000)
+    window = _open(qtbot, workspace)
+    window.sync.set_reachable(False)
+    window.inbox_panel.set_view(InboxView.ALL)
+    box: Composer = window.detail_pane.reply_box
+    try:
+        assert window.inbox_panel.select_mention(private)
+        assert box.editor.toPlainText() == text
+        box.editor.setFocus()
+        qtbot.keyClick(box.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(checking.is_set, timeout=10_000)  # A's check is running
+        assert window.inbox_panel.select_mention(public)
+        assert box.editor.toPlainText() == text
+    finally:
+        go_on.set()
+    qtbot.waitUntil(first_check_done.is_set, timeout=30_000)
+    box.check_now()  # B's own check
+    qtbot.waitUntil(lambda: "pii" in [f.kind for f in box.findings], timeout=20_000)
+    assert workspace.outbox.all() == []
+    assert box.editor.toPlainText() == text  # still B's draft, not sent

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.screens import grab_screen, virtual_display
+from tests.screens import grab_screen, paint_now, virtual_display
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 
@@ -45,8 +45,7 @@ def _photograph(scene: str, home: Path) -> tuple[Path, dict[str, object]]:
                     raise RuntimeError(child.stderr.read().decode() if child.stderr else "")
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"the {scene} scene was not ready in time")
-                time.sleep(0.1)
-            time.sleep(0.5)  # painted
+                time.sleep(0.1)  # polling for the file; the scene writes it once painted
             grab_screen(display, target)
         finally:
             child.terminate()
@@ -122,6 +121,7 @@ def _scene(scene: str, ready: Path) -> int:
 
         def wait_for_guardrails() -> None:
             if len(box.findings) >= 3:
+                paint_now(window)
                 ready.write_text(json.dumps({"guardrails": box.guardrails.lines()}))
             else:
                 QTimer.singleShot(100, wait_for_guardrails)
@@ -136,6 +136,7 @@ def _scene(scene: str, ready: Path) -> int:
         manager.list.setCurrentIndex(manager.model.index(row))
         manager.variant.setCurrentIndex(1)
         manager.variant.activated.emit(1)  # the Norwegian text, previewed on the mention
+        paint_now(window, manager)
         ready.write_text(
             json.dumps({"preview": manager.preview.text(), "rows": manager.model.rowCount()})
         )

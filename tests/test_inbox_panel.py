@@ -19,28 +19,28 @@ from storage.records import MentionKind, Network, NewMention, TriageStatus, utc_
 from app.bootstrap import Workspace
 from app.inbox.service import InboxView, inbox_filter
 
-from ui.background import BackgroundJobs
 from ui.inbox.model import BADGES_ROLE, COLUMNS, MESSAGE_COLUMN, NEW_ROW_LEGEND, InboxModel
 from ui.inbox.panel import DMS_NOTICE, InboxPanel
+from ui.tasks import Tasks
 from ui.tray import InboxTray, install_inbox_tray
 
 from tests.factories import brand_account, mention
 
 
 @pytest.fixture
-def jobs() -> Iterator[BackgroundJobs]:
-    pool = BackgroundJobs()
+def tasks() -> Iterator[Tasks]:
+    pool = Tasks()
     yield pool
     pool.shutdown()
 
 
-def _panel(qtbot: QtBot, workspace: Workspace, jobs: BackgroundJobs | None = None) -> InboxPanel:
+def _panel(qtbot: QtBot, workspace: Workspace, tasks: Tasks | None = None) -> InboxPanel:
     panel = InboxPanel(
         workspace.inbox,
         page_size=50,
         agent_name="per",
-        jobs=jobs,
-        database=workspace.profile.database if jobs else None,
+        tasks=tasks,
+        database=workspace.profile.database if tasks else None,
     )
     qtbot.addWidget(panel)
     panel.resize(1000, 600)
@@ -64,9 +64,9 @@ def _recent(account_id: int, first: int, count: int) -> list[NewMention]:
 
 
 def test_counts_come_from_a_worker_and_match_the_store(
-    qtbot: QtBot, demo_workspace: Workspace, jobs: BackgroundJobs
+    qtbot: QtBot, demo_workspace: Workspace, tasks: Tasks
 ) -> None:
-    panel = _panel(qtbot, demo_workspace, jobs)
+    panel = _panel(qtbot, demo_workspace, tasks)
     qtbot.waitUntil(lambda: set(panel.counts) >= set(InboxView), timeout=20_000)
     for view in InboxView:
         expected = demo_workspace.inbox.count(inbox_filter(view, agent_name="per"))
@@ -200,7 +200,7 @@ def test_a_burst_of_500_new_mentions_repaints_once_and_keeps_the_place(
         panel.store_did_change()
         QApplication.processEvents()
     qtbot.waitUntil(lambda: bool(merges), timeout=5000)
-    qtbot.wait(300)  # longer than the merge delay: nothing else may follow
+    assert not model.merge_pending  # the burst is merged: nothing else follows it
 
     assert merges == [None]
     assert resets == []

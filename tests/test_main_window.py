@@ -96,21 +96,22 @@ def test_what_is_typed_stays_with_its_mention_and_survives_a_restart(
     panel, box = window.inbox_panel, window.detail_pane.reply_box
     first, second = panel.model.mention_id(0), panel.model.mention_id(1)
     qtbot.keyClicks(box.editor, "Hi! Could you send us your order number in a DM?")
-    panel.select_mention(second)
+    assert panel.select_mention(second)
     assert box.editor.toPlainText() == ""  # never carried over to another customer
     qtbot.keyClicks(box.editor, "Thanks for the kind words")
-    panel.select_mention(first)
+    assert panel.select_mention(first)
     assert box.editor.toPlainText() == "Hi! Could you send us your order number in a DM?"
     qtbot.keyClicks(box.editor, " :)")
-    qtbot.wait(400)  # the draft is saved after a pause in typing, not on every key
+    # The draft is saved after a pause in typing, not on every key: wait for it in the store.
+    qtbot.waitUntil(lambda: demo_workspace.replies.drafts.get(first).endswith(" :)"), timeout=3000)
     window.close()
 
     reopened = _open(qtbot, demo_workspace)
-    reopened.inbox_panel.select_mention(first)
+    assert reopened.inbox_panel.select_mention(first)
     assert reopened.detail_pane.reply_box.editor.toPlainText() == (
         "Hi! Could you send us your order number in a DM? :)"
     )
-    reopened.inbox_panel.select_mention(second)
+    assert reopened.inbox_panel.select_mention(second)
     assert reopened.detail_pane.reply_box.editor.toPlainText() == "Thanks for the kind words"
 
 

@@ -8,6 +8,7 @@ import logging.handlers
 import os
 import random
 import shutil
+import sqlite3
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -19,12 +20,13 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from storage.accounts import AccountRepository
-from storage.backup import back_up_if_due, backups
+from storage.backup import DatabaseInUseError, back_up_if_due, backups
 from storage.drafts import DraftRepository
 from storage.errors import StoreCorruptError, StoreFullError
 from storage.mentions import InboxFilter, MentionRepository
+from storage.migrations import LATEST_VERSION
 from storage.records import Account, Mention
-from storage.store import check_integrity, open_store
+from storage.store import Stopper, WorkStopped, check_integrity, open_store
 
 from app.bootstrap import StartupOptions, Workspace, build_workspace
 from app.logs import configure_logging
@@ -380,3 +382,143 @@ def test_a_full_disk_fails_the_sync_clearly_and_loses_nothing(small_disk: Path) 
         assert DraftRepository(reopened).get(first_id).startswith("Hei!")
     finally:
         reopened.close()
+
+
+# --- the whole-file check, and stopping it -----------------------------------------------------
+
+
+def _index_out_of_step(database: Path) -> None:
+    """What a WAL deleted under a connection leaves: an index that no longer matches its
+    table (here made by re-defining the index in the schema, without rebuilding it)."""
+    with sqlite3.connect(database) as conn:
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "UPDATE sqlite_master SET sql = replace(sql, '(status,', '(language,')"
+            " WHERE name = 'mentions_by_status'"
+        )
+    conn.close()
+
+
+def test_the_background_check_finds_an_index_that_lost_its_rows(demo_workspace: Workspace) -> None:
+    database = _checkpointed_copy(demo_workspace)
+    _index_out_of_step(database)
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA quick_check").fetchall() == [("ok",)]  # it misses this
+    conn.close()
+    from ui import launcher
+
+    found = launcher._check_then_back_up(database)
+    assert found is not None
+    assert "mentions_by_status" in str(found)
+    assert backups(database.parent / "backups") == []  # no backup of a damaged file
+
+
+class _StopAfter(Stopper):
+    """Stops the work after `steps` of its stop checks: the window closing mid-backup."""
+
+    def __init__(self, steps: int) -> None:
+        super().__init__()
+        self.steps = steps
+
+    def check(self) -> None:
+        self.steps -= 1
+        if self.steps == 0:
+            self.stop()
+        super().check()
+
+
+def test_a_backup_stopped_midway_leaves_nothing_and_is_made_next_time(
+    demo_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = demo_workspace.profile.database
+    folder = database.parent / "backups"
+    monkeypatch.setattr("storage.backup.PAGES_PER_STEP", 8)  # many steps on a small file
+    stopper = _StopAfter(2)
+    with pytest.raises(WorkStopped):
+        back_up_if_due(database, folder, NOW, stopper=stopper)
+    assert stopper.steps == 0  # it stopped at the step it was told to, not at the end
+    assert list(folder.iterdir()) == []
+    made = back_up_if_due(database, folder, NOW)
+    assert made is not None
+    restored = open_store(made.path)
+    try:
+        assert MentionRepository(restored).count(InboxFilter()) == demo_workspace.mentions.count(
+            InboxFilter()
+        )
+    finally:
+        restored.close()
+
+
+def test_a_stopped_integrity_check_is_not_damage(demo_workspace: Workspace) -> None:
+    stopper = Stopper()
+    stopper.stop()
+    with pytest.raises(WorkStopped):
+        check_integrity(demo_workspace.profile.database, stopper)
+    from ui import launcher
+
+    assert launcher._check_then_back_up(demo_workspace.profile.database, stopper) is None
+    assert backups(demo_workspace.profile.database.parent / "backups") == []
+
+
+# --- restoring while another process has the file open -------------------------------------------
+
+_HOLD_OPEN = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1])
+connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+print("open", flush=True)
+sys.stdin.readline()
+connection.close()
+"""
+
+
+def test_restoring_while_another_heedful_has_the_file_open_changes_nothing(
+    demo_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renaming the file under another process would leave it writing into the damaged copy
+    and, when it closes, deleting the WAL of the restored database by its name."""
+    import sys
+
+    from ui import launcher
+
+    database = _checkpointed_copy(demo_workspace)
+    back_up_if_due(database, database.parent / "backups", NOW)
+    _damage_a_page(database)
+    with pytest.raises(StoreCorruptError) as found:
+        check_integrity(database)
+    inode = database.stat().st_ino
+    other = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_OPEN, str(database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert other.stdout is not None
+        assert other.stdout.readline().strip() == "open"
+        with pytest.raises(DatabaseInUseError) as refused:
+            restore_latest(offer_for(found.value), NOW + timedelta(hours=1))
+        assert "Close the other window" in str(refused.value)
+        assert database.stat().st_ino == inode  # not moved, not replaced
+        assert not list(database.parent.glob("*.damaged-*"))
+        # The window tells the person and asks again; they quit this time.
+        choices = iter([Choice.RESTORE, Choice.QUIT])
+        told: list[str] = []
+        monkeypatch.setattr(launcher, "ask_about_damage", lambda offer: next(choices))
+        monkeypatch.setattr(
+            launcher.QMessageBox, "warning", lambda _parent, _title, text: told.append(text)
+        )
+        assert not launcher._recover(found.value)
+        assert "Another Heedful is still using" in told[0]
+    finally:
+        assert other.stdin is not None
+        other.communicate("\n", timeout=30)
+    assert database.stat().st_ino == inode
+    # Once it has closed, the backup goes in, and what runs after a restore has run on it.
+    restored_stores: list[int] = []
+    monkeypatch.setattr(
+        "app.recovery.after_restore", lambda store: restored_stores.append(store.schema_version())
+    )
+    assert restore_latest(offer_for(found.value), NOW + timedelta(hours=2)) is not None
+    assert restored_stores == [LATEST_VERSION]
+    open_store(database).close()

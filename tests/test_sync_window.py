@@ -107,7 +107,7 @@ def test_a_stalled_server_delays_only_its_account_and_quitting_is_immediate(
         assert "hvor er pakken min?" in window.detail_pane.plain_text()
         assert window.sync.syncing
         qtbot.waitUntil(lambda: stalled_requests(mastodon_peer) >= 1, timeout=10_000)
-        workers = window.jobs.threads()
+        workers = window.tasks.threads()
         began = time.monotonic()
         window.close()
         took = time.monotonic() - began
@@ -145,8 +145,11 @@ def test_offline_then_online_the_status_flips_and_the_queued_reply_drains(
         assert went.args == [False]
         assert status.online_label.text() == "Offline"
         assert "last successful sync" in status.online_label.toolTip()
-        # Replying offline: the reply waits in the outbox, and says so.
-        window.inbox_panel.select_mention(mention_id)
+        # Replying offline: the reply waits in the outbox, and says so. The sync's mention
+        # joins the list after the merge pause (an offline round can be over sooner), so
+        # wait until it is there to be selected: selecting it earlier selects nothing.
+        qtbot.waitUntil(lambda: window.inbox_panel.select_mention(mention_id), timeout=5_000)
+        assert window.outbox_line.text() == ""  # nothing sent to it yet
         window.sync.send_reply(mention_id, "Vi ser på det nå!")
         qtbot.waitUntil(lambda: status.queued_label.text() == "1 queued", timeout=5_000)
         assert status.queued_label.isVisible()
@@ -189,7 +192,7 @@ def test_the_outbox_window_shows_a_failure_retries_it_and_gives_text_back(
     workspace.sync.sync_account(account)
     mention_id = newest_mention(workspace)
     window = open_window(qtbot, workspace)
-    window.inbox_panel.select_mention(mention_id)
+    assert window.inbox_panel.select_mention(mention_id)
     # The server refuses the post for good (a 422, as for a deleted post): no retry loop.
     mastodon_peer.inject_fault(
         path="/api/v1/statuses", methods=["POST"], status=422, body={"error": "Deleted post"}

@@ -134,7 +134,9 @@ def test_quitting_cuts_a_request_the_server_never_answers(
     mastodon_peer: MastodonPeer, workspace: Workspace, account: Account
 ) -> None:
     stop = StopSignal()
-    mastodon_peer.inject_fault(path="/api/v1/notifications", effect="timeout", delay_ms=60_000)
+    mastodon_peer.inject_fault(
+        path="/api/v1/notifications", effect="timeout", delay_ms=60_000, count=100
+    )
     asked = threading.Event()
 
     def sync_on_a_worker_thread() -> None:
@@ -149,7 +151,11 @@ def test_quitting_cuts_a_request_the_server_never_answers(
     try:
         thread.start()
         assert asked.wait(10)
-        time.sleep(1.0)  # let the request reach the server, which holds it unanswered
+        # The request reached the server, which holds it unanswered (the rule counts it).
+        deadline = time.monotonic() + 10
+        while int(mastodon_peer.faults()[0]["remaining"]) == 100:
+            assert time.monotonic() < deadline, "the request never reached the server"
+            assert thread.is_alive()
         assert thread.is_alive()
         began = time.monotonic()
         stop.set()

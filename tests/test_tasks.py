@@ -79,3 +79,36 @@ def test_a_cancelled_handle_drops_its_result(qtbot: QtBot, tasks: Tasks) -> None
     go.set()
     qtbot.waitUntil(lambda: handle.finished)
     assert got == []
+
+
+def test_a_coroutine_awaits_work_and_is_cancelled_when_its_owner_goes(
+    qtbot: QtBot, tasks: Tasks
+) -> None:
+    owner = QObject()
+    answered = threading.Event()
+    got: list[object] = []
+
+    async def steps() -> None:
+        got.append(await tasks.call(lambda: 6 * 7, lane=Lane.LOCAL, owner=owner))
+        got.append(await tasks.call(lambda: answered.wait(10), lane=Lane.NETWORK, owner=owner))
+
+    task = tasks.spawn(steps(), owner=owner)
+    qtbot.waitUntil(lambda: got == [42])
+    owner.deleteLater()  # the dialog closed while it waited for the server
+    qtbot.waitUntil(task.done)
+    answered.set()
+    assert task.cancelled()
+    assert got == [42]
+
+
+def test_shutting_down_cancels_the_coroutines_still_waiting(qtbot: QtBot, tasks: Tasks) -> None:
+    answered = threading.Event()
+
+    async def waits() -> None:
+        await tasks.call(lambda: answered.wait(10), lane=Lane.NETWORK)
+
+    task = tasks.spawn(waits())
+    answered.set()  # the worker ends at once; shutdown joins it
+    tasks.shutdown()
+    qtbot.waitUntil(task.done)
+    assert task.cancelled()

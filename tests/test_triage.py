@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,7 @@ import pytest
 
 from storage.mentions import MentionRepository
 from storage.records import TriageStatus
-from storage.store import Store
+from storage.store import Store, open_store
 from storage.triage import TriageRepository
 
 from app.inbox.triage import TriageInputError, TriageService, snooze_choices
@@ -148,6 +149,65 @@ def test_undo_puts_back_the_last_change_and_records_that_too(
     assert triage.state(ids[0]).assignee == "Ada"
     history = [(e.field, e.old_value, e.new_value) for e in triage.history(ids[0])]
     assert history[-2:] == [("status", "done", "new"), ("tag", "refund", None)]
+
+
+@pytest.fixture
+def elsewhere(store: Store, clock: Clock) -> Iterator[TriageService]:
+    """Someone else on the same database: the command line, or another window."""
+    other = open_store(store.path)
+    yield TriageService(TriageRepository(other), lambda: "Bo", clock)
+    other.close()
+
+
+def test_undo_leaves_alone_what_someone_else_changed_since(
+    triage: TriageService, elsewhere: TriageService, ids: list[int]
+) -> None:
+    triage.mark_done(ids[:2])
+    elsewhere.assign([ids[0]], "Bo")  # another field of the same mention
+    elsewhere.set_status([ids[1]], TriageStatus.PENDING)  # the very field the step set
+
+    undone = triage.undo()
+    assert triage.state(ids[0]).status is TriageStatus.NEW  # the step's own field: back
+    assert triage.state(ids[0]).assignee == "Bo"  # Bo's change since: kept
+    assert triage.state(ids[1]).status is TriageStatus.PENDING  # changed since: theirs stays
+    assert undone.mention_ids == (ids[0],)
+    assert undone.kept == (f"mention {ids[1]}'s status is pending now, not done",)
+    assert "left a later change as it is" in undone.description
+    history = [(e.actor, e.field, e.old_value, e.new_value) for e in triage.history(ids[0])]
+    assert history[-1] == ("Ada", "status", "done", "new")
+
+
+def test_undo_of_a_tag_takes_off_only_that_tag_and_keeps_a_later_one(
+    triage: TriageService, elsewhere: TriageService, ids: list[int]
+) -> None:
+    triage.tag(ids[:2], "refund")
+    elsewhere.tag([ids[0]], "vip")
+    elsewhere.untag([ids[1]], "refund")  # someone took it off already
+    undone = triage.undo()
+    assert triage.state(ids[0]).tags == ("vip",)
+    assert triage.state(ids[1]).tags == ()
+    assert undone.mention_ids == (ids[0],)
+    assert undone.kept == ()
+
+
+def test_undo_of_an_untag_puts_the_tag_back(triage: TriageService, ids: list[int]) -> None:
+    triage.tag([ids[0]], "refund")
+    triage.untag([ids[0]], "refund")
+    triage.undo()
+    assert triage.state(ids[0]).tags == ("refund",)
+
+
+def test_undo_of_a_priority_and_a_snooze_puts_back_the_values_from_before(
+    triage: TriageService, ids: list[int], clock: Clock
+) -> None:
+    triage.set_priority([ids[0]], 3)
+    until = clock.now + timedelta(hours=3)
+    triage.snooze([ids[0]], until)
+    triage.undo()
+    assert triage.state(ids[0]).snoozed_until is None
+    assert triage.state(ids[0]).priority == 3
+    triage.undo()
+    assert triage.state(ids[0]).priority == 0
 
 
 def test_nothing_to_undo_says_so(triage: TriageService) -> None:

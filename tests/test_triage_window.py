@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from storage.records import TriageStatus, utc_now
+from storage.store import open_store
 from storage.triage import TriageRepository
 
 from app.bootstrap import Workspace
@@ -122,6 +123,7 @@ def test_e_marks_done_moves_to_the_next_and_ctrl_z_undoes_it(
     panel = window.inbox_panel
     assert panel.current_view is InboxView.OPEN
     first, second = _ids(window)[:2]
+    qtbot.waitUntil(lambda: InboxView.OPEN in panel.counts, timeout=5_000)  # from a worker
     open_before = panel.counts[InboxView.OPEN]
 
     _press(qtbot, window, "e")
@@ -142,6 +144,34 @@ def test_e_marks_done_moves_to_the_next_and_ctrl_z_undoes_it(
     qtbot.waitUntil(lambda: panel.counts[InboxView.OPEN] == open_before, timeout=5_000)
     undo_event = demo_workspace.triage.history(first)[-1]
     assert (undo_event.old_value, undo_event.new_value) == ("done", event.old_value)
+
+
+def test_ctrl_z_keeps_what_someone_else_changed_since(
+    qtbot: QtBot, window: MainWindow, demo_workspace: Workspace, clock: Clock
+) -> None:
+    """E in the window, then a teammate (another connection: the command line, another
+    window) assigns the mention and sets its priority; Ctrl+Z puts back only the status."""
+    panel = window.inbox_panel
+    first = _ids(window)[0]
+    before = demo_workspace.triage.state(first)
+    _press(qtbot, window, "e")
+    assert demo_workspace.triage.state(first).status is TriageStatus.DONE
+
+    other = open_store(demo_workspace.store.path)
+    try:
+        teammate = TriageService(TriageRepository(other), lambda: "Bo", clock)
+        teammate.assign([first], "Bo")
+        teammate.set_priority([first], 3)
+    finally:
+        other.close()
+
+    _press(qtbot, window, "z", modifier=Qt.KeyboardModifier.ControlModifier)
+    after = demo_workspace.triage.state(first)
+    assert after.status is before.status
+    assert (after.assignee, after.priority) == ("Bo", 3)  # Bo's changes stay
+    assert first in _ids(window)
+    assert "Undid: Marked 1 mention done" in window.statusBar().currentMessage()
+    assert panel.current_mention_id() is not None
 
 
 def test_assign_and_tag_from_the_keyboard_show_in_the_detail_pane_history(
@@ -404,7 +434,7 @@ def test_a_customer_who_repeats_is_flagged_with_every_earlier_post_and_its_statu
     for earlier in posts[1:]:
         assert f"{earlier.status.value} · {' '.join(earlier.text.split())[:60]}" in shown
 
-    window.inbox_panel.select_mention(oldest.id)  # the first one was not a repeat yet
+    assert window.inbox_panel.select_mention(oldest.id)  # the first one was not a repeat yet
     assert "Repeat:" not in window.detail_pane.plain_text()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, Signal
@@ -12,12 +13,13 @@ from storage.records import Account, AccountState, utc_now
 
 from app import __version__
 from app.bootstrap import Workspace, open_profile
+from app.changes import Changes
 from app.inbox.service import InboxView
 from app.paths import DEFAULT_PROFILE
 from app.sync.service import SyncReport
 from app.text.display import age
 
-from ui.background import BackgroundJobs
+from ui.changes import ChangeDispatcher
 from ui.compose.composer import install_composer
 from ui.inbox.detail_pane import DetailPane
 from ui.inbox.panel import InboxPanel, ViewKey
@@ -27,7 +29,9 @@ from ui.sync.accounts_dialog import AddBlueskyAccountDialog, AddMastodonAccountD
 from ui.sync.channel_health import ChannelHealthDialog
 from ui.sync.controller import SyncController
 from ui.sync.outbox_panel import OutboxStateLine, OutboxWindow
+from ui.tasks import Tasks
 from ui.tray import install_inbox_tray
+from ui.write_guard import WriteGuard
 
 
 class MainWindow(QMainWindow):
@@ -36,14 +40,26 @@ class MainWindow(QMainWindow):
     workspace_should_switch = Signal(str)
     inbox_did_paint = Signal()  # the first time the list is on screen: start-up is over
 
-    def __init__(self, workspace: Workspace, jobs: BackgroundJobs | None = None) -> None:
+    def __init__(self, workspace: Workspace, tasks: Tasks | None = None) -> None:
         super().__init__()
         self._workspace = workspace
-        self.jobs = jobs or BackgroundJobs()
-        self.sync = SyncController(workspace, self.jobs, self)
+        self.tasks = tasks or Tasks(parent=self)
+        # Every operation's change set goes through here; each view decides what to refresh.
+        self.changes = ChangeDispatcher(self)
+        # Every slot that writes goes through here: a refused write is said, never lost.
+        self.guard = WriteGuard(self)
+        self.sync = SyncController(workspace, self.tasks, self.changes, self, guard=self.guard)
         self.count_label = QLabel()
+        self.count_label.setTextFormat(Qt.TextFormat.PlainText)
         self.sync_label = QLabel()
+        self.sync_label.setTextFormat(Qt.TextFormat.PlainText)  # quotes servers' words
+        self.unsaved_label = QLabel()
+        self.unsaved_label.setObjectName("notSavedYet")
+        self.unsaved_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.unsaved_label.setStyleSheet("color: #b00020; font-weight: bold")
+        self.unsaved_label.hide()
         self._painted = False
+        self._closing_unsaved = False  # the person chose to close with a draft not saved
         self.setWindowTitle("Heedful — Demo workspace" if workspace.is_demo else "Heedful")
         self.setMinimumSize(720, 420)
 
@@ -51,8 +67,9 @@ class MainWindow(QMainWindow):
             workspace.inbox,
             page_size=workspace.settings.inbox_page_size,
             agent_name=workspace.settings.agent_name,
-            jobs=self.jobs,
+            tasks=self.tasks,
             database=workspace.profile.database,
+            guard=self.guard,
         )
         self.tray = install_inbox_tray(self, self.inbox_panel)
         self.detail_pane = DetailPane(
@@ -60,10 +77,16 @@ class MainWindow(QMainWindow):
             workspace.replies.drafts,
             can_reply=not workspace.is_demo,
             triage=workspace.triage,
+            guard=self.guard,
+            changes=self.changes,
         )
         self.inbox_panel.mention_was_selected.connect(self.detail_pane.show_mention)
         self.inbox_panel.selection_was_cleared.connect(self.detail_pane.show_nothing)
         self.detail_pane.mention_was_requested.connect(self._go_to_mention)
+        self.detail_pane.switch_was_refused.connect(self._stay_on)
+        self.detail_pane.link_was_hovered.connect(
+            lambda target: self.statusBar().showMessage(target)
+        )
         reply_box = self.detail_pane.reply_box
         reply_box.reply_was_requested.connect(self.sync.send_reply)
         self.sync.reply_did_queue.connect(lambda _id: reply_box.reply_was_queued())
@@ -77,10 +100,13 @@ class MainWindow(QMainWindow):
         self.detail_pane.mention_was_shown.connect(self.outbox_line.show_for)
         self.outbox_line.edit_was_requested.connect(self._edit_again)
         self.detail_pane.thread_is_missing.connect(self.sync.fetch_thread)
-        self.sync.thread_did_arrive.connect(self._thread_arrived)
         self.sync.work_did_fail.connect(
             lambda message: self.statusBar().showMessage(message, 15000)
         )
+        self.guard.write_did_fail.connect(
+            lambda message: self.statusBar().showMessage(message, 15000)
+        )
+        self.guard.unsaved_did_change.connect(self._show_unsaved)
 
         self._splitter = QSplitter(Qt.Orientation.Horizontal)
         self._splitter.addWidget(self.inbox_panel)
@@ -90,9 +116,16 @@ class MainWindow(QMainWindow):
         self._splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self._splitter)
 
+        self.statusBar().addPermanentWidget(self.unsaved_label)
         self.statusBar().addPermanentWidget(self.sync_label)
         self.statusBar().addPermanentWidget(self.count_label)
         self.sync_status = SyncStatus(self.statusBar(), workspace.health, self.sync)
+        # What each operation changed reaches every view from here, in this order: the list
+        # (and through its counts the count label and the tray), the mention on screen, the
+        # line under the reply box, the status bar.
+        for view in (self.inbox_panel, self.detail_pane, self.outbox_line, self.sync_status):
+            self.changes.changes_did_happen.connect(view.changes_did_happen)
+        self.changes.changes_did_happen.connect(self._changes_did_happen)
         watch_reachability(self.sync)
         self._show_account_states()
         self.inbox_panel.counts_did_change.connect(self._show_counts)
@@ -172,7 +205,7 @@ class MainWindow(QMainWindow):
             "About Heedful",
             f"<h3>Heedful {__version__}</h3><p>A desktop inbox for community managers: "
             "fast, offline-first, in the customer's language and the brand's voice.</p>"
-            f"<p>Data: {self._workspace.profile.data_dir}</p>",
+            f"<p>Data: {html.escape(str(self._workspace.profile.data_dir))}</p>",
         )
 
     # --- accounts and sync ----------------------------------------------------------------------
@@ -183,15 +216,15 @@ class MainWindow(QMainWindow):
         if workspace.is_demo:
             # Accounts belong to the real workspace, never to the demo.
             return lambda: open_profile(workspace.paths, DEFAULT_PROFILE)
-        return lambda: workspace.open_again(self.jobs.stop)
+        return lambda: workspace.open_again(self.tasks.stop)
 
     def add_mastodon_account(self) -> AddMastodonAccountDialog:
-        dialog = AddMastodonAccountDialog(self._workspace_for_accounts(), self.jobs, None)
+        dialog = AddMastodonAccountDialog(self._workspace_for_accounts(), self.tasks, None)
         self._show_account_dialog(dialog)
         return dialog
 
     def add_bluesky_account(self) -> AddBlueskyAccountDialog:
-        dialog = AddBlueskyAccountDialog(self._workspace_for_accounts(), self.jobs, None)
+        dialog = AddBlueskyAccountDialog(self._workspace_for_accounts(), self.tasks, None)
         self._show_account_dialog(dialog)
         return dialog
 
@@ -207,11 +240,11 @@ class MainWindow(QMainWindow):
             self.workspace_should_switch.emit(DEFAULT_PROFILE)
             return
         self.statusBar().showMessage(f"Added {account.handle}; fetching its mentions…", 8000)
-        self._show_account_states()
+        self.changes.operation_did_execute(Changes.of(accounts=[account.id]), self)
         self.sync.start_schedule()
 
     def show_outbox(self) -> OutboxWindow:
-        window = OutboxWindow(self._workspace.outbox_service, self.sync, self)
+        window = OutboxWindow(self._workspace.outbox_service, self.sync, self.changes, self)
         window.edit_was_requested.connect(self._edit_again)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.show()
@@ -226,12 +259,27 @@ class MainWindow(QMainWindow):
     def _edit_again(self, item_id: int) -> None:
         """A failed reply goes back into its mention's editor, beside what is typed there."""
         box = self.detail_pane.reply_box
-        box.save_draft_now()  # what is typed joins the draft before the failed text does
-        mention_id = self._workspace.outbox_service.edit_again(item_id)
+        if not box.save_draft_now():  # what is typed joins the draft before the failed text
+            self.statusBar().showMessage(
+                "Not edited again: what is typed here is not saved yet (the failed reply"
+                " stays in the outbox).",
+                10000,
+            )
+            return
+        outbox = self._workspace.outbox_service
+        attempt = self.guard.attempt("Taking the reply back", lambda: outbox.edit_again(item_id))
+        if not attempt.ok:
+            return  # the guard said why; the reply stays in the outbox
+        mention_id = attempt.value
         if mention_id is None:
             self.statusBar().showMessage("Only a failed reply can be edited again.", 8000)
             return
-        self.sync.outbox_did_change.emit()
+        self.changes.operation_did_execute(
+            Changes.of(
+                outbox=[item_id], drafts=[mention_id], description="Reply back in the editor"
+            ),
+            self,
+        )
         self._go_to_mention(mention_id)
         draft = self._workspace.replies.drafts.get(mention_id)
         if box.editor.toPlainText() != draft:  # it was on screen already: show the new text
@@ -244,20 +292,32 @@ class MainWindow(QMainWindow):
     def _sync_finished(self, reports: list[SyncReport]) -> None:
         added = sum(report.added for report in reports)
         if added:
-            self.inbox_panel.store_did_change()
             self.statusBar().showMessage(f"{added} new mention{'s' * (added != 1)}", 8000)
         self._show_account_states()
 
-    def _thread_arrived(self, mention_id: int) -> None:
-        if self.inbox_panel.current_mention_id() == mention_id:
-            self.detail_pane.show_mention(mention_id)
+    def _changes_did_happen(self, changes: Changes, _initiator: object) -> None:
+        if changes.accounts:
+            self._show_account_states()
 
     def _reply_finished(self, mention_id: int, outcome: str) -> None:
-        if self.inbox_panel.current_mention_id() == mention_id:
+        if self.detail_pane.shown_mention_id == mention_id:
             self.detail_pane.reply_box.show_outcome(outcome)
-            self.detail_pane.show_mention(mention_id)
         else:
             self.statusBar().showMessage(outcome, 8000)
+
+    def _stay_on(self, mention_id: int) -> None:
+        """Moving on was refused (the reply there is not saved yet): the list goes back to
+        the mention still on screen, if it is listed, and the status bar says why."""
+        self.statusBar().showMessage(
+            "Still on this mention: its reply is not saved yet. Heedful keeps trying.", 10000
+        )
+        if self.inbox_panel.current_mention_id() != mention_id:
+            self.inbox_panel.select_mention(mention_id)
+
+    def _show_unsaved(self, text: str) -> None:
+        self.unsaved_label.setText("Not saved yet" if text else "")
+        self.unsaved_label.setToolTip(html.escape(text).replace("\n", "<br>"))
+        self.unsaved_label.setVisible(bool(text))
 
     def _show_account_states(self) -> None:
         if self._workspace.is_demo:
@@ -269,7 +329,8 @@ class MainWindow(QMainWindow):
             self.sync_label.setText("No account yet: Accounts → Add")
         elif troubled:
             self.sync_label.setText("; ".join(f"{a.handle}: {_state_text(a)}" for a in troubled))
-            self.sync_label.setToolTip("\n".join(a.state_detail for a in troubled))
+            # Servers' words, escaped: a tooltip would render them as HTML.
+            self.sync_label.setToolTip("<br>".join(html.escape(a.state_detail) for a in troubled))
         else:
             synced = [a.last_synced_at for a in accounts if a.last_synced_at]
             when = f"synced {age(max(synced), utc_now())} ago" if synced else "not synced yet"
@@ -329,7 +390,7 @@ class MainWindow(QMainWindow):
         dialog = QInputDialog(self)
         dialog.setWindowTitle("Your name")
         dialog.setLabelText(
-            (f"<b>{problem}</b><br>" if problem else "")
+            (f"<b>{html.escape(problem)}</b><br>" if problem else "")
             + "The name your replies are signed with ({agent.name}), and that the triage"
             " history and the Mine view use:"
         )
@@ -356,15 +417,43 @@ class MainWindow(QMainWindow):
         return dialog
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.detail_pane.reply_box.save_draft_now()
+        if not self.detail_pane.reply_box.save_draft_now() and not self._closing_unsaved:
+            event.ignore()  # never closed silently over a reply that is not saved
+            self._ask_to_close_unsaved()
+            return
         self._save_ui_state()
         self.sync.stop()
         self.inbox_panel.stop()
         self.triage_actions.stop()
         self.tray.hide()
-        self.jobs.shutdown()
+        self.tasks.shutdown()
         super().closeEvent(event)
         self.window_did_close.emit()
+
+    def _ask_to_close_unsaved(self) -> QMessageBox:
+        question = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Heedful",
+            "The reply you are writing is not saved yet: "
+            + self.guard.unsaved_text()
+            + "\n\nClose anyway and lose it, or stay (Heedful keeps trying to save it)?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        question.setTextFormat(Qt.TextFormat.PlainText)
+        question.button(QMessageBox.StandardButton.Discard).setText("Close and lose it")
+        question.button(QMessageBox.StandardButton.Cancel).setText("Stay")
+        question.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+        def answered(button: int) -> None:
+            if button == QMessageBox.StandardButton.Discard:
+                self._closing_unsaved = True
+                self.close()
+
+        question.finished.connect(answered)
+        question.open()
+        self.close_question = question
+        return question
 
 
 def _state_text(account: Account) -> str:

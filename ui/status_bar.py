@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import logging
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtNetwork import QNetworkInformation
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from storage.errors import StoreError
 from storage.records import utc_now
 
+from app.changes import Changes
 from app.sync.health import HealthService
 
 from ui.sync.controller import SyncController
@@ -28,8 +30,10 @@ class SyncStatus(QObject):
         self._sync = sync
         self.online_label = QLabel()
         self.online_label.setObjectName("onlineState")
+        self.online_label.setTextFormat(Qt.TextFormat.PlainText)
         self.queued_label = QLabel()
         self.queued_label.setObjectName("queuedReplies")
+        self.queued_label.setTextFormat(Qt.TextFormat.PlainText)
         status_bar.addPermanentWidget(self.queued_label)
         status_bar.addPermanentWidget(self.online_label)
         # Bursts of signals (many accounts, many pages) refresh the labels once.
@@ -38,13 +42,16 @@ class SyncStatus(QObject):
         self._refresh_soon.setInterval(100)
         self._refresh_soon.timeout.connect(self.refresh)
         sync.online_did_change.connect(lambda _online: self.refresh())
-        sync.outbox_did_change.connect(self._refresh_soon.start)
         sync.account_did_sync.connect(lambda _report: self._refresh_soon.start())
         sync.sync_did_progress.connect(lambda text: status_bar.showMessage(text, 10_000))
         self.refresh()
         if not sync.enabled:  # the demo: nothing is fetched or sent, so neither label applies
             self.online_label.hide()
             self.queued_label.hide()
+
+    def changes_did_happen(self, changes: Changes, _initiator: object) -> None:
+        if changes.outbox or changes.accounts:
+            self._refresh_soon.start()
 
     def refresh(self) -> None:
         if self._sync.stopped:
@@ -58,12 +65,14 @@ class SyncStatus(QObject):
             log.warning("status bar: %s", problem)
             return
         now = utc_now()
+        # A server's words in a state are escaped: tooltips would render them as HTML.
         lines = [
-            f"{c.account.handle}: {c.state_text()}, last successful sync {c.last_sync_text(now)}"
+            html.escape(f"{c.account.handle}: {c.state_text()}, ")
+            + html.escape(f"last successful sync {c.last_sync_text(now)}")
             for c in channels
         ]
         self.online_label.setToolTip(
-            "\n".join(lines) if lines else "No account yet: Accounts → Add"
+            "<br>".join(lines) if lines else "No account yet: Accounts → Add"
         )
         self.queued_label.setText(f"{queued} queued")
         self.queued_label.setVisible(queued > 0)

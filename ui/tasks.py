@@ -2,6 +2,7 @@
 
     handle = tasks.run(fetch, on_done=self._show, on_error=self._say, owner=self, lane=Lane.NETWORK)
     result = await tasks.call(check, lane=Lane.LOCAL)      # in a coroutine, under qasync
+    tasks.spawn(self._check_then_send(request), owner=self)  # start such a coroutine
 
 Two lanes, each its own thread pool, so a network wait never delays what a person is waiting
 for: NETWORK for syncs, sends, thread fetches and sign-ins (they may sit for the whole request
@@ -17,7 +18,7 @@ import concurrent.futures
 import itertools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -110,6 +111,8 @@ class Tasks(QObject):
         self._numbers = itertools.count(1)
         self._running: dict[int, TaskHandle[Any]] = {}
         self._threads: set[threading.Thread] = set()
+        # Coroutines started with `spawn`: held here (the loop keeps only weak references).
+        self._coroutines: set[asyncio.Task[Any]] = set()
         self._did_end.connect(self._end)
 
     def run(
@@ -146,13 +149,36 @@ class Tasks(QObject):
             if not future.done():
                 future.set_exception(error)
 
+        def owner_went_away(*_: object) -> None:
+            future.cancel()
+
         handle = self.run(work, on_done=done, on_error=failed, owner=owner, lane=lane)
         if owner is not None:
-            owner.destroyed.connect(lambda *_: future.cancel())
+            owner.destroyed.connect(owner_went_away)
         try:
             return await future
         finally:
             handle.cancel()
+            if owner is not None and shiboken6.isValid(owner):
+                owner.destroyed.disconnect(owner_went_away)
+
+    def spawn(
+        self, coroutine: Coroutine[Any, Any, T], *, owner: QObject | None = None
+    ) -> asyncio.Task[T]:
+        """Start `coroutine` on the running qasync loop. The task is kept until it ends, and
+        cancelled when `owner` is destroyed or the tasks shut down; an exception it lets out
+        is logged, never lost."""
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._coroutines.add(task)
+        task.add_done_callback(self._coroutine_ended)
+        if owner is not None:
+            owner.destroyed.connect(lambda *_: task.cancel())
+        return task
+
+    def _coroutine_ended(self, task: asyncio.Task[Any]) -> None:
+        self._coroutines.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("background coroutine %s failed", task.get_coro(), exc_info=error)
 
     def _work(self, handle: TaskHandle[Any], work: Callable[[], Any]) -> None:
         self._threads.add(threading.current_thread())
@@ -175,6 +201,8 @@ class Tasks(QObject):
         self.stop.set()
         for handle in self._running.values():
             handle.cancel()
+        for task in list(self._coroutines):
+            task.cancel()
         for pool in self._pools.values():
             pool.shutdown(wait=True, cancel_futures=True)
 

@@ -24,7 +24,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from typing import Any
 from storage.records import Mention, Network, utc_now
 from storage.snippets import NewSnippet, Snippet, SnippetRepository, SnippetVariant
 
+from app.changes import Changes
 from app.resources import resource_path
 from app.text.language import normalise
 
@@ -58,6 +59,18 @@ class ImportReport:
         if self.skipped:
             parts.append(f"skipped: {'; '.join(self.skipped)}")
         return ". ".join(parts) + "."
+
+    @property
+    def changes(self) -> Changes:
+        return Changes.of(snippets=[s.id for s in self.added], description=self.summary())
+
+
+@dataclass(frozen=True, slots=True)
+class SnippetEdit:
+    """What one edit in the library did: the snippet as it is now, and the change set."""
+
+    snippet: Snippet
+    changes: Changes
 
 
 # --- variants ---------------------------------------------------------------------------------
@@ -335,6 +348,38 @@ class SnippetService:
     ) -> None:
         self.repository.record_use(snippet_id, mention_id, at or utc_now())
 
+    # --- edits (each returns what it changed) ---------------------------------------------
+
+    def save(self, form: NewSnippet, snippet_id: int | None = None) -> SnippetEdit:
+        """Add a snippet, or replace snippet `snippet_id` with `form`."""
+        if snippet_id is None:
+            saved = self.repository.add(form)
+        else:
+            saved = self.repository.update(snippet_id, form)
+        return _edit(saved, f"Saved “{saved.title}”.")
+
+    def duplicate(self, snippet: Snippet) -> SnippetEdit:
+        """A copy, titled as one, with the next free shortcut ("late-2")."""
+        taken = {(s.shortcut or "").casefold() for s in self.repository.all()}
+        shortcut = snippet.shortcut
+        if shortcut:
+            number = 2
+            while f"{shortcut}-{number}".casefold() in taken:
+                number += 1
+            shortcut = f"{shortcut}-{number}"
+        copy = replace(snippet.as_new(), title=f"{snippet.title} (copy)", shortcut=shortcut)
+        added = self.repository.add(copy)
+        return _edit(added, f"Duplicated as “{added.title}”.")
+
+    def delete(self, snippet_id: int) -> SnippetEdit:
+        """Remove a snippet; the edit carries it, so it can be put back (`restore`)."""
+        deleted = self.repository.delete(snippet_id)
+        return _edit(deleted, f"Deleted “{deleted.title}”.")
+
+    def restore(self, snippet: Snippet) -> SnippetEdit:
+        restored = self.repository.restore(snippet)
+        return _edit(restored, f"“{restored.title}” is back.")
+
     def import_snippets(self, snippets: Sequence[NewSnippet]) -> ImportReport:
         added: list[Snippet] = []
         renamed: list[str] = []
@@ -376,3 +421,7 @@ class SnippetService:
         if self.repository.count():
             return None
         return self.import_file(resource_path("snippets", DEFAULT_PACK))
+
+
+def _edit(snippet: Snippet, description: str) -> SnippetEdit:
+    return SnippetEdit(snippet, Changes.of(snippets=[snippet.id], description=description))

@@ -1,7 +1,9 @@
 """Triage: status, snooze, assignee, tags, priority and notes, each change recorded and undoable.
 
 Every operation takes one or many mention ids (bulk actions are the same call) and returns a
-TriageChange saying what changed, so each view decides whether to refresh.
+TriageChange saying what changed (its `changes` is the change set the window dispatches).
+Undo goes by the history: it reverts only the fields the change set, and only where they
+still hold what it set, so a teammate's or the command line's change made since stays.
 """
 
 from __future__ import annotations
@@ -11,7 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from storage.records import TriageStatus, to_timestamp, utc_now
-from storage.triage import Note, TriageEvent, TriageField, TriageRepository, TriageState
+from storage.triage import (
+    Note,
+    TriageEvent,
+    TriageField,
+    TriageRepository,
+    TriageState,
+    TriageWrite,
+)
+
+from app.changes import Changes
 
 # How many changes Ctrl+Z can walk back.
 UNDO_DEPTH = 50
@@ -40,10 +51,16 @@ class TriageChange:
     mention_ids: tuple[int, ...]  # the mentions whose triage state actually changed
     field: str  # status, assignee, priority, snoozed_until, tag, note, undo
     description: str  # for the status bar: "Marked 3 mentions done"
+    # Undo only: changes made since by someone else, which the undo left as they are.
+    kept: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
         return bool(self.mention_ids)
+
+    @property
+    def changes(self) -> Changes:
+        return Changes.of(triage=self.mention_ids, description=self.description)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +71,16 @@ class SnoozeChoice:
 
 @dataclass(frozen=True, slots=True)
 class _UndoStep:
-    before: tuple[TriageState, ...]
+    events: tuple[int, ...]  # the history rows the change wrote: undo reverts exactly those
     description: str
+
+
+_FIELD_WORDS = {
+    "status": "status",
+    "assignee": "assignee",
+    "priority": "priority",
+    "snoozed_until": "snooze",
+}
 
 
 def _count(ids: Iterable[int]) -> str:
@@ -147,17 +172,14 @@ class TriageService:
 
     def tag(self, mention_ids: Iterable[int], typed_tag: str) -> TriageChange:
         tag = clean_tag(typed_tag)
-        ids = list(mention_ids)
-        before = self._repository.states(ids)
-        changed = self._repository.add_tag(ids, tag, actor=self.actor, at=self.now())
-        return self._remember(before, changed, "tag", f"Tagged {_count(changed)} #{tag}")
+        written = self._repository.add_tag(list(mention_ids), tag, actor=self.actor, at=self.now())
+        return self._remember(written, "tag", f"Tagged {_count(written.mention_ids)} #{tag}")
 
     def untag(self, mention_ids: Iterable[int], typed_tag: str) -> TriageChange:
         tag = clean_tag(typed_tag)
         ids = list(mention_ids)
-        before = self._repository.states(ids)
-        changed = self._repository.remove_tag(ids, tag, actor=self.actor, at=self.now())
-        return self._remember(before, changed, "tag", f"Removed #{tag} from {_count(changed)}")
+        written = self._repository.remove_tag(ids, tag, actor=self.actor, at=self.now())
+        return self._remember(written, "tag", f"Removed #{tag} from {_count(written.mention_ids)}")
 
     def add_note(self, mention_id: int, body: str) -> TriageChange:
         """Notes are internal (never sent) and permanent: they are not undone by Ctrl+Z."""
@@ -177,12 +199,24 @@ class TriageService:
         return self._undo[-1].description if self._undo else None
 
     def undo(self) -> TriageChange:
-        """Put back what the last change changed (it is recorded in the history as well)."""
+        """Put back what the last change changed, field by field, where it still holds what
+        that change set; what someone changed since is kept and said (the undo is recorded
+        in the history as well)."""
         if not self._undo:
             return TriageChange((), "undo", "Nothing to undo")
-        step = self._undo.pop()
-        changed = self._repository.restore(step.before, actor=self.actor, at=self.now())
-        return TriageChange(tuple(changed), "undo", f"Undid: {step.description}")
+        step = self._undo[-1]
+        reverted = self._repository.revert(step.events, actor=self.actor, at=self.now())
+        self._undo.pop()  # only once it is done: a refused write leaves it to try again
+        kept = tuple(
+            f"mention {event.mention_id}'s {_FIELD_WORDS.get(event.field, event.field)} is"
+            f" {found or 'empty'} now, not {event.new_value or 'empty'}"
+            for event, found in reverted.kept
+        )
+        description = f"Undid: {step.description}"
+        if kept:
+            left = "change" if len(kept) == 1 else f"{len(kept)} changes"
+            description += f"; left a later {left} as it is: {'; '.join(kept[:3])}"
+        return TriageChange(tuple(reverted.write.mention_ids), "undo", description, kept)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -223,14 +257,11 @@ class TriageService:
         template: str,
     ) -> TriageChange:
         stored = to_timestamp(value) if isinstance(value, datetime) else value
-        before = self._repository.states(ids)
-        changed = self._repository.set_field(ids, field, stored, actor=self.actor, at=self.now())
-        return self._remember(before, changed, field, template.format(n=_count(changed)))
+        written = self._repository.set_field(ids, field, stored, actor=self.actor, at=self.now())
+        return self._remember(written, field, template.format(n=_count(written.mention_ids)))
 
-    def _remember(
-        self, before: dict[int, TriageState], changed: list[int], field: str, description: str
-    ) -> TriageChange:
-        if changed:
-            self._undo.append(_UndoStep(tuple(before[i] for i in changed), description))
+    def _remember(self, written: TriageWrite, field: str, description: str) -> TriageChange:
+        if written.mention_ids:
+            self._undo.append(_UndoStep(tuple(written.event_ids), description))
             del self._undo[:-UNDO_DEPTH]
-        return TriageChange(tuple(changed), field, description)
+        return TriageChange(tuple(written.mention_ids), field, description)

@@ -6,11 +6,15 @@ order. A migration never changes once it has shipped: add the next one instead.
 
 from __future__ import annotations
 
-from storage.migrations.m19_x_network import MIGRATION as M19_X_NETWORK
+from storage.migrations import m10_natural_keys, m19_x_network
 from storage.migrations.machinery import Migration, MigrationError, rebuild_table
 from storage.migrations.schema_1_to_9 import SHIPPED
 
-MIGRATIONS: tuple[Migration, ...] = (*SHIPPED, M19_X_NETWORK)
+MIGRATIONS: tuple[Migration, ...] = (
+    *SHIPPED,
+    m10_natural_keys.MIGRATION,
+    m19_x_network.MIGRATION,
+)
 
 LATEST_VERSION = MIGRATIONS[-1].version
 

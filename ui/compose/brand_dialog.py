@@ -1,13 +1,14 @@
 """Reply → Brand voice…: the workspace's brand profile, edited in the window.
 
-What is saved takes effect in the composer's guardrails at once (`profile_did_change`).
+What is saved takes effect in the composer's guardrails at once (a change set with
+`brand_profile`, through the window's dispatcher; `profile_did_change` for the dialog alone).
 A setting that cannot be saved (a bad order pattern, a preferred term without its arrow) is
 named under the form; the dialog stays open with everything as it was typed.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -22,8 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from storage.errors import StoreError
-
+from app.changes import Changes
 from app.compose.brand import (
     BrandForm,
     BrandProfile,
@@ -32,6 +32,9 @@ from app.compose.brand import (
     EmojiPolicy,
     Formality,
 )
+
+from ui.changes import ChangeDispatcher
+from ui.write_guard import WriteGuard
 
 _FORMALITY = {
     Formality.CASUAL: "Casual (du, tú, tu)",
@@ -63,9 +66,18 @@ def _lines_editor(
 class BrandDialog(QDialog):
     profile_did_change = Signal(object)  # the BrandProfile just saved
 
-    def __init__(self, brand: BrandService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        brand: BrandService,
+        parent: QWidget | None = None,
+        *,
+        changes: ChangeDispatcher | None = None,
+        guard: WriteGuard | None = None,
+    ) -> None:
         super().__init__(parent)
         self._brand = brand
+        self._changes = changes
+        self._guard = guard or WriteGuard(self)
         self.setWindowTitle("Brand voice")
         self.name = QLineEdit()
         self.name.setAccessibleName("Brand name")
@@ -102,6 +114,7 @@ class BrandDialog(QDialog):
         self.problems = QLabel()
         self.problems.setAccessibleName("Problems")
         self.problems.setWordWrap(True)
+        self.problems.setTextFormat(Qt.TextFormat.PlainText)  # patterns are full of "<"
         self.problems.setStyleSheet("color: #b00020")
         self.problems.hide()
         self.buttons = QDialogButtonBox(
@@ -155,19 +168,24 @@ class BrandDialog(QDialog):
 
     def save(self) -> None:
         """Save and close, or name what is wrong and stay open with everything as typed."""
+        form = self.form()
         try:
-            profile = self._brand.save_form(self.form())
+            attempt = self._guard.attempt("The brand voice", lambda: self._brand.save_form(form))
         except BrandProfileRefused as refused:
             self._show_problems([problem.message for problem in refused.problems])
             first = getattr(self, refused.problems[0].setting, None)
             if isinstance(first, QWidget):
                 first.setFocus()
             return
-        except StoreError as error:
-            self._show_problems([f"The brand voice could not be saved: {error}"])
+        if attempt.value is None:
+            self._show_problems([attempt.message("The brand voice")])
             return
         self.problems.hide()
-        self.profile_did_change.emit(profile)
+        self.profile_did_change.emit(attempt.value)
+        if self._changes is not None:
+            self._changes.operation_did_execute(
+                Changes.of(brand_profile=True, description="Brand voice saved"), self
+            )
         self.accept()
 
     def reject(self) -> None:

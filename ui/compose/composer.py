@@ -11,8 +11,12 @@ Without a ComposerService attached (`attach`) it is a plain reply box.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Protocol
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -41,26 +45,29 @@ from storage.records import Mention
 from storage.snippets import Snippet, SnippetVariant
 
 from app.bootstrap import Workspace
+from app.changes import Changes
 from app.compose.brand import BrandProfile
-from app.compose.guardrails import Finding, blocking
+from app.compose.guardrails import Finding, ReplyContext, blocking
 from app.compose.placeholders import PLACEHOLDER, prompt_key
 from app.compose.replies import ComposerService, ReplyRefused, is_private
 from app.compose.snippets import variants_of
 from app.networks.registry import network_info, post_length
 from app.text import language
 
-from ui.background import BackgroundJobs
+from ui.changes import ChangeDispatcher
 from ui.compose.fill_ins import FillInDialog
 from ui.compose.guardrail_list import GuardrailList
 from ui.compose.snippet_palette import SnippetPalette
+from ui.tasks import Lane, TaskHandle, Tasks
+from ui.write_guard import WriteGuard
 
 # Typing pauses this long before the draft is saved.
 DRAFT_DELAY_MS = 300
 # ... and this long before the guardrails look again.
 CHECK_DELAY_MS = 350
+# A draft the store refused (disk full, database locked) is tried again this often.
+DRAFT_RETRY_MS = 3000
 
-_CHECK = object()  # marks a guardrail check's result among the shared jobs' results
-_SUGGEST = object()  # ... and suggested snippets for a mention
 _SHORTCUT_BEFORE_CURSOR = re.compile(r"(?:^|\s)/([\w-]+)$")
 
 
@@ -69,6 +76,25 @@ LANGUAGE_WARM_UP_MS = 1500  # after the first paint, so start-up does not share 
 DEMO_NEVER_SENDS = (
     "The demo workspace never sends anything: add your own account (Accounts → Add…) to reply."
 )
+
+
+class DraftKeeper(Protocol):
+    """Where drafts are kept (storage.drafts.DraftRepository)."""
+
+    def save(self, mention_id: int, body: str, mode: str | None = None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRequest:
+    """One guardrail check: this text, for this mention, in this mode. Its findings are used
+    only while all of it still holds (a check still running when the person moves to another
+    mention, whose draft may be the same text, is about the first mention, not the second)."""
+
+    number: int
+    mention_id: int
+    text: str
+    direct: bool
+    confirmed: bool
 
 
 class ComposerEditor(QPlainTextEdit):
@@ -119,15 +145,21 @@ class Composer(QWidget):
         self._mention_id: int | None = None
         self._mention: Mention | None = None
         self._service: ComposerService | None = None
-        self._jobs: BackgroundJobs | None = None
+        self._tasks: Tasks | None = None
+        self._drafts: DraftKeeper | None = None
+        self._guard = WriteGuard(self)
+        self._changes: ChangeDispatcher | None = None
+        # What the store holds for the mention shown: (mention id, text, mode).
+        self._saved: tuple[int, str, str] | None = None
         self._profile = BrandProfile()
         self._limit: int | None = None
         self.direct = False
         self.findings: list[Finding] = []
         self._findings_for: str | None = None  # the text the findings are about
         self._check_number = 0
-        self._checking: tuple[int, str, bool] | None = None  # (number, text, direct) in work
-        self._send_when_checked = False
+        self._check: TaskHandle[list[Finding]] | None = None  # the live check running now
+        self._sending: asyncio.Task[None] | None = None  # Send pressed: checking, then queueing
+        self._suggesting: TaskHandle[list[tuple[Snippet, float]]] | None = None
         self._suggested: list[tuple[Snippet, float]] = []
         self._inserted: list[int] = []  # snippet ids in this reply, counted when it is queued
         self._last_insert: tuple[Snippet, int, str] | None = None  # snippet, start, text
@@ -177,7 +209,15 @@ class Composer(QWidget):
         self.send_button.clicked.connect(self._send)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # may quote a server's words
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Says, until it is no longer true, that what is typed is not in the store yet.
+        self.draft_problem = QLabel()
+        self.draft_problem.setObjectName("draftNotSaved")
+        self.draft_problem.setWordWrap(True)
+        self.draft_problem.setTextFormat(Qt.TextFormat.PlainText)
+        self.draft_problem.setStyleSheet("color: #b00020; font-weight: bold")
+        self.draft_problem.hide()
         self.snippet_palette = SnippetPalette(self)
         self.snippet_palette.snippet_was_chosen.connect(self.insert_snippet)
         self.fill_ins: FillInDialog | None = None
@@ -190,6 +230,10 @@ class Composer(QWidget):
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_DELAY_MS)
         self._draft_timer.timeout.connect(self.save_draft_now)
+        self.draft_retry = QTimer(self)
+        self.draft_retry.setSingleShot(True)
+        self.draft_retry.setInterval(DRAFT_RETRY_MS)
+        self.draft_retry.timeout.connect(self.save_draft_now)
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(CHECK_DELAY_MS)
@@ -213,35 +257,67 @@ class Composer(QWidget):
         layout.addWidget(self.guardrails)
         layout.addWidget(self.confirm_personal_data)
         layout.addLayout(tools)
+        layout.addWidget(self.draft_problem)
         layout.addWidget(self.status)
 
     # --- wiring ------------------------------------------------------------------------------
 
-    def attach(self, service: ComposerService, jobs: BackgroundJobs) -> None:
-        """Snippets, counting and guardrails come from `service`; checks run on `jobs`."""
+    def attach(self, service: ComposerService, tasks: Tasks) -> None:
+        """Snippets, counting and guardrails come from `service`; checks run on `tasks`'
+        local lane (never behind a network wait)."""
         self._service = service
-        self._jobs = jobs
-        jobs.job_did_finish.connect(self._job_finished)
+        self._tasks = tasks
         self.palette_button.setEnabled(self._mention_id is not None)
         # The language model takes seconds to load: load it once the window is up, not at
         # the first check (the first guardrails of a session would wait for it).
         QTimer.singleShot(LANGUAGE_WARM_UP_MS, self, self._warm_up_language)
 
+    def keep_drafts(
+        self,
+        drafts: DraftKeeper,
+        guard: WriteGuard | None = None,
+        changes: ChangeDispatcher | None = None,
+    ) -> None:
+        """Save what is typed to `drafts`, through `guard` (a refused write keeps the text,
+        says so, and is tried again), and tell `changes` (the row's draft badge)."""
+        self._drafts = drafts
+        if guard is not None:
+            self._guard = guard
+        self._changes = changes
+
+    def changes_did_happen(self, changes: Changes, _initiator: object) -> None:
+        """Another part of the window changed snippets or the brand voice."""
+        if changes.snippets:
+            self.show_suggestions()
+        if changes.brand_profile:
+            self.brand_did_change()
+
+    def _can_run(self) -> bool:
+        return self._tasks is not None and not self._tasks.stop.is_set()
+
     def _warm_up_language(self) -> None:
-        if self._jobs is not None and not self._jobs.stop.is_set():
-            self._jobs.submit(language.load)
+        if self._tasks is not None and self._can_run():
+            self._tasks.run(language.load, lane=Lane.LOCAL, owner=self)
 
     @property
     def mention_id(self) -> int | None:
         return self._mention_id
 
-    def show_mention(self, mention_id: int | None, draft: str = "", direct: bool = False) -> None:
+    def show_mention(self, mention_id: int | None, draft: str = "", direct: bool = False) -> bool:
         """Switch to another mention: what was typed for the last one is saved first, and the
-        new one's draft comes back, as a private message when `direct` (if it can be one)."""
+        new one's draft comes back, as a private message when `direct` (if it can be one).
+        False, staying on the last one, when its text could not be saved: it is never
+        dropped silently."""
         if mention_id == self._mention_id:
-            return
-        self.save_draft_now()
+            return True
+        if not self.save_draft_now():
+            self.status.setText(
+                "Still here: this reply is not saved yet, so Heedful does not move on without it."
+            )
+            return False
+        self._forget_work()
         self._mention_id = mention_id
+        self._saved = None if mention_id is None else (mention_id, draft, _mode(direct))
         self._mention = None
         self._inserted.clear()
         self._last_insert = None
@@ -269,12 +345,57 @@ class Composer(QWidget):
         self.show_suggestions()
         if draft.strip():
             self._check_soon()
+        return True
 
-    def save_draft_now(self) -> None:
+    def _forget_work(self) -> None:
+        """Checks and a send in flight are about the mention being left: drop them."""
+        self._check_timer.stop()
+        for handle in (self._check, self._suggesting):
+            if handle is not None:
+                handle.cancel()
+        self._check = self._suggesting = None
+        if self._sending is not None:
+            self._sending.cancel()
+            self._sending = None
+
+    def save_draft_now(self) -> bool:
+        """Save what is typed as the mention's draft. False when the store refused it: the
+        text stays, the composer says it is not saved yet, and it is tried again soon."""
         self._draft_timer.stop()
-        if self._mention_id is not None:
-            mode = "direct" if self.direct else "public"
-            self.draft_did_change.emit(self._mention_id, self.editor.toPlainText(), mode)
+        mention_id = self._mention_id
+        if mention_id is None:
+            return True
+        text, mode = self.editor.toPlainText(), _mode(self.direct)
+        drafts = self._drafts
+        if drafts is None:  # a plain reply box: whoever listens keeps the draft
+            self.draft_did_change.emit(mention_id, text, mode)
+            return True
+        if self._saved == (mention_id, text, mode):
+            return True
+        attempt = self._guard.attempt(
+            self._reply_words(),
+            lambda: drafts.save(mention_id, text, mode),
+            key=f"draft:{mention_id}",
+        )
+        if not attempt.ok:
+            self.draft_problem.setText(
+                f"Not saved yet: {attempt.problem} The text stays here and Heedful tries again."
+            )
+            self.draft_problem.show()
+            self.draft_retry.start()
+            return False
+        self._saved = (mention_id, text, mode)
+        self.draft_retry.stop()
+        self.draft_problem.hide()
+        self.draft_did_change.emit(mention_id, text, mode)
+        if self._changes is not None:
+            self._changes.operation_did_execute(Changes.of(drafts=[mention_id]), self)
+        return True
+
+    def _reply_words(self) -> str:
+        if self._mention is None:
+            return "Your reply"
+        return f"Your reply to @{self._mention.author.handle.lstrip('@')}"
 
     # --- snippets ----------------------------------------------------------------------------
 
@@ -347,11 +468,20 @@ class Composer(QWidget):
         """Rank snippets for this mention on a worker; the label and palette follow."""
         self._suggested = []
         self.suggestions.clear()
-        if self._service is None or self._mention is None or self._jobs is None:
+        if self._suggesting is not None:
+            self._suggesting.cancel()
+            self._suggesting = None
+        if self._service is None or self._mention is None or self._tasks is None:
+            return
+        if not self._can_run():
             return
         rank = self._service.snippets.suggestion_job(self._mention)
-        mention_id = self._mention.id
-        self._jobs.submit(lambda: (_SUGGEST, mention_id, rank()))
+        self._suggesting = self._tasks.run(
+            rank,
+            on_done=partial(self._suggestions_arrived, self._mention.id),
+            owner=self,
+            lane=Lane.LOCAL,
+        )
 
     def _suggestions_arrived(self, mention_id: int, ranked: list[tuple[Snippet, float]]) -> None:
         if mention_id != self._mention_id:
@@ -457,60 +587,64 @@ class Composer(QWidget):
             self._check_timer.start()
 
     def check_now(self) -> None:
-        """Run the guardrails on the current text, on a worker thread."""
+        """Run the guardrails on the current text, on the local lane; the findings are shown
+        if they still match what is on screen when they come back."""
         self._check_timer.stop()
-        service, mention, jobs = self._service, self._mention, self._jobs
-        if service is None or mention is None or jobs is None:
+        if self._check is not None:
+            self._check.cancel()  # a newer check is on its way
+            self._check = None
+        prepared = self._prepare_check()
+        if prepared is None or self._tasks is None or not self._can_run():
             return
+        request, check = prepared
+        self._check = self._tasks.run(
+            check,
+            on_done=partial(self._checked, request),
+            on_error=partial(self._check_failed, request),
+            owner=self,
+            lane=Lane.LOCAL,
+        )
+
+    def _prepare_check(self) -> tuple[CheckRequest, Callable[[], list[Finding]]] | None:
+        """What to check now and the work that checks it (None: nothing to check). The few
+        quick reads happen here; the slow part (language) on the worker."""
+        service, mention = self._service, self._mention
+        if service is None or mention is None:
+            return None
         text = self.editor.toPlainText()
         if not text.strip():
             self._show_findings([], text)
-            return
-        # The few quick reads happen here; the slow part (language) on the worker.
-        context = service.context(
-            mention, text, direct=self.direct, confirmed=self.confirm_personal_data.isChecked()
+            return None
+        confirmed = self.confirm_personal_data.isChecked()
+        context: ReplyContext = service.context(
+            mention, text, direct=self.direct, confirmed=confirmed
         )
         profile = self._profile
         self._check_number += 1
-        number = self._check_number
-        self._checking = (number, text, self.direct)
+        request = CheckRequest(self._check_number, mention.id, text, self.direct, confirmed)
+        return request, lambda: service.check_context(context, profile)
 
-        # Matched by our own number, not the job id: a job that finishes at once reports
-        # before submit() has returned its id.
-        def check() -> tuple[object, int, list[Finding] | Exception]:
-            try:
-                return _CHECK, number, service.check_context(context, profile)
-            except Exception as error:  # reported in the composer, never lost in the pool
-                return _CHECK, number, error
+    def _still_current(self, request: CheckRequest) -> bool:
+        """Whether the findings for `request` are about what is on screen now."""
+        return (
+            request.mention_id == self._mention_id
+            and request.text == self.editor.toPlainText()
+            and request.direct == self.direct
+            and request.confirmed == self.confirm_personal_data.isChecked()
+        )
 
-        jobs.submit(check)
+    def _checked(self, request: CheckRequest, findings: list[Finding]) -> None:
+        self._check = None
+        if not self._still_current(request):
+            if request.mention_id == self._mention_id:
+                self._check_soon()  # typed on meanwhile: look again
+            return
+        self._show_findings(list(findings), request.text)
 
-    def _job_finished(self, job_id: int, result: object) -> None:
-        if isinstance(result, tuple) and len(result) == 3 and result[0] is _SUGGEST:
-            self._suggestions_arrived(result[1], result[2])
-            return
-        if not (isinstance(result, tuple) and len(result) == 3 and result[0] is _CHECK):
-            return
-        _, number, findings_found = result
-        if self._checking is None or number != self._checking[0]:
-            return  # an older check: a newer one is on its way
-        _, text, direct = self._checking
-        self._checking = None
-        if isinstance(findings_found, Exception):
-            self._send_when_checked = False
-            self.status.setText(f"The guardrails could not check this reply: {findings_found}")
-            return
-        if text != self.editor.toPlainText() or direct != self.direct:
-            self._check_soon()  # typed on meanwhile: look again
-            if self._send_when_checked:  # never send a text nobody pressed Send for
-                self._send_when_checked = False
-                self.status.setText("The reply changed while it was checked: send it again.")
-            return
-        findings = list(findings_found)
-        self._show_findings(findings, text)
-        if self._send_when_checked:
-            self._send_when_checked = False
-            self._send_checked()
+    def _check_failed(self, request: CheckRequest, error: Exception) -> None:
+        self._check = None
+        if request.mention_id == self._mention_id:
+            self.status.setText(f"The guardrails could not check this reply: {error}")
 
     def _show_findings(self, findings: list[Finding], text: str | None) -> None:
         self.findings = findings
@@ -537,9 +671,11 @@ class Composer(QWidget):
         if prompts:
             self._ask_fill_ins(list(dict.fromkeys(prompts)))
             return
-        self._send_when_checked = True
-        self.status.setText("Checking…")
-        self.check_now()
+        if self._tasks is None or not self._can_run():
+            return
+        if self._sending is not None:
+            self._sending.cancel()  # pressed again: the newest text is the one that goes
+        self._sending = self._tasks.spawn(self._check_then_send(), owner=self)
 
     def _ask_fill_ins(self, prompts: list[str]) -> None:
         dialog = FillInDialog(prompts, self)
@@ -562,6 +698,31 @@ class Composer(QWidget):
         dialog.rejected.connect(lambda: setattr(self, "fill_ins", None))
         dialog.open()
 
+    async def _check_then_send(self) -> None:
+        """Send pressed: the guardrails look at exactly this text for exactly this mention
+        (on the local lane: a slow network never delays it), then it goes to the outbox."""
+        prepared = self._prepare_check()
+        if prepared is None or self._tasks is None:
+            return
+        request, check = prepared
+        self.status.setText("Checking…")
+        try:
+            findings: list[Finding] = await self._tasks.call(check, lane=Lane.LOCAL, owner=self)
+        except Exception as error:  # a bug in a guardrail must not lose the reply: say so
+            if request.mention_id == self._mention_id:
+                self.status.setText(f"The guardrails could not check this reply: {error}")
+            return
+        finally:
+            if self._sending is asyncio.current_task():
+                self._sending = None
+        if not self._still_current(request):
+            if request.mention_id == self._mention_id:  # never send a text nobody sent
+                self.status.setText("The reply changed while it was checked: send it again.")
+                self._check_soon()
+            return
+        self._show_findings(list(findings), request.text)
+        self._send_checked()
+
     def _send_checked(self) -> None:
         mention_id, text = self._mention_id, self.editor.toPlainText()
         if mention_id is None or self._mention is None or self._service is None:
@@ -580,8 +741,21 @@ class Composer(QWidget):
 
     def reply_was_queued(self) -> None:
         if self._service is not None:
-            for snippet_id in self._inserted:
-                self._service.snippets.record_use(snippet_id, self._mention_id)
+            inserted = list(self._inserted)
+            mention_id = self._mention_id
+            service = self._service
+
+            def record_uses() -> None:
+                for snippet_id in inserted:
+                    service.snippets.record_use(snippet_id, mention_id)
+
+            # Suggestions learn from it; the reply is queued whether or not this is kept.
+            self._guard.attempt("Which snippets this reply used", record_uses)
+        if self._mention_id is not None:
+            self._saved = (self._mention_id, "", "public")  # queueing cleared the draft
+            self._guard.forget(f"draft:{self._mention_id}")
+        self.draft_retry.stop()
+        self.draft_problem.hide()
         self._inserted.clear()
         self._last_insert = None
         self.variant.hide()
@@ -608,9 +782,13 @@ class Composer(QWidget):
 
     def hideEvent(self, event: QHideEvent) -> None:
         # The window is closing (its workspace with it): no check may start after that.
-        self._check_timer.stop()
-        self._send_when_checked = False
+        self._forget_work()
+        self.draft_retry.stop()
         super().hideEvent(event)
+
+
+def _mode(direct: bool) -> str:
+    return "direct" if direct else "public"
 
 
 def install_composer(window: Any, workspace: Workspace) -> None:
@@ -620,7 +798,8 @@ def install_composer(window: Any, workspace: Workspace) -> None:
 
     composer = workspace.composer
     box: Composer = window.detail_pane.reply_box
-    box.attach(composer, window.jobs)
+    box.attach(composer, window.tasks)
+    window.changes.changes_did_happen.connect(box.changes_did_happen)
     box.direct_reply_was_requested.connect(
         lambda mention_id, text, note: _send_direct(window, workspace, mention_id, text, note)
     )
@@ -639,15 +818,15 @@ def install_composer(window: Any, workspace: Workspace) -> None:
         box.open_palette()
 
     def manager() -> None:
-        dialog = SnippetManager(composer, box.mention_id, window)
+        dialog = SnippetManager(
+            composer, box.mention_id, window, changes=window.changes, guard=window.guard
+        )
         window.snippet_manager = dialog
-        dialog.snippets_did_change.connect(box.show_suggestions)
         dialog.show()
 
     def brand_voice() -> None:
-        dialog = BrandDialog(workspace.brand, window)
+        dialog = BrandDialog(workspace.brand, window, changes=window.changes, guard=window.guard)
         window.brand_dialog = dialog
-        dialog.profile_did_change.connect(box.brand_did_change)
         dialog.open()
 
     window.write_reply_action = add("&Write reply", box.editor.setFocus, "Ctrl+R")

@@ -3,8 +3,9 @@ undo, import and export packs."""
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -25,15 +26,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from storage.errors import StoreError
 from storage.records import Mention, Network
 from storage.snippets import DuplicateShortcut, NewSnippet, Snippet, SnippetVariant
 
+from app.changes import Changes
 from app.compose.placeholders import render
 from app.compose.replies import ComposerService
-from app.compose.snippets import PackError, search
+from app.compose.snippets import PackError, SnippetEdit, search
 
+from ui.changes import ChangeDispatcher
 from ui.compose.snippet_palette import SnippetListModel
+from ui.write_guard import WriteGuard
+
+T = TypeVar("T")
 
 _NEW_VARIANT = "＋ New variant…"
 
@@ -42,9 +47,17 @@ class SnippetManager(QDialog):
     snippets_did_change = Signal()
 
     def __init__(
-        self, composer: ComposerService, mention_id: int | None, parent: QWidget | None = None
+        self,
+        composer: ComposerService,
+        mention_id: int | None,
+        parent: QWidget | None = None,
+        *,
+        changes: ChangeDispatcher | None = None,
+        guard: WriteGuard | None = None,
     ) -> None:
         super().__init__(parent)
+        self._changes = changes
+        self._guard = guard or WriteGuard(self)
         self.setWindowTitle("Snippets")
         self.resize(980, 620)
         self._composer = composer
@@ -276,19 +289,17 @@ class SnippetManager(QDialog):
         if isinstance(form, str):
             self.status.setText(form)  # nothing typed is lost: the form stays as it is
             return None
+        snippet_id = None if self._current is None else self._current.id
         try:
-            if self._current is None:
-                saved = self._service.repository.add(form)
-            else:
-                saved = self._service.repository.update(self._current.id, form)
-        except (DuplicateShortcut, StoreError) as problem:
+            edit = self._write("The snippet", lambda: self._service.save(form, snippet_id))
+        except DuplicateShortcut as problem:
             self.status.setText(str(problem))
             return None
-        self._current = saved
-        self.status.setText(f"Saved “{saved.title}”.")
-        self.reload(saved.id)
-        self.snippets_did_change.emit()
-        return saved
+        if edit is None:
+            return None  # the form stays as it is, the problem under it
+        self._current = edit.snippet
+        self._done(edit, select=edit.snippet.id)
+        return edit.snippet
 
     def new_snippet(self) -> None:
         self.list.clearSelection()
@@ -296,52 +307,68 @@ class SnippetManager(QDialog):
         self.title.setFocus()
 
     def duplicate(self) -> Snippet | None:
-        if self._current is None:
+        current = self._current
+        if current is None:
             return None
-        taken = {(s.shortcut or "").casefold() for s in self._service.all()}
-        shortcut = self._current.shortcut
-        if shortcut:
-            number = 2
-            while f"{shortcut}-{number}".casefold() in taken:
-                number += 1
-            shortcut = f"{shortcut}-{number}"
-        copy = dataclasses.replace(
-            self._current.as_new(), title=f"{self._current.title} (copy)", shortcut=shortcut
-        )
-        added = self._service.repository.add(copy)
-        self.status.setText(f"Duplicated as “{added.title}”.")
-        self.reload(added.id)
-        self.snippets_did_change.emit()
-        return added
+        edit = self._write("The copy", lambda: self._service.duplicate(current))
+        if edit is None:
+            return None
+        self._done(edit, select=edit.snippet.id)
+        return edit.snippet
 
     def delete(self) -> None:
-        if self._current is None:
+        current = self._current
+        if current is None:
             return
-        deleted = self._service.repository.delete(self._current.id)
-        self._deleted.append(deleted)
+        edit = self._write("Deleting the snippet", lambda: self._service.delete(current.id))
+        if edit is None:
+            return
+        self._deleted.append(edit.snippet)
         self._current = None
         self.undo_button.setEnabled(True)
-        self.status.setText(f"Deleted “{deleted.title}”. Undo puts it back (Ctrl+Z).")
-        self.reload()
-        self.snippets_did_change.emit()
+        self._done(edit)
+        self.status.setText(f"{edit.changes.description} Undo puts it back (Ctrl+Z).")
 
     def undo_delete(self) -> None:
         if not self._deleted:
             return
-        restored = self._service.repository.restore(self._deleted.pop())
+        deleted = self._deleted[-1]
+        edit = self._write("Putting the snippet back", lambda: self._service.restore(deleted))
+        if edit is None:
+            return
+        self._deleted.pop()
         self.undo_button.setEnabled(bool(self._deleted))
-        self.status.setText(f"“{restored.title}” is back.")
-        self.reload(restored.id)
-        self.snippets_did_change.emit()
+        self._done(edit, select=edit.snippet.id)
 
     def import_path(self, path: Path) -> None:
         try:
-            report = self._service.import_file(path)
-        except (PackError, StoreError) as problem:
+            report = self._write("The import", lambda: self._service.import_file(path))
+        except PackError as problem:
             self.status.setText(f"Not imported: {problem}")
             return
-        self.status.setText(report.summary())
+        if report is None:
+            return
         self.reload()
+        self._tell(report.changes)
+        self.status.setText(report.summary())
+
+    def _write(self, what: str, write: Callable[[], T]) -> T | None:
+        """Every write goes through the window's guard: a full disk or a locked database is
+        said under the form (which keeps what was typed), never a traceback."""
+        attempt = self._guard.attempt(what, write)
+        if not attempt.ok:
+            self.status.setText(attempt.message(what))
+            return None
+        return attempt.value
+
+    def _done(self, edit: SnippetEdit, select: int | None = None) -> None:
+        self.status.setText(edit.changes.description)
+        self.reload(select)
+        self._tell(edit.changes)
+
+    def _tell(self, changes: Changes) -> None:
+        if self._changes is not None:
+            self._changes.operation_did_execute(changes, self)
         self.snippets_did_change.emit()
 
     def export_path(self, path: Path) -> None:

@@ -7,19 +7,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QTextBrowser, QToolTip, QVBoxLayout, QWidget
 
 from storage.drafts import DraftRepository
 from storage.records import InboxRow, Mention, TriageStatus, from_timestamp, utc_now
 from storage.triage import Note, TriageEvent, TriageState
 
+from app.changes import Changes
 from app.inbox.service import InboxService
 from app.inbox.triage import PRIORITY_LABELS, TriageService
 from app.text.display import age, one_line
 from app.text.html import sanitize_html
 
+from ui.changes import ChangeDispatcher
 from ui.compose.reply_box import ReplyBox
+from ui.links import hover_text, open_external
+from ui.write_guard import WriteGuard
 
 _INTERNAL_SCHEME = "heedful"
 # From the third post in 30 days an author is a repeat writer: someone whose every post
@@ -38,6 +42,10 @@ class DetailPane(QWidget):
     mention_was_requested = Signal(int)  # a mention in the thread or history was clicked
     thread_is_missing = Signal(int)  # the mention answers a post that is not stored yet
     mention_was_shown = Signal(object)  # the mention id shown, None when nothing is
+    # Moving to another mention was refused: the reply being written there is not saved
+    # yet (the id of the mention kept on screen).
+    switch_was_refused = Signal(int)
+    link_was_hovered = Signal(str)  # where a link really goes ("" when the pointer left it)
 
     def __init__(
         self,
@@ -46,16 +54,20 @@ class DetailPane(QWidget):
         *,
         can_reply: bool = True,
         triage: TriageService | None = None,
+        guard: WriteGuard | None = None,
+        changes: ChangeDispatcher | None = None,
     ) -> None:
         super().__init__()
         self._inbox = inbox
         self._triage = triage
         self._drafts = drafts
+        self._shown: int | None = None
         self.reply_box = ReplyBox(can_send=can_reply)
-        self.reply_box.draft_did_change.connect(drafts.save)
+        self.reply_box.keep_drafts(drafts, guard, changes)
         self._browser = SafeTextBrowser()
         self._browser.setOpenLinks(False)
         self._browser.anchorClicked.connect(self._open_link)
+        self._browser.highlighted.connect(self._hovered)
         self._browser.setAccessibleName("Selected mention")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -63,20 +75,60 @@ class DetailPane(QWidget):
         layout.addWidget(self.reply_box)
         self.show_nothing()
 
-    def show_nothing(self) -> None:
-        self.reply_box.show_mention(None)
+    def show_nothing(self) -> bool:
+        if not self.reply_box.show_mention(None):
+            return self._refuse()
+        self._shown = None
         self.mention_was_shown.emit(None)
         self._browser.setHtml(
             "<p style='color:gray'>Select a mention to read it, its conversation "
             "and what its author wrote before.</p>"
         )
+        return True
 
-    def show_mention(self, mention_id: int) -> None:
+    def show_mention(self, mention_id: int) -> bool:
+        """Show a mention and its draft; False (and `switch_was_refused`) when the reply
+        being written for the one on screen could not be saved: it stays."""
         try:
             mention = self._inbox.mention(mention_id)
         except KeyError:
+            return self.show_nothing()
+        draft, mode = self._drafts.get(mention_id), self._drafts.mode(mention_id)
+        if not self.reply_box.show_mention(mention_id, draft, mode == "direct"):
+            return self._refuse()
+        self._shown = mention_id
+        self._show_facts(mention)
+        self.mention_was_shown.emit(mention_id)
+        if self._inbox.parent_is_missing(mention):
+            self.thread_is_missing.emit(mention_id)
+        return True
+
+    @property
+    def shown_mention_id(self) -> int | None:
+        return self._shown
+
+    def changes_did_happen(self, changes: Changes, _initiator: object) -> None:
+        """The mention on screen changed (its triage, notes, replies, conversation): show
+        it as it is now. Its own draft being saved changes nothing here."""
+        shown = self._shown
+        if shown is None or shown not in changes.mentions:
+            return
+        if changes.mentions <= changes.drafts and not changes.outbox:
+            return
+        try:
+            self._show_facts(self._inbox.mention(shown))
+        except KeyError:
             self.show_nothing()
             return
+        self.mention_was_shown.emit(shown)
+
+    def _refuse(self) -> bool:
+        if self._shown is not None:
+            self.switch_was_refused.emit(self._shown)
+        return False
+
+    def _show_facts(self, mention: Mention) -> None:
+        mention_id = mention.id
         thread = self._inbox.thread(mention_id)
         history = self._inbox.author_history(mention.author.id)
         first_seen = self._inbox.author_first_seen(mention.author.id) or mention.created_at
@@ -88,13 +140,12 @@ class DetailPane(QWidget):
                 self._triage.history(mention_id),
                 self._triage.now(),
             )
+        # The scroll position is kept when the same mention is shown again as it changed.
+        scroll = self._browser.verticalScrollBar()
+        kept = scroll.value() if self._browser.property("mention") == mention_id else 0
         self._browser.setHtml(_render(mention, thread, history, first_seen, triage))
-        self.reply_box.show_mention(
-            mention_id, self._drafts.get(mention_id), self._drafts.mode(mention_id) == "direct"
-        )
-        self.mention_was_shown.emit(mention_id)
-        if self._inbox.parent_is_missing(mention):
-            self.thread_is_missing.emit(mention_id)
+        self._browser.setProperty("mention", mention_id)
+        scroll.setValue(kept)
 
     def add_below_reply_box(self, widget: QWidget) -> None:
         layout = self.layout()
@@ -116,9 +167,21 @@ class DetailPane(QWidget):
 
     def _open_link(self, url: QUrl) -> None:
         if url.scheme() == _INTERNAL_SCHEME:
-            self.mention_was_requested.emit(int(url.path().rsplit("/", 1)[-1]))
-        elif url.scheme() in ("http", "https", "mailto"):
-            QDesktopServices.openUrl(url)
+            number = url.path().rsplit("/", 1)[-1]
+            if number.isdigit():
+                self.mention_was_requested.emit(int(number))
+        else:
+            open_external(url)  # http(s) and plain mailto only: links come from servers
+
+    def _hovered(self, url: QUrl) -> None:
+        """Where a link really goes, whatever its text says, shown while it is hovered."""
+        target = "" if url.isEmpty() or url.scheme() == _INTERNAL_SCHEME else hover_text(url)
+        self._browser.setToolTip(target)
+        if target:
+            QToolTip.showText(QCursor.pos(), target, self._browser)
+        else:
+            QToolTip.hideText()
+        self.link_was_hovered.emit(target)
 
 
 class _TriageFacts:

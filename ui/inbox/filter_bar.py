@@ -140,6 +140,7 @@ class SaveViewDialog(QDialog):
         self.notify_box = QCheckBox("Notify me of new mentions in this view")
         self.error = QLabel()
         self.error.setWordWrap(True)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )

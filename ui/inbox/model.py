@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -115,10 +116,25 @@ class InboxModel(QAbstractTableModel):
         """The window is closing (and its store with it): no refresh may be left pending."""
         self._merge_timer.stop()
 
+    @property
+    def merge_pending(self) -> bool:
+        """Whether a refresh is waiting for the end of a burst of changes."""
+        return self._merge_timer.isActive()
+
     def store_did_change(self) -> None:
         """The store changed (sync, triage): refresh once, soon, however often this is called."""
         if not self._merge_timer.isActive():
             self._merge_timer.start()
+
+    def rows_did_change(self, mention_ids: Iterable[int]) -> None:
+        """Those mentions look different (a draft, a badge) but stay where they are: their
+        rows are read again and redrawn, nothing else."""
+        positions = [row for row in (self.row_of(i) for i in set(mention_ids)) if row is not None]
+        if not positions:
+            return
+        self._remember(self._inbox.rows([self._ids[row] for row in positions]))
+        for row in positions:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     def merge_changes(self, filter_now: InboxFilter | None = None) -> None:
         """Bring the loaded rows up to date as inserts, removals and changed cells, never a

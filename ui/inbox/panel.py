@@ -24,6 +24,7 @@ from storage.mentions import InboxFilter
 from storage.records import utc_now
 from storage.views import SavedView
 
+from app.changes import Changes
 from app.inbox.search import parse_query, with_qualifier
 from app.inbox.service import (
     InboxService,
@@ -34,10 +35,11 @@ from app.inbox.service import (
     view_filter,
 )
 
-from ui.background import BackgroundJobs
 from ui.inbox.delegate import InboxRowDelegate
 from ui.inbox.filter_bar import FilterBar, SaveViewDialog
 from ui.inbox.model import COLUMNS, MESSAGE_COLUMN, InboxModel
+from ui.tasks import Lane, TaskHandle, Tasks
+from ui.write_guard import WriteGuard
 
 log = logging.getLogger(__name__)
 
@@ -62,24 +64,22 @@ class InboxPanel(QWidget):
         *,
         page_size: int = 200,
         agent_name: str = "",
-        jobs: BackgroundJobs | None = None,
+        tasks: Tasks | None = None,
         database: Path | None = None,
+        guard: WriteGuard | None = None,
     ) -> None:
         super().__init__()
         self._inbox = inbox
+        self.guard = guard or WriteGuard(self)  # saving and removing views go through it
         self._agent_name = agent_name
-        # Counting a big store takes a while: with a worker pool and the database's path,
-        # counts run on a worker over its own connection; without (tests), right here.
-        self._jobs = jobs
+        # Counting a big store takes a while: with background tasks and the database's path,
+        # counts run on the local lane over their own connection; without (tests), right here.
+        self._tasks = tasks
         self._database = database
-        # The running count's token: a job that ends at once reports from inside submit(),
-        # before its id is known here, so results are matched by a token they carry.
-        self._count_request: object | None = None
+        self._counting: TaskHandle[InboxSnapshot] | None = None
         self._counts_wanted = False
         self._stopped = False
         self._newest_id: int | None = None
-        if jobs is not None:
-            jobs.job_did_finish.connect(self._job_finished)
         self.counts: dict[ViewKey, int] = {}
         self._saved: dict[int, SavedView] = {}
         self._keys: list[ViewKey] = []
@@ -202,8 +202,14 @@ class InboxPanel(QWidget):
         return query_filter(base, parse_query(typed), now=now, agent_name=self._agent_name)
 
     def save_view(self, name: str, query: str, *, notify: bool = False) -> SavedView:
-        """Save a search as a view and show it. Raises ValueError with a message for a person."""
-        saved = self._inbox.save_view(name, query, notify=notify)
+        """Save a search as a view and show it. Raises ValueError with a message for a person
+        (a bad name, or a store that refused the write: the dialog keeps what was typed)."""
+        attempt = self.guard.attempt(
+            "The saved view", lambda: self._inbox.save_view(name, query, notify=notify)
+        )
+        if attempt.value is None:
+            raise ValueError(attempt.message("The saved view"))
+        saved = attempt.value
         self._build_tabs(select=self.current_key)
         self.search_box.clear()
         self.set_view(saved.id)
@@ -211,7 +217,8 @@ class InboxPanel(QWidget):
         return saved
 
     def remove_view(self, view_id: int) -> None:
-        self._inbox.remove_view(view_id)
+        if not self.guard.attempt("Removing the view", lambda: self._inbox.remove_view(view_id)).ok:
+            return
         select = self.current_key if self.current_key != view_id else InboxView.OPEN
         self._build_tabs(select=select)
         self._apply()
@@ -280,6 +287,23 @@ class InboxPanel(QWidget):
     def store_did_change(self) -> None:
         """The store changed (a sync, triage): refresh soon, once for a whole burst."""
         self.model.store_did_change()
+
+    def changes_did_happen(self, changes: Changes, _initiator: object) -> None:
+        """What an operation changed: what a person did shows at once (a reply queued leaves
+        Unanswered, a triage change moves the row, and the counts follow); what a sync
+        brought is merged after a short pause, once for a burst; a draft only redraws its
+        row's badges."""
+        if self._stopped:
+            return
+        if changes.accounts:
+            self._load_choices()
+        if changes.rows_may_move:
+            if changes.added or changes.accounts:  # a sync's arrivals: once per burst
+                self.store_did_change()
+            else:
+                self.refresh()
+        elif changes.mentions:
+            self.model.rows_did_change(changes.mentions)
 
     def current_mention_id(self) -> int | None:
         current = self.table.selectionModel().currentIndex()
@@ -385,7 +409,7 @@ class InboxPanel(QWidget):
             if view.notify:
                 watched[f"New in “{view.name}”"] = self.filter_for(view.id)
         since = self._newest_id
-        if self._jobs is None or self._database is None:
+        if self._tasks is None or self._database is None:
             self._take_snapshot(
                 InboxSnapshot(
                     self._inbox.counts(counted),
@@ -394,31 +418,34 @@ class InboxPanel(QWidget):
                 )
             )
             return
-        if self._count_request is not None:
+        if self._counting is not None:
             self._counts_wanted = True  # one recount after the running one, not a queue
             return
-        database = self._database
-        token = self._count_request = object()
-
-        def count() -> tuple[object, InboxSnapshot | Exception]:
-            try:
-                return token, snapshot_on_own_connection(database, counted, watched, since)
-            except Exception as error:  # reported on the GUI thread, with the token
-                log.warning("counting the inbox views failed: %s", error)
-                return token, error
-
-        self._jobs.submit(count)
-
-    def _job_finished(self, _job_id: int, result: object) -> None:
-        if not (isinstance(result, tuple) and len(result) == 2):
+        if self._tasks.stop.is_set():
             return
-        token, outcome = result
-        if token is not self._count_request or self._stopped:
-            return  # another job of the pool, an outdated count, or the window has closed
-        self._count_request = None
-        if isinstance(outcome, InboxSnapshot):
-            self._take_snapshot(outcome)
-        if self._counts_wanted:
+        database = self._database
+        self._counting = self._tasks.run(
+            lambda: snapshot_on_own_connection(database, counted, watched, since),
+            on_done=self._counted,
+            on_error=self._count_failed,
+            owner=self,
+            lane=Lane.LOCAL,
+        )
+
+    def _counted(self, snapshot: InboxSnapshot) -> None:
+        self._counting = None
+        if self._stopped:
+            return  # the window has closed
+        self._take_snapshot(snapshot)
+        self._count_again_if_wanted()
+
+    def _count_failed(self, error: Exception) -> None:
+        self._counting = None
+        log.warning("counting the inbox views failed: %s", error)
+        self._count_again_if_wanted()
+
+    def _count_again_if_wanted(self) -> None:
+        if self._counts_wanted and not self._stopped:
             self._counts_wanted = False
             self.request_counts()
 

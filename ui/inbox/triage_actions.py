@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QInputDialog, QMenu, QPlainTextEdit, QWidget
 
 from storage.records import TriageStatus
 
+from app.changes import Changes
 from app.inbox.service import InboxView
 from app.inbox.triage import PRIORITY_LABELS, TriageChange, TriageInputError, TriageService
 
@@ -69,6 +70,7 @@ class TriageActions(QObject):
         self._wake_timer.timeout.connect(self._snooze_check)
         self._build()
         self._panel.table.activated.connect(lambda _index: self.open_mention())
+        window.changes.changes_did_happen.connect(self.changes_did_happen)
         self._schedule_snooze_check()
 
     # --- building ------------------------------------------------------------------------
@@ -352,11 +354,15 @@ class TriageActions(QObject):
             note_editor.installEventFilter(_CtrlEnterAccepts(dialog))
 
         def saved(body: str) -> None:
-            self._note_drafts.pop(current, None)
-            self._apply(
+            # Kept until the note is in the store: a refused write brings the dialog back.
+            self._note_drafts[current] = body
+            change = self._apply(
                 lambda: self._triage.add_note(current, body),
                 on_error=lambda why: self.ask_note(body, why),
+                what="Your note",
             )
+            if change is not None:
+                self._note_drafts.pop(current, None)
 
         dialog.textValueSelected.connect(saved)
         dialog.closed_unsaved.connect(self._keep_note_draft)
@@ -423,20 +429,25 @@ class TriageActions(QObject):
         *,
         then_select: int | None = None,
         on_error: Callable[[str], object] | None = None,
+        what: str = "The triage change",
     ) -> TriageChange | None:
-        """Run one change; bad input gets its reason shown and, from a dialog, the same
-        dialog again with what was typed kept."""
+        """Run one change through the window's write guard. Bad input, or a store that
+        refused the write (full disk, locked database), gets its reason shown and, from a
+        dialog, the same dialog again with what was typed kept, to try again."""
         try:
-            change = operation()
+            attempt = self._window.guard.attempt(what, operation)
         except TriageInputError as error:
             problem = str(error)
             self._window.statusBar().showMessage(problem, 10000)
-            if on_error is not None:
-                # After the dialog that was just accepted has closed.
-                QTimer.singleShot(0, lambda: on_error(problem))
-            return None
-        self._show_change(change, then_select)
-        return change
+        else:
+            if attempt.value is not None:
+                self._show_change(attempt.value, then_select)
+                return attempt.value
+            problem = attempt.message(what)  # the guard has said it in the status bar
+        if on_error is not None:
+            # After the dialog that was just accepted has closed.
+            QTimer.singleShot(0, lambda: on_error(problem))
+        return None
 
     def _show_change(self, change: TriageChange, then_select: int | None) -> None:
         bar = self._window.statusBar()
@@ -453,13 +464,16 @@ class TriageActions(QObject):
         if change.changed:
             current = self._panel.current_mention_id()
             selected = self.selected_ids()
-            self._panel.refresh()
+            # The list, counts, tray and the mention on screen follow the change set.
+            self._window.changes.operation_did_execute(change.changes, self)
             if then_select is not None and self._panel.current_mention_id() != then_select:
                 self._panel.select_mention(then_select)
             elif self._panel.current_mention_id() == current and current is not None:
                 self._reselect(selected)  # a bulk action keeps its selection for the next one
-                self._detail.show_mention(current)  # the list kept it: show its new state
-            self._schedule_snooze_check()
+
+    def changes_did_happen(self, changes: Changes, _initiator: object) -> None:
+        if changes.triage:
+            self._schedule_snooze_check()  # a snooze set or woken, here or anywhere
 
     # --- snoozes end by themselves ----------------------------------------------------------
 

@@ -1,12 +1,15 @@
-"""Adding a Mastodon account: server address, then the browser (or a pasted code)."""
+"""Adding an account: Mastodon (server address, then the browser or a pasted code) and Bluesky
+(handle and app password). Each sign-in is a coroutine whose network steps are awaited on
+the network lane, so the dialog reads as the steps a person goes through."""
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -17,13 +20,24 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from storage.errors import StoreError
 from storage.records import Account
 
 from app.accounts import BLUESKY_SERVER
 from app.bootstrap import Workspace
+from app.networks.errors import NetworkError
 from app.networks.mastodon.auth import MastodonSignIn
+from app.secrets import KeyringUnavailable
 
-from ui.background import BackgroundJobs
+from ui.links import open_external
+from ui.tasks import Lane, Tasks
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# What a sign-in can meet that a person can act on; anything else is a bug and is logged.
+SIGN_IN_FAILURES = (NetworkError, StoreError, KeyringUnavailable, OSError)
 
 
 class AddMastodonAccountDialog(QDialog):
@@ -35,21 +49,18 @@ class AddMastodonAccountDialog(QDialog):
     def __init__(
         self,
         open_workspace: Callable[[], Workspace],
-        jobs: BackgroundJobs,
+        tasks: Tasks,
         parent: QDialog | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add a Mastodon account")
         # Each worker step opens the workspace on its own connection (never the GUI's).
         self._open_workspace = open_workspace
-        self._jobs = jobs
+        self._tasks = tasks
         self._sign_in: MastodonSignIn | None = None
         self._cancel = threading.Event()
-        self._job: int | None = None
         # How the sign-in page is shown: the system browser (tests drive the page instead).
-        self.open_in_browser: Callable[[str], object] = lambda url: QDesktopServices.openUrl(
-            QUrl(url)
-        )
+        self.open_in_browser: Callable[[str], object] = open_external
 
         self.server = QLineEdit()
         self.server.setPlaceholderText("mastodon.social")
@@ -60,7 +71,9 @@ class AddMastodonAccountDialog(QDialog):
         self.code.setEnabled(False)
         self.status = QLabel("Heedful opens your browser; sign in there and allow access.")
         self.status.setWordWrap(True)
-        self.status.setOpenExternalLinks(False)
+        # Plain text: it quotes servers' errors and the sign-in address, never as HTML.
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -77,8 +90,6 @@ class AddMastodonAccountDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
-        jobs.job_did_finish.connect(self._job_finished)
-        jobs.job_did_fail.connect(self._job_failed)
 
     def _busy(self, message: str) -> None:
         self.status.setText(message)
@@ -96,21 +107,51 @@ class AddMastodonAccountDialog(QDialog):
             if not code:
                 self.status.setText("Paste the code the server showed you.")
                 return
-            sign_in = self._sign_in
             self._busy("Finishing the sign-in…")
-            self._job = self._jobs.submit(lambda: self._finish(sign_in, sign_in.finish(code)))
+            self._begin(self._finish_with_code(self._sign_in, code))
             return
         address = self.server.text().strip()
         if not address:
             self.status.setText("Enter your server's address, e.g. mastodon.social.")
             return
-        out_of_band = self.use_code.isChecked()
         self._busy("Contacting the server…")
-        self._job = self._jobs.submit(lambda: self._start(address, out_of_band))
+        self._begin(self._sign_in_at(address, out_of_band=self.use_code.isChecked()))
+
+    def _begin(self, steps: Coroutine[Any, Any, None]) -> None:
+        self._tasks.spawn(_failures_shown(steps, self._failed), owner=self)
+
+    async def _network(self, work: Callable[[], T]) -> T:
+        return await self._tasks.call(work, lane=Lane.NETWORK, owner=self)
+
+    async def _sign_in_at(self, address: str, *, out_of_band: bool) -> None:
+        """Server address → sign-in page in the browser → (the browser comes back, or a code
+        is pasted) → the account is added."""
+        sign_in, url = await self._network(lambda: self._start(address, out_of_band))
+        self._sign_in = sign_in
+        self.address_did_open.emit(url)
+        self.open_in_browser(url)
+        if out_of_band:
+            self.code.setEnabled(True)
+            self.code.setFocus()
+            self._ready(
+                "Allow access in your browser, then paste the code it shows here.\n"
+                f"The address, if no browser opened: {url}"
+            )
+            return
+        self.status.setText(
+            f"Waiting for you to allow access in your browser…\nIf no browser opened, visit: {url}"
+        )
+        token = await self._network(
+            lambda: sign_in.wait_for_browser(timeout=600, cancel=(self._cancel, self._tasks.stop))
+        )
+        self._added(await self._network(lambda: self._finish(sign_in, token)))
+
+    async def _finish_with_code(self, sign_in: MastodonSignIn, code: str) -> None:
+        self._added(await self._network(lambda: self._finish(sign_in, sign_in.finish(code))))
 
     # --- on a worker thread ----------------------------------------------------------------
 
-    def _start(self, address: str, out_of_band: bool) -> tuple[str, str]:
+    def _start(self, address: str, out_of_band: bool) -> tuple[MastodonSignIn, str]:
         workspace = self._open_workspace()
         try:
             sign_in = workspace.account_service.begin_mastodon_sign_in(
@@ -118,60 +159,28 @@ class AddMastodonAccountDialog(QDialog):
             )
         finally:
             workspace.close()
-        self._sign_in = sign_in
-        return ("opened", sign_in.start())
+        return sign_in, sign_in.start()
 
-    def _wait(self, sign_in: MastodonSignIn) -> tuple[str, Account]:
-        token = sign_in.wait_for_browser(timeout=600, cancel=(self._cancel, self._jobs.stop))
-        return self._finish(sign_in, token)
-
-    def _finish(self, sign_in: MastodonSignIn, token: str) -> tuple[str, Account]:
+    def _finish(self, sign_in: MastodonSignIn, token: str) -> Account:
         workspace = self._open_workspace()
         try:
-            return (
-                "added",
-                workspace.account_service.finish_mastodon_sign_in(sign_in.server, token),
-            )
+            return workspace.account_service.finish_mastodon_sign_in(sign_in.server, token)
         finally:
             workspace.close()
 
     # --- back on the GUI thread --------------------------------------------------------------
 
-    def _job_finished(self, job_id: int, result: object) -> None:
-        if job_id != self._job or not isinstance(result, tuple):
-            return
-        step, value = result
-        if step == "opened":
-            self.address_did_open.emit(value)
-            self.open_in_browser(value)
-            if self.use_code.isChecked():
-                self.code.setEnabled(True)
-                self.code.setFocus()
-                self._ready(
-                    "Allow access in your browser, then paste the code it shows here. "
-                    f"<br>The address, if no browser opened: {value}"
-                )
-            else:
-                self.status.setText(
-                    "Waiting for you to allow access in your browser… "
-                    f"<br>If no browser opened, visit: {value}"
-                )
-                sign_in = self._sign_in
-                assert sign_in is not None
-                self._job = self._jobs.submit(lambda: self._wait(sign_in))
-        elif step == "added":
-            self.account_was_added.emit(value)
-            self.accept()
+    def _added(self, account: Account) -> None:
+        self.account_was_added.emit(account)
+        self.accept()
 
-    def _job_failed(self, job_id: int, error: object) -> None:
-        if job_id != self._job:
-            return
+    def _failed(self, error: Exception) -> None:
         if self._sign_in is not None:
             self._sign_in.close()
         self._sign_in = None
         self.server.setEnabled(True)
         self.use_code.setEnabled(True)
-        self._ready(f"<b>Not signed in:</b> {error}")
+        self._ready(f"Not signed in: {error}")
 
     def reject(self) -> None:
         self._cancel.set()
@@ -187,13 +196,12 @@ class AddBlueskyAccountDialog(QDialog):
     account_was_added = Signal(object)  # Account
 
     def __init__(
-        self, open_workspace: Callable[[], Workspace], jobs: BackgroundJobs, parent: QDialog | None
+        self, open_workspace: Callable[[], Workspace], tasks: Tasks, parent: QDialog | None
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add a Bluesky account")
         self._open_workspace = open_workspace
-        self._jobs = jobs
-        self._job: int | None = None
+        self._tasks = tasks
         self.handle = QLineEdit()
         self.handle.setPlaceholderText("yourbrand.bsky.social")
         self.handle.setAccessibleName("Handle")
@@ -208,6 +216,7 @@ class AddBlueskyAccountDialog(QDialog):
             "not your main password."
         )
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # quotes the server's errors
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -222,8 +231,6 @@ class AddBlueskyAccountDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
-        jobs.job_did_finish.connect(self._finished)
-        jobs.job_did_fail.connect(self._failed)
 
     def _sign_in(self) -> None:
         handle, password, server = self.handle.text(), self.password.text(), self.server.text()
@@ -232,7 +239,11 @@ class AddBlueskyAccountDialog(QDialog):
             return
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
         self.status.setText("Signing in…")
+        self._tasks.spawn(
+            _failures_shown(self._add(handle, password, server), self._failed), owner=self
+        )
 
+    async def _add(self, handle: str, password: str, server: str) -> None:
         def add() -> Account:
             workspace = self._open_workspace()
             try:
@@ -240,15 +251,24 @@ class AddBlueskyAccountDialog(QDialog):
             finally:
                 workspace.close()
 
-        self._job = self._jobs.submit(add)
+        account = await self._tasks.call(add, lane=Lane.NETWORK, owner=self)
+        self.password.clear()
+        self.account_was_added.emit(account)
+        self.accept()
 
-    def _finished(self, job_id: int, account: object) -> None:
-        if job_id == self._job:
-            self.password.clear()
-            self.account_was_added.emit(account)
-            self.accept()
+    def _failed(self, error: Exception) -> None:
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
+        self.status.setText(f"Not signed in: {error}")
 
-    def _failed(self, job_id: int, error: object) -> None:
-        if job_id == self._job:
-            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
-            self.status.setText(f"<b>Not signed in:</b> {error}")
+
+async def _failures_shown(
+    steps: Coroutine[Any, Any, None], show: Callable[[Exception], object]
+) -> None:
+    """Run a sign-in's steps; what goes wrong is shown in the dialog, which is usable again."""
+    try:
+        await steps
+    except SIGN_IN_FAILURES as error:
+        show(error)
+    except Exception as error:  # a bug: logged in full, and still said in the dialog
+        log.exception("signing in failed")
+        show(error)

@@ -80,9 +80,9 @@ class ChannelHealthDialog(QDialog):
     def _card(self, channel: ChannelHealth) -> QGroupBox:
         now = utc_now()
         account = channel.account
-        card = QGroupBox(f"{account.handle} — {account.network.value.capitalize()}")
+        card = QGroupBox(f"{account.handle} — {account.network.value.capitalize()}")  # plain
         form = QFormLayout(card)
-        state = QLabel(channel.state_text())
+        state = _plain(channel.state_text())  # may quote what the server said
         state.setStyleSheet(f"color: {_STATE_COLOURS[channel.state]}; font-weight: bold")
         state.setWordWrap(True)
         state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -90,13 +90,20 @@ class ChannelHealthDialog(QDialog):
         form.addRow("State:", state)
         if channel.state is AccountState.NEEDS_SIGN_IN:
             form.addRow("", QLabel("Sign in again: Accounts → Add, with the same account."))
-        form.addRow("Last successful sync:", QLabel(channel.last_sync_text(now)))
-        form.addRow("Items fetched:", QLabel(channel.fetched_text()))
-        form.addRow("Rate-limit budget left:", QLabel(channel.budget_text()))
-        form.addRow("Sign-in token expires:", QLabel(channel.token_text(now)))
-        skipped = QLabel(channel.skipped_text())
+        form.addRow("Last successful sync:", _plain(channel.last_sync_text(now)))
+        form.addRow("Items fetched:", _plain(channel.fetched_text()))
+        form.addRow("Rate-limit budget left:", _plain(channel.budget_text()))
+        form.addRow("Sign-in token expires:", _plain(channel.token_text(now)))
+        skipped = _plain(channel.skipped_text())
         skipped.setWordWrap(True)
         skipped.setToolTip("Items the network sent that Heedful could not store safely")
         self.skipped_labels[account.id] = skipped
         form.addRow("Items skipped:", skipped)
         return card
+
+
+def _plain(text: str) -> QLabel:
+    """A label that shows its text as it is: words from a server are never read as HTML."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label

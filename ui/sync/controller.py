@@ -1,15 +1,17 @@
-"""Running syncs and sends off the GUI thread, on a schedule and on demand, one job per account.
+"""Running syncs and sends off the GUI thread, on a schedule and on demand, one task per account.
 
-Each account syncs in a job of its own (over its own SQLite connection), so a slow or
-rate-limited server only delays itself. The controller also decides whether Heedful is online:
-the system's reachability where Qt knows it, plus what the syncs themselves met. While offline
-it tries again often; going back online syncs at once, which drains the outbox.
+Each account syncs in a task of its own on the network lane (over its own SQLite connection),
+so a slow or rate-limited server only delays itself. What each sync, send and queued reply
+changed goes to the window's change dispatcher. The controller also decides whether Heedful
+is online: the system's reachability where Qt knows it, plus what the syncs themselves met.
+While offline it tries again often; going back online syncs at once, which drains the outbox.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -17,10 +19,13 @@ from storage.errors import StoreError
 from storage.records import Account, AccountState, OutboxItem, OutboxState
 
 from app.bootstrap import Workspace
+from app.changes import Changes
 from app.compose.replies import ReplyRefused, describe_outbox_item
 from app.sync.service import SyncReport
 
-from ui.background import BackgroundJobs
+from ui.changes import ChangeDispatcher, changes_of
+from ui.tasks import Lane, Tasks
+from ui.write_guard import WriteGuard
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +41,6 @@ class SyncController(QObject):
     account_did_sync = Signal(object)  # SyncReport, as each account finishes
     sync_did_finish = Signal(list)  # [SyncReport] of the round, once every account is done
     online_did_change = Signal(bool)
-    outbox_did_change = Signal()
     reply_did_queue = Signal(int)  # mention id
     reply_did_finish = Signal(int, str)  # mention id, what happened, for the person
     reply_was_refused = Signal(int, str)  # mention id, why (the text stays in the editor)
@@ -44,15 +48,21 @@ class SyncController(QObject):
     work_did_fail = Signal(str)  # a failure nobody else reports, for the status bar
 
     def __init__(
-        self, workspace: Workspace, jobs: BackgroundJobs, parent: QObject | None = None
+        self,
+        workspace: Workspace,
+        tasks: Tasks,
+        changes: ChangeDispatcher,
+        parent: QObject | None = None,
+        *,
+        guard: WriteGuard | None = None,
     ) -> None:
         super().__init__(parent)
         self._workspace = workspace
-        self._jobs = jobs
-        self._account_jobs: dict[int, int] = {}  # job id -> account id
+        self._tasks = tasks
+        self._changes = changes
+        self._guard = guard or WriteGuard(self)
+        self._syncing: set[int] = set()  # account ids with a sync running
         self._round: list[SyncReport] = []
-        self._send_jobs: dict[int, int] = {}  # job id -> mention id
-        self._thread_jobs: dict[int, int] = {}  # job id -> mention id
         self._threads_asked: set[int] = set()
         self._last_states: dict[int, AccountState] = {}
         self._reachable: bool | None = None  # None: the system does not say
@@ -64,12 +74,10 @@ class SyncController(QObject):
         self.offline_retry = QTimer(self)
         self.offline_retry.setInterval(OFFLINE_RETRY_MS)
         self.offline_retry.timeout.connect(self.sync_now)
-        jobs.job_did_finish.connect(self._finished)
-        jobs.job_did_fail.connect(self._failed)
 
     @property
     def enabled(self) -> bool:
-        return not (self._workspace.is_demo or self.stopped or self._jobs.stop.is_set())
+        return not (self._workspace.is_demo or self.stopped or self._tasks.stop.is_set())
 
     @property
     def interval_seconds(self) -> int:
@@ -78,7 +86,7 @@ class SyncController(QObject):
 
     @property
     def syncing(self) -> bool:
-        return bool(self._account_jobs)
+        return bool(self._syncing)
 
     def stop(self) -> None:
         """No more scheduled syncs, and no more signals from late results: the window is
@@ -93,19 +101,22 @@ class SyncController(QObject):
             self.sync_now()
 
     def sync_now(self) -> None:
-        """Sync every account that is not syncing already, each in a job of its own."""
+        """Sync every account that is not syncing already, each in a task of its own."""
         if not self.enabled:
             return
-        running = set(self._account_jobs.values())
-        accounts = [a for a in self._workspace.accounts.all() if a.id not in running]
+        accounts = [a for a in self._workspace.accounts.all() if a.id not in self._syncing]
         if not accounts:
             return
-        if not running:
+        if not self._syncing:
             self._round = []
             self.sync_did_start.emit()
         for account in accounts:
-            job = self._jobs.submit(functools.partial(self._sync_account, account))
-            self._account_jobs[job] = account.id
+            self._syncing.add(account.id)
+            self._run(
+                functools.partial(self._sync_account, account),
+                on_done=self._account_synced,
+                on_error=functools.partial(self._account_failed, account.id),
+            )
 
     def set_reachable(self, reachable: bool | None) -> None:
         """What the system says about the network (None: it does not know)."""
@@ -117,20 +128,24 @@ class SyncController(QObject):
     def send_reply(self, mention_id: int, text: str) -> None:
         """Write the reply to the outbox (a quick local write), then send it in the background."""
         try:
-            item = self._workspace.replies.queue(mention_id, text)
+            queued = self._workspace.replies.queue(mention_id, text)
         except (ReplyRefused, StoreError, KeyError) as problem:
             self.reply_was_refused.emit(mention_id, str(problem))
             return
+        item = _queued_item(queued)
         self.reply_did_queue.emit(mention_id)
-        self.outbox_did_change.emit()
+        # The row leaves Unanswered (or shows "reply queued"), the counts follow, at once.
+        queued_changes = _reply_changes(item, "Reply queued") | Changes.of(drafts=[mention_id])
+        self._tell(changes_of(queued) or queued_changes)
         self._send_soon(item, mention_id)
 
     def retry_reply(self, item_id: int) -> bool:
         """Queue a failed reply again and try it now."""
-        if not self._workspace.outbox_service.retry(item_id):
+        outbox = self._workspace.outbox_service
+        if not self._guard.attempt("Queueing the reply again", lambda: outbox.retry(item_id)).value:
             return False
         item = self._workspace.outbox.get(item_id)
-        self.outbox_did_change.emit()
+        self._tell(_reply_changes(item, "Reply queued again"))
         self._send_soon(item, item.mention_id or 0)
         return True
 
@@ -139,26 +154,46 @@ class SyncController(QObject):
         if not self.enabled or mention_id in self._threads_asked:
             return
         self._threads_asked.add(mention_id)
-        job = self._jobs.submit(lambda: self._fetch_thread(mention_id))
-        self._thread_jobs[job] = mention_id
+        self._run(
+            lambda: self._fetch_thread(mention_id),
+            on_done=lambda _added: self._thread_arrived(mention_id),
+            on_error=lambda error: self._failure(f"Could not fetch the conversation: {error}"),
+        )
 
     def _send_soon(self, item: OutboxItem, mention_id: int) -> None:
         if not self.enabled or not self.online:
             return  # it waits safely in the outbox: quitting, or it goes when back online
-        job = self._jobs.submit(lambda: self._send(item))
-        self._send_jobs[job] = mention_id
+        self._run(
+            lambda: self._send(item),
+            on_done=lambda result: self._sent(mention_id, *result),
+            on_error=functools.partial(self._send_failed, item, mention_id),
+        )
+
+    def _run(
+        self,
+        work: Callable[[], object],
+        *,
+        on_done: Callable[..., object],
+        on_error: Callable[[Exception], object],
+    ) -> None:
+        """Network work on the network lane; results come back only while the window is
+        open (the controller is their owner)."""
+        self._tasks.run(work, on_done=on_done, on_error=on_error, owner=self, lane=Lane.NETWORK)
+
+    def _tell(self, changes: Changes) -> None:
+        self._changes.operation_did_execute(changes, self)
 
     # --- on worker threads, each over its own connection ---------------------------------------
 
     def _fetch_thread(self, mention_id: int) -> int:
-        workspace = self._workspace.open_again(self._jobs.stop)
+        workspace = self._workspace.open_again(self._tasks.stop)
         try:
             return workspace.sync.fetch_thread(mention_id)
         finally:
             workspace.close()
 
     def _sync_account(self, account: Account) -> SyncReport:
-        workspace = self._workspace.open_again(self._jobs.stop)
+        workspace = self._workspace.open_again(self._tasks.stop)
         try:
             return workspace.sync.sync_account(
                 workspace.accounts.get(account.id), progress=self._report_progress
@@ -175,7 +210,7 @@ class SyncController(QObject):
             )
 
     def _send(self, item: OutboxItem) -> tuple[OutboxItem, bool]:
-        workspace = self._workspace.open_again(self._jobs.stop)
+        workspace = self._workspace.open_again(self._tasks.stop)
         try:
             report = workspace.sync.sync_account(
                 workspace.accounts.get(item.account_id), pull=False
@@ -186,53 +221,67 @@ class SyncController(QObject):
 
     # --- results, on the GUI thread ------------------------------------------------------------
 
-    def _finished(self, job_id: int, result: object) -> None:
-        if self.stopped:
-            return
-        if job_id in self._account_jobs:
-            self._account_jobs.pop(job_id)
-            if isinstance(result, SyncReport):
-                self._account_synced(result)
-            self._round_maybe_done()
-        elif job_id in self._send_jobs and isinstance(result, tuple):
-            mention_id = self._send_jobs.pop(job_id)
-            item, busy = result
-            self.outbox_did_change.emit()
-            if busy and item.state is OutboxState.QUEUED:
-                # Its account is syncing elsewhere right now; that sync may have passed the
-                # outbox already, so try again shortly.
-                QTimer.singleShot(BUSY_RETRY_MS, self, lambda: self._send_soon(item, mention_id))
-            self.reply_did_finish.emit(mention_id, describe_outbox_item(item))
-        elif job_id in self._thread_jobs:
-            self.thread_did_arrive.emit(self._thread_jobs.pop(job_id))
-
-    def _failed(self, job_id: int, error: object) -> None:
-        if self.stopped:
-            return
-        if job_id in self._account_jobs:
-            self._account_jobs.pop(job_id)
-            if not self._jobs.stop.is_set():
-                self.work_did_fail.emit(f"Sync failed: {error}")
-            self._round_maybe_done()
-        elif job_id in self._send_jobs:
-            mention_id = self._send_jobs.pop(job_id)
-            self.outbox_did_change.emit()
-            self.reply_did_finish.emit(mention_id, f"Queued; not sent yet ({error}).")
-        elif job_id in self._thread_jobs:
-            self._thread_jobs.pop(job_id)
-            self.work_did_fail.emit(f"Could not fetch the conversation: {error}")
-
     def _account_synced(self, report: SyncReport) -> None:
+        if self.stopped:
+            return
+        self._syncing.discard(report.account.id)
         self._round.append(report)
         if not report.busy:
             self._last_states[report.account.id] = report.state
-        if report.sent or report.failed:
-            self.outbox_did_change.emit()
+        self._tell(changes_of(report) or self._sync_changes(report))
         self.account_did_sync.emit(report)
         self._update_online()
+        self._round_maybe_done()
+
+    def _account_failed(self, account_id: int, error: Exception) -> None:
+        if self.stopped:
+            return
+        self._syncing.discard(account_id)
+        if not self._tasks.stop.is_set():
+            self._failure(f"Sync failed: {error}")
+        self._round_maybe_done()
+
+    def _sent(self, mention_id: int, item: OutboxItem, busy: bool) -> None:
+        if self.stopped:
+            return
+        self._tell(_reply_changes(item, describe_outbox_item(item)))
+        if busy and item.state is OutboxState.QUEUED:
+            # Its account is syncing elsewhere right now; that sync may have passed the
+            # outbox already, so try again shortly.
+            QTimer.singleShot(BUSY_RETRY_MS, self, lambda: self._send_soon(item, mention_id))
+        self.reply_did_finish.emit(mention_id, describe_outbox_item(item))
+
+    def _send_failed(self, item: OutboxItem, mention_id: int, error: Exception) -> None:
+        if self.stopped:
+            return
+        self._tell(_reply_changes(item, "Reply not sent yet"))
+        self.reply_did_finish.emit(mention_id, f"Queued; not sent yet ({error}).")
+
+    def _thread_arrived(self, mention_id: int) -> None:
+        if not self.stopped:
+            self._tell(Changes.of(mentions=[mention_id], description="Conversation fetched"))
+            self.thread_did_arrive.emit(mention_id)
+
+    def _failure(self, message: str) -> None:
+        if not self.stopped:
+            self.work_did_fail.emit(message)
+
+    def _sync_changes(self, report: SyncReport) -> Changes:
+        """What a sync changed, for reports that do not carry their own change set: the
+        account (its state, last sync, new mentions listed after the merge pause) and, when
+        replies went or failed, that account's outbox items (an outbox is small)."""
+        outbox: list[int] = []
+        if report.sent or report.failed:
+            outbox = [
+                item.id
+                for item in self._workspace.outbox_service.items()
+                if item.account_id == report.account.id
+            ]
+        added = f"{report.added} new mention{'s' * (report.added != 1)}" if report.added else ""
+        return Changes.of(accounts=[report.account.id], outbox=outbox, description=added)
 
     def _round_maybe_done(self) -> None:
-        if not self._account_jobs:
+        if not self._syncing:
             reports, self._round = self._round, []
             self.sync_did_finish.emit(reports)
 
@@ -250,3 +299,20 @@ class SyncController(QObject):
             self.sync_now()  # back online: fetch what was missed and send what waited
         elif self.enabled:
             self.offline_retry.start()
+
+
+def _queued_item(queued: object) -> OutboxItem:
+    """The outbox item a queued reply became (`ReplyService.queue` may return it in a result
+    that carries the change set as well)."""
+    if isinstance(queued, OutboxItem):
+        return queued
+    item = getattr(queued, "item", None)
+    if not isinstance(item, OutboxItem):
+        raise TypeError(f"queueing a reply returned {queued!r}")
+    return item
+
+
+def _reply_changes(item: OutboxItem, description: str) -> Changes:
+    """A reply's state changed: its outbox item, and the mention it answers (its badges)."""
+    mentions = [] if item.mention_id is None else [item.mention_id]
+    return Changes.of(outbox=[item.id], mentions=mentions, description=description)

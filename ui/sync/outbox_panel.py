@@ -15,7 +15,6 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -30,9 +29,12 @@ from PySide6.QtWidgets import (
 
 from storage.records import OutboxItem, OutboxState, utc_now
 
+from app.changes import Changes
 from app.sync.outbox import OutboxService, outbox_line
 from app.text.display import one_line
 
+from ui.changes import ChangeDispatcher
+from ui.links import external_target, hover_text, open_external
 from ui.sync.controller import SyncController
 
 log = logging.getLogger(__name__)
@@ -103,7 +105,11 @@ class OutboxWindow(QDialog):
     edit_was_requested = Signal(int)  # outbox item id of a failed reply to edit again
 
     def __init__(
-        self, outbox: OutboxService, sync: SyncController, parent: QWidget | None = None
+        self,
+        outbox: OutboxService,
+        sync: SyncController,
+        changes: ChangeDispatcher,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Outbox — Heedful")
@@ -128,6 +134,7 @@ class OutboxWindow(QDialog):
         self.open_button.clicked.connect(self.open_post)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
         buttons = QHBoxLayout()
         buttons.addWidget(self.message, 1)
         for button in (self.retry_button, self.edit_button, self.open_button):
@@ -136,8 +143,12 @@ class OutboxWindow(QDialog):
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._enable())
-        sync.outbox_did_change.connect(self.refresh)
+        changes.changes_did_happen.connect(self.changes_did_happen)
         self._enable()
+
+    def changes_did_happen(self, changes: Changes, _initiator: object) -> None:
+        if changes.outbox:
+            self.refresh()
 
     def refresh(self) -> None:
         selected = self.selected()
@@ -166,9 +177,11 @@ class OutboxWindow(QDialog):
             self.edit_was_requested.emit(item.id)
 
     def open_post(self) -> None:
+        """The sent post in the browser; the address came from the server, so only if it is
+        an http(s) one."""
         item = self.selected()
-        if item is not None and item.url:
-            QDesktopServices.openUrl(QUrl(item.url))
+        if item is not None and item.url and not open_external(item.url):
+            self.message.setText(f"Not opened: {hover_text(item.url)}.")
 
     def _enable(self) -> None:
         item = self.selected()
@@ -176,6 +189,8 @@ class OutboxWindow(QDialog):
         self.retry_button.setEnabled(failed)
         self.edit_button.setEnabled(failed and item is not None and item.mention_id is not None)
         self.open_button.setEnabled(item is not None and bool(item.url))
+        # Where "Open post" really goes, shown before it is pressed.
+        self.open_button.setToolTip(hover_text(item.url) if item is not None and item.url else "")
 
 
 class OutboxStateLine(QLabel):
@@ -187,15 +202,20 @@ class OutboxStateLine(QLabel):
         super().__init__()
         self.setObjectName("outboxState")
         self.setWordWrap(True)
+        # Rich text for its links; every word from a server in it is escaped.
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setOpenExternalLinks(False)
         self.linkActivated.connect(self._link)
+        self.linkHovered.connect(self._hovered)
         self._outbox = outbox
         self._sync = sync
         self._mention_id: int | None = None
         self.item: OutboxItem | None = None
-        sync.outbox_did_change.connect(self.refresh)
         self.hide()
+
+    def changes_did_happen(self, changes: Changes, _initiator: object) -> None:
+        if changes.outbox or self._mention_id in changes.mentions:
+            self.refresh()
 
     def show_for(self, mention_id: int | None) -> None:
         self._mention_id = mention_id
@@ -212,8 +232,10 @@ class OutboxStateLine(QLabel):
             return
         line = outbox_line(self.item, utc_now())
         detail = html.escape(line.detail)
-        if self.item.state is OutboxState.SENT and line.url:
-            text = f"Reply sent: <a href='{html.escape(line.url)}'>open the post</a>"
+        target = external_target(line.url) if line.url else None
+        if self.item.state is OutboxState.SENT and target is not None:
+            href = html.escape(target.toString(QUrl.ComponentFormattingOption.FullyEncoded))
+            text = f"Reply sent: <a href='{href}'>open the post</a>"
         elif self.item.state is OutboxState.FAILED:
             text = (
                 f"<b>Reply not sent:</b> {html.escape(self.item.last_error or '')} "
@@ -232,4 +254,9 @@ class OutboxStateLine(QLabel):
         elif kind == "edit" and rest.isdigit():
             self.edit_was_requested.emit(int(rest))
         else:
-            QDesktopServices.openUrl(QUrl(link))  # the sent post, in the system browser
+            open_external(link)  # the sent post, in the system browser (if it is http(s))
+
+    def _hovered(self, link: str) -> None:
+        kind = link.partition(":")[0]
+        internal = kind in ("retry", "edit")
+        self.setToolTip("" if not link or internal else hover_text(link))

@@ -22,6 +22,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
+from storage import identity
+
 from app.networks.errors import BadServerAddress, NeedsSignIn, Offline, ServerTrouble
 from app.secrets import SecretStore
 
@@ -34,22 +36,23 @@ TIMEOUT_S = 20
 
 
 def normalize_server(address: str, *, what: str = "Mastodon server") -> str:
-    """`social.example` → `https://social.example`. Plain http is refused except on loopback
-    (test servers): tokens must never travel unencrypted."""
+    """`social.example` → `https://social.example`, in the one spelling accounts are keyed
+    by (storage.identity). Plain http is refused except on loopback (test servers): tokens
+    must never travel unencrypted."""
     address = address.strip().rstrip("/")
     if not address:
         raise BadServerAddress(f"Enter the address of your {what}.")
-    if "://" not in address:
-        address = "https://" + address
-    parts = urlsplit(address)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadServerAddress(f"{address} is not a server address.")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    try:
+        spelled = identity.normalize_server(address)
+    except identity.ServerAddressError as error:
+        raise BadServerAddress(f"{address} is not a server address ({error}).") from error
+    parts = urlsplit(spelled)
+    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
         raise BadServerAddress(
             f"{address} uses plain http; Heedful only signs in over https (except to a "
             "test server on this computer)."
         )
-    return f"{parts.scheme}://{parts.netloc}"
+    return spelled
 
 
 def _is_loopback(host: str) -> bool:
