@@ -12,7 +12,7 @@ from storage.skipped import SkippedItemRepository
 from storage.usage import AccountLimits, UsageCounts, UsageRepository
 
 from app.networks.registry import network_info
-from app.networks.x.spend import UnitPrices, billing_day
+from app.networks.x.spend import SMALLEST_PAGE_READS, UnitPrices, billing_day
 from app.text.display import age
 
 UNKNOWN = "unknown"
@@ -49,10 +49,10 @@ class Spend:
         if budget is None:
             return "no daily read budget"
         left = budget - self.today.reads
-        if left <= 0:
+        if left < SMALLEST_PAGE_READS:
             return (
-                f"daily read budget of {budget:,} reached: reading waits until 00:00 UTC "
-                "(replies still go out)"
+                f"daily read budget of {budget:,} reached ({max(0, left):,} left, too few for "
+                "a page): reading waits until 00:00 UTC; replies still go out"
             )
         return f"{left:,} of {budget:,} reads left today"
 

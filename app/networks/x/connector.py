@@ -66,7 +66,7 @@ from app.networks.x.parsing import (
     post_url,
     references,
 )
-from app.networks.x.spend import Meter
+from app.networks.x.spend import SMALLEST_PAGE_READS, Meter
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,9 @@ MENTIONS_REACHABLE = 800  # X serves only the 800 most recent mentions
 DM_FIRST_BACKFILL = timedelta(days=14)  # how far back a new account's DMs are read (billed)
 LOOK_BACK_SLACK = timedelta(minutes=5)  # clocks differ: look a little before the first try
 LOOK_PAGES = 5
+QUOTE_WATCH = timedelta(days=3)  # how long the brand's posts are watched for quotes
+QUOTE_WATCH_POSTS = 10  # the most of them watched at once
+QUOTE_POLL = timedelta(minutes=10)  # how often their quotes are asked for (each is billed)
 
 _USER_FIELDS = "name,username,profile_image_url"
 _POST_QUERY = {
@@ -174,7 +177,7 @@ class XConnector:
         state = _state(cursor)
         self.budget_reached = False
         if self._meter is not None and not self._meter.pass_allowed():
-            self.budget_reached = (self._meter.reads_left() or 0) <= 0
+            self.budget_reached = (self._meter.reads_left() or 0) < SMALLEST_PAGE_READS
             log.info(
                 "X read budget: no read pass now (%s)", "spent" if self.budget_reached else "slowed"
             )
@@ -182,17 +185,22 @@ class XConnector:
         yield from self._mentions(state)
         if not self.budget_reached:
             yield from self._direct_messages(state)
+        if not self.budget_reached:
+            yield from self._quotes(state)
 
     def _page_size(self) -> int | None:
-        """Items to ask for, within the day's read budget; None when the budget is spent."""
+        """Items to ask for, within the day's read budget; None when the budget is spent.
+        X bills what it returns after the fact, included authors and quoted posts too, so a
+        page is kept to a third of what is left, and none is asked for once even X's
+        smallest page (5) might not fit."""
         left = None if self._meter is None else self._meter.reads_left()
         if left is None:
             return PAGE_SIZE
-        if left <= 0:
+        size = min(PAGE_SIZE, left // 3)
+        if size < 5:
             self.budget_reached = True
             return None
-        # X bills the included authors too: leave room for them.
-        return max(5, min(PAGE_SIZE, left // 2))
+        return size
 
     def _mentions(self, state: dict[str, Any]) -> Iterator[FetchedPage]:
         mine = state.setdefault("mentions", {})
@@ -206,7 +214,7 @@ class XConnector:
             size = self._page_size()
             if size is None:
                 return
-            params = {**_POST_QUERY, "max_results": str(size)}
+            params = {**_POST_QUERY, "max_results": str(max(5, size))}  # X: 5 to 100
             if seen:
                 params["since_id"] = seen
             if token:
@@ -305,6 +313,62 @@ class XConnector:
             if finished:
                 return
             token = after
+
+    def _quotes(self, state: dict[str, Any]) -> Iterator[FetchedPage]:
+        """Quotes of the brand's recent posts: a quote needs no @mention, so the mentions
+        timeline misses those without one. The brand's own posts of the last QUOTE_WATCH
+        (an "owned read", billed at a fifth) are watched, and their quotes asked for at most
+        every QUOTE_POLL (each quote returned is billed, again at every ask)."""
+        mine = state.setdefault("quotes", {})
+        now = utc_now()
+        polled = mine.get("polled_at")
+        if (
+            isinstance(polled, int | float)
+            and now.timestamp() - polled < QUOTE_POLL.total_seconds()
+        ):
+            return
+        params = {"post.fields": "created_at", "max_results": "100"}
+        if isinstance(mine.get("own_seen"), str):
+            params["since_id"] = mine["own_seen"]
+        else:
+            params["start_time"] = _rfc3339(now - QUOTE_WATCH)
+        own = self._client.get(
+            "reading the brand's recent posts", "getUsersPosts",
+            f"/2/users/{self._own_user_id}/tweets", params, usage=post_usage,
+        )  # fmt: skip
+        watched: list[list[Any]] = [w for w in mine.get("watch", []) if isinstance(w, list)]
+        for post in data_items(own):
+            if isinstance(post, Mapping) and isinstance(post.get("id"), str):
+                watched.append([post["id"], (now + QUOTE_WATCH).timestamp()])
+        newest = [str(p.get("id")) for p in data_items(own) if isinstance(p, Mapping)]
+        if newest:
+            mine["own_seen"] = max(newest, key=id_order)
+        # Newest first, the few most recent only, each for QUOTE_WATCH.
+        watched = sorted(
+            (w for w in watched if len(w) == 2 and float(w[1]) > now.timestamp()),
+            key=lambda w: id_order(str(w[0])),
+            reverse=True,
+        )[:QUOTE_WATCH_POSTS]
+        mine["watch"] = watched
+        items: list[NewMention] = []
+        skipped: list[str] = []
+        for post_id, _until in watched:
+            if self._page_size() is None:
+                break
+            answer = self._client.get(
+                "fetching quotes of the brand's posts",
+                "getPostsQuotedPosts",
+                f"/2/tweets/{post_id}/quote_tweets",
+                {**_POST_QUERY, "max_results": "10"},
+                usage=post_usage,
+            )
+            parsed = page_of_posts(
+                answer, account_id=self._account_id, own_user_id=self._own_user_id
+            )
+            items += parsed.items
+            skipped += parsed.skipped
+        mine["polled_at"] = now.timestamp()
+        yield FetchedPage(items=items, cursor=json.dumps(state), skipped=skipped)
 
     def fetch_thread(self, platform_id: str) -> list[NewMention]:
         """The conversation around a post (recent search reaches the last 7 days). Other

@@ -45,6 +45,9 @@ class UnitPrices:
 
 
 PRICE_NAMES = tuple(f.name for f in fields(UnitPrices))
+# Reads a page needs at least (X's smallest page is 5 posts, each with its author and what
+# it quotes): with fewer left, reading waits for the next day.
+SMALLEST_PAGE_READS = 15
 
 # Past this share of the day's budget, reading slows to one pass every SLOW_PASS.
 SLOW_FROM = 0.8
