@@ -13,17 +13,17 @@ conversation) are searched for it first, by reply target and text, and a post fo
 the one sent. The brand's own timeline is used rather than recent search: it is immediate
 (search lags), an "owned read" X bills at a fifth of the price, and not limited to 7 days.
 
-Client library (tried against the loopback test server, measured on this machine): neither
-well-kept one fits. `xdk` 0.10.6 (X's official SDK, 4.2 MB, about 2.7 s to import) calls
-`session.get(...)` with no timeout: a held request never returns (tried: still waiting after
-120 s behind the fault proxy's hold), it validates each whole page with Pydantic (one
-unreadable post refuses the page, so the cursor could never pass it), auto-paginates inside a
-generator that keeps no resumable position, and drops the `x-rate-limit-*` headers of
-successful answers. `tweepy` 4.17.0 (1.3 MB, about 0.45 s) hard-codes https://api.twitter.com
-(no test server, no proxy), sends no timeout either, sleeps through rate limits with
-`time.sleep` (quitting cannot interrupt it) and asks for `tweet.fields`/`referenced_tweets.id`,
-which X's 2.167 specification no longer defines. `requests` (already used) with Heedful's
-socket watch does what is needed in `app.networks.x.client`.
+Client library (read and measured on this machine; neither was run against the test server):
+neither well-kept one fits. `xdk` 0.10.6 (X's official SDK, 4.2 MB, about 2.7 s to import)
+calls `session.get(...)` and `session.post(...)` with no timeout, so a held request would
+never return; it validates each whole page with Pydantic (one unreadable post refuses the
+page, so the cursor could never pass it), auto-paginates inside a generator that keeps no
+resumable position, and drops the `x-rate-limit-*` headers of successful answers. `tweepy`
+4.17.0 (1.3 MB, about 0.45 s) hard-codes https://api.twitter.com (no test server, no proxy),
+sends no timeout either, sleeps through rate limits with `time.sleep` (quitting cannot
+interrupt it) and asks for `tweet.fields`/`referenced_tweets.id`, which X's 2.167
+specification no longer defines. `requests` (already used) with Heedful's socket watch does
+what is needed in `app.networks.x.client`.
 """
 
 from __future__ import annotations
