@@ -6,13 +6,14 @@ order. A migration never changes once it has shipped: add the next one instead.
 
 from __future__ import annotations
 
-from storage.migrations import m10_natural_keys, m19_x_network
+from storage.migrations import m10_natural_keys, m11_outbox_states, m19_x_network
 from storage.migrations.machinery import Migration, MigrationError, rebuild_table
 from storage.migrations.schema_1_to_9 import SHIPPED
 
 MIGRATIONS: tuple[Migration, ...] = (
     *SHIPPED,
     m10_natural_keys.MIGRATION,
+    m11_outbox_states.MIGRATION,
     m19_x_network.MIGRATION,
 )
 
