@@ -54,6 +54,10 @@ class UsageRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
+    @property
+    def store(self) -> Store:
+        return self._store
+
     def add(
         self, account_id: int, day: date, counts: UsageCounts, *, read_at: datetime | None = None
     ) -> None:
@@ -153,36 +157,3 @@ class UsageRepository:
                 f" ON CONFLICT (account_id) DO UPDATE SET {column} = excluded.{column}",
                 [account_id, value],
             )
-
-    # --- sends on a network without idempotency keys ---------------------------------------------
-
-    def note_send_attempt(self, account_id: int, key: str, at: datetime) -> datetime | None:
-        """Record that a post with this key is about to go out; returns when the first
-        attempt was, if this is not the first (then the post may be on the network)."""
-        with self._store.write() as db:
-            row = db.execute(
-                "SELECT first_attempt_at FROM network_send_attempts"
-                " WHERE account_id = ? AND idempotency_key = ?",
-                [account_id, key],
-            ).fetchone()
-            if row is not None:
-                db.execute(
-                    "UPDATE network_send_attempts SET attempts = attempts + 1"
-                    " WHERE account_id = ? AND idempotency_key = ?",
-                    [account_id, key],
-                )
-                return from_timestamp(str(row[0]))
-            db.execute(
-                "INSERT INTO network_send_attempts (account_id, idempotency_key,"
-                " first_attempt_at) VALUES (?, ?, ?)",
-                [account_id, key, to_timestamp(at)],
-            )
-        return None
-
-    def forget_send_attempts_before(self, moment: datetime) -> int:
-        with self._store.write() as db:
-            cursor = db.execute(
-                "DELETE FROM network_send_attempts WHERE first_attempt_at < ?",
-                [to_timestamp(moment)],
-            )
-        return cursor.rowcount

@@ -64,10 +64,20 @@ class ConnectorFactory:
         # Imported here: only accounts that sync need their network's library loaded.
         info = network_info(account.network)
         module = importlib.import_module(info.connector_module)
-        if info.metered:  # billed per use: its connector counts reads and posts as it goes
+        if info.metered:
+            # Billed per use: its connector counts reads and posts as it goes. Its refresh
+            # tokens rotate: a renewal reads the keyring again under a lease in the store.
             return cast(
                 Connector,
-                module.connect(account, secret, save_secret, self._stop, usage=self._usage),
+                module.connect(
+                    account,
+                    secret,
+                    save_secret,
+                    self._stop,
+                    usage=self._usage,
+                    load_secret=lambda: self._secrets.get(name),
+                    secret_name=name,
+                ),
             )
         connect = cast(Connect, module.connect)
         return connect(account, secret, save_secret, self._stop)

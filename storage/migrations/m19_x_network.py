@@ -59,22 +59,21 @@ _USAGE_TABLES = [
         history_wall_note TEXT
     )
     """,
-    # Posts on a network without idempotency keys (X): each attempt is noted before it goes
-    # out, so a retry after a lost answer or a crash looks for the post before posting again.
+    # Renewing a sign-in whose refresh token rotates (X: each refresh token works once): one
+    # process at a time per keyring secret, so two never spend the same refresh token and
+    # sign the account out. A row is held for the length of one token request.
     """
-    CREATE TABLE network_send_attempts (
-        account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-        idempotency_key TEXT NOT NULL,
-        first_attempt_at TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 1,
-        PRIMARY KEY (account_id, idempotency_key)
+    CREATE TABLE token_refresh_leases (
+        secret_name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at TEXT NOT NULL
     ) WITHOUT ROWID
     """,
 ]
 
 MIGRATION = Migration(
     19,
-    "X accounts; reads, posts and a read budget per account and day; send attempts",
+    "X accounts; reads, posts and a read budget per account and day; token refresh leases",
     statements=_USAGE_TABLES,
     run=_allow_x,
 )

@@ -14,12 +14,15 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+
+from storage.records import utc_now
+from storage.token_leases import REFRESH_LEASE_SECONDS, TokenRefreshLeases
 
 from app.networks.errors import NeedsSignIn, Offline, ServerTrouble
 from app.networks.mastodon.auth import (
@@ -36,6 +39,8 @@ SCOPES = ("tweet.read", "tweet.write", "users.read", "dm.read", "dm.write", "off
 DEFAULT_CALLBACK_PORT = 51737
 TIMEOUT_S = 20
 REFRESH_EARLY_S = 120  # refresh this long before the access token runs out
+# The longest a renewal waits for another process's renewal of the same sign-in to finish.
+REFRESH_WAIT_S = REFRESH_LEASE_SECONDS + 5
 
 
 def authorize_base(server: str) -> str:
@@ -226,7 +231,13 @@ class XSignIn:
 
 class TokenKeeper:
     """The account's tokens: a current access token, refreshed before it runs out or when X
-    refuses it, and every rotated refresh token saved the moment it arrives."""
+    refuses it, and every rotated refresh token saved the moment it arrives.
+
+    X's refresh tokens work once. Two processes (the window and `heedful sync`, or a thread
+    fetching a conversation) that both renew with the same one would leave one of them with
+    a refused token and the account signed out. So a renewal takes the store's lease on the
+    secret first (`leases`), then reads the keyring again (`load_secret`): when another
+    process has renewed meanwhile, its tokens are taken over and X is not asked at all."""
 
     def __init__(
         self,
@@ -236,41 +247,91 @@ class TokenKeeper:
         session: requests.Session,
         *,
         clock: Callable[[], float] = time.time,
+        load_secret: Callable[[], Mapping[str, Any] | None] | None = None,
+        leases: TokenRefreshLeases | None = None,
+        secret_name: str = "",
+        stop: threading.Event | None = None,
     ) -> None:
-        access = secret.get("access_token")
         client_id = secret.get("client_id")
-        if not isinstance(access, str) or not isinstance(client_id, str):
+        if not isinstance(client_id, str):
             raise NeedsSignIn("Heedful has no X sign-in for this account: sign in again.")
-        refresh = secret.get("refresh_token")
-        expires = secret.get("expires_at")
         self._server = server
         self._client_id = client_id
         self._save = save_secret
+        self._load = load_secret
+        self._leases = leases
+        self._secret_name = secret_name
+        self._stop = stop or threading.Event()
         self._session = session
         self._clock = clock
         self._lock = threading.Lock()
-        self.tokens = Tokens(
+        self.tokens = self._tokens_of(secret)
+
+    def _tokens_of(self, secret: Mapping[str, Any]) -> Tokens:
+        access = secret.get("access_token")
+        if not isinstance(access, str) or not access:
+            raise NeedsSignIn("Heedful has no X sign-in for this account: sign in again.")
+        refresh = secret.get("refresh_token")
+        expires = secret.get("expires_at")
+        return Tokens(
             access,
-            refresh if isinstance(refresh, str) else None,
-            float(expires) if isinstance(expires, int | float) else clock() + 3600,
+            refresh if isinstance(refresh, str) and refresh else None,
+            float(expires) if isinstance(expires, int | float) else self._clock() + 3600,
             str(secret.get("scope") or ""),
         )
 
     def bearer(self) -> str:
         with self._lock:
             if self.tokens.expires_at - REFRESH_EARLY_S <= self._clock():
-                self._refresh_locked()
+                self._renew(refused=None)
             return self.tokens.access_token
 
     def refresh(self, refused: str) -> str:
-        """X refused `refused`: refresh (unless another thread already did) and return the
-        token to try again with."""
+        """X refused `refused`: refresh (unless another thread or process already did) and
+        return the token to try again with."""
         with self._lock:
             if self.tokens.access_token == refused:
-                self._refresh_locked()
+                self._renew(refused=refused)
             return self.tokens.access_token
 
-    def _refresh_locked(self) -> None:
+    def _renew(self, refused: str | None) -> None:
+        if self._leases is None:
+            self._refresh_with_x()
+            return
+        holder = self._leases.new_holder()
+        deadline = time.monotonic() + REFRESH_WAIT_S
+        while not self._leases.take(self._secret_name, holder, utc_now()):
+            # Another process is renewing this sign-in: wait for it, then use what it saved.
+            if self._stop.wait(0.1):
+                raise Offline("Stopped while another Heedful renewed the X sign-in.")
+            if time.monotonic() > deadline:
+                raise ServerTrouble(
+                    "Another Heedful is still renewing this X sign-in; Heedful tries again soon."
+                )
+        try:
+            if not self._take_over_saved(refused):
+                self._refresh_with_x()
+        finally:
+            self._leases.release(self._secret_name, holder)
+
+    def _take_over_saved(self, refused: str | None) -> bool:
+        """Whether the keyring holds tokens another process renewed since these were read
+        (then they are used, and X is not asked)."""
+        saved = self._load() if self._load is not None else None
+        if not saved:
+            return False
+        try:
+            found = self._tokens_of(saved)
+        except NeedsSignIn:
+            return False
+        if found.access_token in (self.tokens.access_token, refused):
+            return False  # nobody renewed it: it is ours to renew
+        if found.expires_at - REFRESH_EARLY_S <= self._clock():
+            return False  # renewed long ago, and running out too
+        self.tokens = found
+        return True
+
+    def _refresh_with_x(self) -> None:
         if self.tokens.refresh_token is None:
             raise NeedsSignIn("X's sign-in for this account ran out: sign in again.")
         answer = post_form(
@@ -289,4 +350,5 @@ class TokenKeeper:
                 fresh.access_token, self.tokens.refresh_token, fresh.expires_at, fresh.scope
             )
         self.tokens = fresh
+        # Saved before the lease is let go: the next process to take it reads these.
         self._save(fresh.as_secret(self._client_id))

@@ -22,16 +22,18 @@ import requests
 
 from storage.usage import UsageCounts
 
-from app.networks.base import RateLimitState
+from app.networks.base import Heartbeat, RateLimitState
 from app.networks.errors import (
     NeedsSignIn,
     NetworkError,
     Offline,
+    OutcomeUnknown,
     RateLimited,
     Rejected,
     ServerTrouble,
 )
 from app.networks.interrupt import SocketWatch, requests_session
+from app.networks.waiting import pause
 from app.networks.x.auth import TokenKeeper
 from app.networks.x.spend import Meter
 
@@ -44,16 +46,6 @@ LONGEST_WAIT_S = 60
 # Below this many requests left in a window, wait for it (when the wait is short) rather
 # than spend the last ones.
 PACE_FLOOR = 1
-
-try:  # the outbox's "outcome unknown" state, where the core has it
-    from app.networks.errors import OutcomeUnknown as _OutcomeUnknown  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - before the outbox state machine lands
-    _OutcomeUnknown = ServerTrouble
-
-
-class SendOutcomeUnknown(_OutcomeUnknown):  # type: ignore[misc]
-    """A post went out and no clear answer came back: X may have it. Never simply posted
-    again: the connector looks for it first (X has no idempotency key)."""
 
 
 @dataclass
@@ -86,6 +78,9 @@ class XClient:
         self.session.headers["User-Agent"] = "Heedful"
         self.tokens = tokens
         self.meter = meter
+        # Set by the sync (through the connector): called while a rate-limit wait lasts, to
+        # keep the account's lease.
+        self.heartbeat: Heartbeat | None = None
         self._windows: dict[str, _Window] = {}
         self._last_endpoint = ""
 
@@ -111,7 +106,7 @@ class XClient:
         return answer
 
     def post(self, what: str, endpoint: str, path: str, body: Mapping[str, Any]) -> Any:
-        """POST a new post or message. Raises SendOutcomeUnknown when it may have arrived
+        """POST a new post or message. Raises OutcomeUnknown when it may have arrived
         without a clear answer; the other errors mean it was certainly not made."""
         return self._request("POST", what, endpoint, path, body=body)
 
@@ -144,7 +139,7 @@ class XClient:
                 if self._stop.is_set():
                     raise Offline("Stopped.") from error
                 if method == "POST" and _may_have_arrived(error):
-                    raise SendOutcomeUnknown(
+                    raise OutcomeUnknown(
                         f"No answer from X while {what} ({type(error).__name__}): it may have "
                         "gone through. Heedful looks for it before trying again."
                     ) from error
@@ -177,7 +172,7 @@ class XClient:
         if status in (200, 201):
             if not isinstance(answer, dict):
                 if method == "POST":
-                    raise SendOutcomeUnknown(f"X's answer to {what} was unreadable.")
+                    raise OutcomeUnknown(f"X's answer to {what} was unreadable.")
                 raise ServerTrouble(f"X's answer to {what} was unreadable; Heedful will try again.")
             return answer
         if status == 401:
@@ -190,9 +185,7 @@ class XClient:
             )
         if status >= 500:
             if method == "POST":
-                raise SendOutcomeUnknown(
-                    f"X failed while {what} ({status}): it may have gone through."
-                )
+                raise OutcomeUnknown(f"X failed while {what} ({status}): it may have gone through.")
             raise ServerTrouble(f"X had a problem while {what} ({status}); Heedful will try again.")
         raise Rejected(f"X refused {what}: {message}")
 
@@ -236,8 +229,7 @@ class XClient:
         self._sleep(wait)
 
     def _sleep(self, seconds: float) -> None:
-        if self._stop.wait(seconds):
-            raise Offline("Stopped while waiting for X's rate limit.")
+        pause(seconds, self._stop, self.heartbeat)
 
     def rate_limit(self) -> RateLimitState:
         """The most spent of the windows X reported (the one that will stop the sync first)."""
@@ -285,4 +277,4 @@ def _message(answer: Any) -> str:
     return ""
 
 
-__all__ = ["NetworkError", "SendOutcomeUnknown", "XClient"]
+__all__ = ["NetworkError", "OutcomeUnknown", "XClient"]

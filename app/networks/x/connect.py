@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from storage.records import Account
+from storage.token_leases import TokenRefreshLeases
 from storage.usage import UsageRepository
 
 from app.networks.base import Connector
@@ -24,11 +25,23 @@ def connect(
     stop: threading.Event | None,
     *,
     usage: UsageRepository | None = None,
+    load_secret: Callable[[], Mapping[str, Any] | None] | None = None,
+    secret_name: str = "",
 ) -> Connector:
     _token, user_id = signed_in(account, secret, "access_token", "X sign-in")
     meter = None if usage is None else Meter(usage, account.id)
     client = XClient(account.server, None, stop=stop, meter=meter)
-    client.tokens = TokenKeeper(account.server, dict(secret), save_secret, client.session)
+    client.tokens = TokenKeeper(
+        account.server,
+        dict(secret),
+        save_secret,
+        client.session,
+        load_secret=load_secret,
+        # Across processes only where the store is at hand (a sync always has it).
+        leases=None if usage is None or not secret_name else TokenRefreshLeases(usage.store),
+        secret_name=secret_name,
+        stop=stop,
+    )
     return XConnector(
         account_id=account.id,
         client=client,

@@ -42,12 +42,13 @@ from storage.usage import UsageCounts
 from app.networks.base import (
     AccountIdentity,
     FetchedPage,
+    Heartbeat,
     OutgoingPost,
     RateLimitState,
     ReplyTarget,
     SentPost,
 )
-from app.networks.errors import NetworkError, Rejected
+from app.networks.errors import NetworkError, OutcomeUnknown, Rejected
 from app.networks.safety import SkipItem
 from app.networks.x.client import XClient
 from app.networks.x.length import X_MAX_WEIGHTED_LENGTH, weighted_length
@@ -59,6 +60,7 @@ from app.networks.x.parsing import (
     dm_event_to_mention,
     dm_participant,
     id_order,
+    is_id,
     next_token,
     page_of_dm_events,
     page_of_posts,
@@ -73,7 +75,9 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 100  # the most the mentions timeline and DM events give at once
 MENTIONS_REACHABLE = 800  # X serves only the 800 most recent mentions
 DM_FIRST_BACKFILL = timedelta(days=14)  # how far back a new account's DMs are read (billed)
-LOOK_BACK_SLACK = timedelta(minutes=5)  # clocks differ: look a little before the first try
+# This computer's clock may run ahead of X's: a reply is looked for from this long before it
+# was queued (as for Mastodon).
+LOOK_BACK_SLACK = timedelta(hours=1)
 LOOK_PAGES = 5
 QUOTE_WATCH = timedelta(days=3)  # how long the brand's posts are watched for quotes
 QUOTE_WATCH_POSTS = 10  # the most of them watched at once
@@ -150,9 +154,17 @@ class XConnector:
         self._own_handle = own_handle
         self._meter = meter
         self._stop = stop or threading.Event()
-        self.heartbeat: Any = None  # the outbox's lease renewal, where the core sets one
         self.budget_reached = False  # the last fetch stopped at the daily read budget
         self.history_wall = False  # the last fetch reached X's 800-mention wall
+
+    @property
+    def heartbeat(self) -> Heartbeat | None:
+        """The sync's lease renewal, called through rate-limit waits (the client waits)."""
+        return self._client.heartbeat
+
+    @heartbeat.setter
+    def heartbeat(self, beat: Heartbeat | None) -> None:
+        self._client.heartbeat = beat
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -429,24 +441,14 @@ class XConnector:
         raise Rejected("A direct message on X needs someone to send it to.")
 
     def send(self, post: OutgoingPost) -> SentPost:
+        """Post it once. X has no idempotency key: when the answer is lost this raises
+        OutcomeUnknown, and the outbox calls `find_sent` before it ever sends again."""
         direct = self._is_direct(post)
         if not direct and weighted_length(post.text) > X_MAX_WEIGHTED_LENGTH:
             raise Rejected(
                 f"The reply is {weighted_length(post.text)} characters as X counts them; X "
                 f"allows {X_MAX_WEIGHTED_LENGTH}."
             )
-        earlier = (
-            None if self._meter is None else self._meter.note_send_attempt(post.idempotency_key)
-        )
-        if earlier is not None:
-            # An attempt went out before and its outcome was not recorded: X has no
-            # idempotency key, so look for the post before making it again.
-            found = self.find_sent(post, since=earlier, known=frozenset())
-            if found is not None:
-                log.info(
-                    "X reply %s was already posted: %s", post.idempotency_key, found.platform_id
-                )
-                return found
         return self._send_dm(post) if direct else self._send_post(post)
 
     def _send_post(self, post: OutgoingPost) -> SentPost:
@@ -460,10 +462,9 @@ class XConnector:
                 UsageCounts(posts_created=1, posts_with_link=int(with_link), requests=1)
             )
         data = answer.get("data")
-        if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
-            raise Rejected(
-                "X said yes but gave no post id; the thread shows the reply at the next fetch."
-            )
+        if not isinstance(data, Mapping) or not is_id(data.get("id")):
+            # It may well be posted: looked for before anything is sent again.
+            raise OutcomeUnknown("X's answer to the reply gave no post id.")
         return self._sent_post(str(data["id"]), post)
 
     def _sent_post(
@@ -497,10 +498,8 @@ class XConnector:
         if self._meter is not None:
             self._meter.record(UsageCounts(dms_created=1, requests=1))
         data = answer.get("data")
-        if not isinstance(data, Mapping) or not isinstance(data.get("dm_event_id"), str):
-            raise Rejected(
-                "X said yes but gave no message id; the conversation shows it at the next fetch."
-            )
+        if not isinstance(data, Mapping) or not is_id(data.get("dm_event_id")):
+            raise OutcomeUnknown("X's answer to the direct message gave no message id.")
         return self._sent_dm(
             str(data["dm_event_id"]), str(data.get("dm_conversation_id") or ""), post
         )

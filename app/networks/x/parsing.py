@@ -28,6 +28,7 @@ _DM_CONVERSATION = re.compile(r"[0-9]{1,19}-[0-9]{1,19}|[0-9]{15,19}")
 _NO_LANGUAGE = {"und", "zxx", "qme", "qht", "qam", "qst", "qct"}
 _LINK = re.compile(r"https?://\S+")
 _SPACE = re.compile(r"\s+")
+_LEADING_NAMES = re.compile(r"^(?:@[A-Za-z0-9_]{1,15} )+")
 
 
 def is_id(value: Any) -> TypeGuard[str]:
@@ -131,9 +132,11 @@ def plain_text(post: Mapping[str, Any]) -> str:
 
 def comparable(text: str) -> str:
     """Text reduced to what survives a trip through X (links wrapped, HTML escaped, spaces
-    and Unicode forms changed), to recognise a post of ours by its text."""
+    and Unicode forms changed, the @names a reply is addressed to put in front or not), to
+    recognise a post of ours by its text."""
     text = unicodedata.normalize("NFC", html.unescape(text))
-    return _SPACE.sub(" ", _LINK.sub("<link>", text)).strip().casefold()
+    text = _SPACE.sub(" ", _LINK.sub("<link>", text)).strip()
+    return _LEADING_NAMES.sub("", text).casefold()
 
 
 def _media_notes(item: Mapping[str, Any], includes: Includes) -> str:

@@ -103,8 +103,5 @@ class Meter:
         last = self._usage.last_read_at(self._account_id, billing_day(self._clock()))
         return last is None or self._clock() - last >= SLOW_PASS
 
-    def note_send_attempt(self, key: str) -> datetime | None:
-        return self._usage.note_send_attempt(self._account_id, key, self._clock())
-
     def note_history_wall(self, note: str) -> None:
         self._usage.note_history_wall(self._account_id, self._clock(), note)
