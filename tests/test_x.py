@@ -4,21 +4,20 @@ paging, replies and DMs sent once, rate limits, revoked sign-ins and the read bu
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from storage.records import Account, AccountState, MentionKind, Network, OutboxState
+from storage.records import AccountState, MentionKind, Network, OutboxState
 from storage.usage import UsageRepository
 
 from app.bootstrap import Workspace
-from app.networks.x.auth import callback_uri
 from app.networks.x.spend import billing_day
 
 from tests.peers.faults import Fault, FaultProxy
-from tests.peers.x import XPeer, XUser
+from tests.peers.x import XPeer
+from tests.peers.x_workspace import sign_in, stored
 
 pytestmark = [pytest.mark.x, pytest.mark.usefixtures("secret_service")]
 
@@ -28,32 +27,6 @@ def x_peer() -> Iterator[XPeer]:
     with XPeer() as peer:
         yield peer
         peer.assert_clean()  # nothing Heedful sent, and nothing it was sent, broke X's contract
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def sign_in(workspace: Workspace, peer: XPeer, user: XUser, server: str | None = None) -> Account:
-    """The real sign-in (authorize page, PKCE, token endpoint), with the address pasted."""
-    port = _free_port()
-    client_id = peer.register_client([callback_uri(port)])
-    flow = workspace.account_service.begin_x_sign_in(
-        client_id, server=server or peer.base_url, port=port, pasted=True
-    )
-    redirected = peer.authorize(flow.start(), user)
-    return workspace.account_service.finish_x_sign_in(flow, flow.finish_from_address(redirected))
-
-
-def stored(workspace: Workspace, account: Account) -> dict[str, tuple[str, str]]:
-    rows = workspace.store.conn.execute(
-        "SELECT platform_id, kind, text FROM mentions WHERE account_id = ? AND is_own = 0",
-        [account.id],
-    ).fetchall()
-    return {str(pid): (str(kind), str(text)) for pid, kind, text in rows}
 
 
 def test_a_mention_a_reply_a_quote_and_a_dm_are_stored_once_with_their_kind(

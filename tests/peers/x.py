@@ -247,6 +247,10 @@ class XPeer:
         self._limits: dict[str, int] = dict(DEFAULT_LIMITS)
         self._windows: dict[tuple[str, str], _Window] = {}
         self.access_token_lifetime_s = ACCESS_TOKEN_LIFETIME_S
+        # How long the token endpoint takes to answer (requests that arrive meanwhile wait
+        # side by side, as at X): lets tests make two renewals overlap.
+        self.token_delay_s = 0.0
+        self.token_grants: list[tuple[str, int]] = []  # (grant_type, status) as answered
         self.violations: list[str] = []
         self.exchanges: list[Exchange] = []
         self._server: _Server | None = None
@@ -1012,6 +1016,8 @@ class XPeer:
             problems.append(f"{name}: a desktop app is a public client and has no client secret")
         if not form.get("client_id"):
             problems.append(f"{name}: client_id is missing (public clients must send it)")
+        if self.token_delay_s:
+            time.sleep(self.token_delay_s)
         with self._lock:
             if problems:
                 self.violations.extend(problems)
@@ -1019,6 +1025,8 @@ class XPeer:
                 return 500, {"content-type": "application/json"}, _json({"problems": problems})
             status, answer = self._token(form) if name == "token" else self._revoke(form)
             self.exchanges.append(Exchange(method, path, name, status, None, query))
+            if name == "token":
+                self.token_grants.append((form.get("grant_type", ""), status))
         return (
             status,
             {"content-type": "application/json", "cache-control": "no-store"},
