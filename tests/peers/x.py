@@ -1125,6 +1125,11 @@ class XUser:
             for p in sorted(mine, key=lambda p: int(p.id))
         ]
 
+    def mentions(self) -> list[str]:
+        """The ids of the posts the mentions timeline serves this user, newest first."""
+        with self.peer._lock:
+            return [p.id for p in self.peer._mentions_of(self.id)]
+
     def sent_dms(self) -> list[dict[str, Any]]:
         with self.peer._lock:
             mine = [e for e in self.peer.dm_events.values() if e.sender_id == self.id]
