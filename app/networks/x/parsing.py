@@ -28,6 +28,7 @@ _DM_CONVERSATION = re.compile(r"[0-9]{1,19}-[0-9]{1,19}|[0-9]{15,19}")
 _NO_LANGUAGE = {"und", "zxx", "qme", "qht", "qam", "qst", "qct"}
 _LINK = re.compile(r"https?://\S+")
 _SPACE = re.compile(r"\s+")
+_USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
 _LEADING_NAMES = re.compile(r"^(?:@[A-Za-z0-9_]{1,15} )+")
 
 
@@ -40,7 +41,11 @@ def id_order(value: str) -> int:
 
 
 def post_url(username: str, post_id: str) -> str:
-    return f"https://x.com/{username}/status/{post_id}"
+    """The post's address on x.com; X's own form without a name when the name is not one X
+    allows (a hostile answer's look-alike must not make an address that points elsewhere)."""
+    if _USERNAME.fullmatch(username):
+        return f"https://x.com/{username}/status/{post_id}"
+    return f"https://x.com/i/web/status/{post_id}"
 
 
 @dataclass(frozen=True)
@@ -66,10 +71,10 @@ class Includes:
                 if isinstance(item, Mapping) and isinstance(item.get(key), str)
             }
 
-        posts = includes.get("posts", includes.get("tweets"))
         return cls(
             users=index(includes.get("users"), "id"),
-            posts=index(posts, "id"),
+            # The specification's name, and the one X's documentation pages still show.
+            posts={**index(includes.get("tweets"), "id"), **index(includes.get("posts"), "id")},
             media=index(includes.get("media"), "media_key"),
         )
 
@@ -303,7 +308,7 @@ def page_of_posts(
     """A page of posts, oldest first; the brand's own are left out unless `keep_own`."""
     includes = Includes.of(answer)
     items: list[NewMention] = []
-    skipped: list[str] = []
+    skipped = _not_objects(data_items(answer), "post")
     posts = [p for p in data_items(answer) if isinstance(p, Mapping)]
     for post in sorted(posts, key=lambda p: id_order(str(p.get("id")))):
         where = str(post.get("id"))[:40]
@@ -324,7 +329,7 @@ def page_of_dm_events(answer: Any, *, account_id: int, own_user_id: str) -> Pars
     """A page of direct messages, oldest first (the brand's own included, as context)."""
     includes = Includes.of(answer)
     items: list[NewMention] = []
-    skipped: list[str] = []
+    skipped = _not_objects(data_items(answer), "direct message")
     events = [e for e in data_items(answer) if isinstance(e, Mapping)]
     for event in sorted(events, key=lambda e: id_order(str(e.get("id")))):
         try:
@@ -337,6 +342,15 @@ def page_of_dm_events(answer: Any, *, account_id: int, own_user_id: str) -> Pars
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as why:
             skipped.append(f"{str(event.get('id'))[:40]}: {why or type(why).__name__}")
     return Parsed(items, skipped)
+
+
+def _not_objects(items: list[Any], what: str) -> list[str]:
+    """A reason for each entry of a page that is not an object at all."""
+    return [
+        f"a {what} that is not an object ({type(item).__name__})"
+        for item in items
+        if not isinstance(item, Mapping)
+    ]
 
 
 def newest_id(items: Sequence[Any]) -> str | None:
