@@ -18,6 +18,7 @@ from storage.records import Account, InboxRow, OutboxItem, OutboxState, utc_now
 from app import __version__
 from app.bootstrap import StartupOptions, Workspace, build_workspace
 from app.cli.analyse import add_analyse_parser, run_analyse
+from app.cli.budget import add_budget_parser, budget_command
 from app.cli.snippets import (
     add_brand_commands,
     add_reply_options,
@@ -110,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     account_list = account_commands.add_parser("list", help="each account and its state")
     account_list.add_argument("--json", action="store_true", help="print a JSON array")
+    add_budget_parser(account_commands)
     add = account_commands.add_parser("add", help="connect an account")
     add_networks = add.add_subparsers(dest="network", metavar="NETWORK", required=True)
     for network in NETWORKS:
@@ -331,6 +333,8 @@ def _accounts(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> in
                 f"{account.state.value:<13}  synced {synced}  {detail}\n"
             )
         return EXIT_OK
+    if args.accounts_command == "budget":
+        return budget_command(workspace, args, out)
     if (refused := _refuse_in_demo(workspace)) is not None:
         return refused
     network = find_network(args.network)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,8 +13,9 @@ from storage.records import Account, AccountState, utc_now
 from storage.skipped import SkippedItemRepository
 from storage.usage import AccountLimits, UsageCounts, UsageRepository
 
+from app.changes import Changes
 from app.networks.registry import network_info
-from app.networks.x.spend import SMALLEST_PAGE_READS, UnitPrices, billing_day
+from app.networks.x.spend import PRICE_NAMES, SMALLEST_PAGE_READS, UnitPrices, billing_day
 from app.text.display import age
 
 UNKNOWN = "unknown"
@@ -175,5 +178,48 @@ class HealthService:
             limits=limits,
         )
 
+    def set_read_budget(self, account_id: int, reads_per_day: int | None) -> Changes:
+        """How many resources (posts, users, messages) a metered account may read per UTC
+        day; None: no budget. Sync slows past 80 % of it and stops at it; sending never
+        waits for it."""
+        self._metered(account_id)
+        if reads_per_day is not None and reads_per_day < 0:
+            raise BudgetRefused("A daily read budget is a number of reads: 0 or more.")
+        assert self._usage is not None
+        self._usage.set_daily_read_budget(account_id, reads_per_day)
+        return Changes.of(accounts=[account_id], description="Read budget saved")
+
+    def set_unit_prices(self, account_id: int, prices: Mapping[str, float] | None) -> Changes:
+        """Prices other than the network's published ones (US dollars per unit), merged
+        into those set before; None: back to the published prices."""
+        self._metered(account_id)
+        assert self._usage is not None
+        if prices is None:
+            self._usage.set_unit_prices(account_id, None)
+            return Changes.of(accounts=[account_id], description="Published prices restored")
+        for name, price in prices.items():
+            if name not in PRICE_NAMES:
+                raise BudgetRefused(
+                    f"No price called {name!r}; the prices are {', '.join(PRICE_NAMES)}."
+                )
+            if not math.isfinite(price) or price < 0:
+                raise BudgetRefused(f"The price of {name} must be 0 or more US dollars.")
+        merged = {**(self._usage.limits(account_id).unit_prices or {}), **prices}
+        self._usage.set_unit_prices(account_id, merged)
+        return Changes.of(accounts=[account_id], description="Prices saved")
+
+    def _metered(self, account_id: int) -> Account:
+        account = self._accounts.get(account_id)
+        if self._usage is None or not network_info(account.network).metered:
+            raise BudgetRefused(
+                f"{account.handle} is on {network_info(account.network).label}, which does "
+                "not bill per read: it has no read budget or prices."
+            )
+        return account
+
     def queued_replies(self) -> int:
         return self._outbox.count_waiting()
+
+
+class BudgetRefused(ValueError):
+    """A read budget or price that cannot be set; the message says why."""

@@ -57,6 +57,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import requests
 from twitter_text import parse_tweet
 
 from tests.peers.x_contract import Operation, check_answer, check_request, find_operation
@@ -351,9 +352,19 @@ class XPeer:
             limit = self._limits[operation_id]
             self._windows[(operation_id, user.id)] = _Window(limit, 0, int(time.time() + resets_in))
 
-    def authorize(self, authorize_url: str, user: XUser, *, approve: bool = True) -> str:
+    def authorize(
+        self, authorize_url: str, user: XUser, *, approve: bool = True, open_redirect: bool = False
+    ) -> str:
         """Act as `user` on the authorize page: allow (or cancel) the app; returns the
-        redirect URL the browser is sent to, with `code` and `state` (or `error`)."""
+        redirect URL the browser is sent to, with `code` and `state` (or `error`). With
+        `open_redirect`, the redirect is also requested, as a browser would, so the app's
+        loopback listener receives the answer."""
+        redirected = self._authorize(authorize_url, user, approve=approve)
+        if open_redirect:
+            requests.get(redirected, timeout=10)
+        return redirected
+
+    def _authorize(self, authorize_url: str, user: XUser, *, approve: bool) -> str:
         parts = urlsplit(authorize_url)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         with self._lock:
