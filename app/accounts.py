@@ -121,15 +121,21 @@ class AccountService:
 
     def finish_x_sign_in(self, sign_in: XSignIn, tokens: Tokens) -> Account:
         """Check whose tokens they are, keep them in the keyring, add (or refresh) the account."""
+        return self.add_x_signed_in(sign_in.client_id, tokens, server=sign_in.server)
+
+    def add_x_signed_in(
+        self, client_id: str, tokens: Tokens, *, server: str = X_API_SERVER
+    ) -> Account:
+        """An X account from tokens its owner's app was given (a sign-in just finished, or
+        the live tests' saved sign-in): whose they are is asked of X itself."""
+        from app.networks.x.auth import TokenKeeper
         from app.networks.x.client import XClient
         from app.networks.x.connector import XConnector
 
-        client = XClient(sign_in.server, None)
+        client = XClient(server, None)
         saved: dict[str, object] = {}
-        from app.networks.x.auth import TokenKeeper
-
         client.tokens = TokenKeeper(
-            sign_in.server, tokens.as_secret(sign_in.client_id), saved.update, client.session
+            server, tokens.as_secret(client_id), saved.update, client.session
         )
         probe = XConnector(account_id=0, client=client, own_user_id="", own_handle="")
         try:
@@ -138,17 +144,17 @@ class AccountService:
             probe.close()
         current = client.tokens.tokens  # a refresh during the check rotated them
         self._secrets.put(
-            account_secret_name(Network.X.value, sign_in.server, identity.handle),
-            current.as_secret(sign_in.client_id),
+            account_secret_name(Network.X.value, server, identity.handle),
+            current.as_secret(client_id),
         )
-        known = self._accounts.find(Network.X, sign_in.server, identity.handle)
+        known = self._accounts.find(Network.X, server, identity.handle)
         if known is not None:
             self._accounts.set_state(known.id, AccountState.OK)
             return self._accounts.get(known.id)
         return self._accounts.add(
             NewAccount(
                 Network.X,
-                sign_in.server,
+                server,
                 identity.handle,
                 identity.display_name,
                 platform_user_id=identity.platform_user_id,

@@ -33,9 +33,9 @@ Customers act through test controls (`XPeer.create_user`, then `XUser.post`, `re
 held requests) come from `tests.peers.faults.FaultProxy` in front of it.
 
 Where it is simpler than X (tests must not rely on these): posts never leave search's 7-day
-window; there is no duplicate-text check, no protected account, no deletion; DMs are one to
-one; URLs in text are wrapped as `https://t.co/…` links of 23 characters, as X does, but
-never followed.
+window; there is no duplicate-text check, no protected account; deleting (for the live tests'
+clean-up) just forgets the post or message; DMs are one to one; URLs in text are wrapped as
+`https://t.co/…` links of 23 characters, as X does, but never followed.
 """
 
 from __future__ import annotations
@@ -99,6 +99,8 @@ _SCOPES: dict[str, frozenset[str]] = {
     "getDirectMessagesEventsByParticipantId": frozenset({"dm.read", "tweet.read", "users.read"}),
     "getDirectMessagesEventsByConversationId": frozenset({"dm.read", "tweet.read", "users.read"}),
     "createDirectMessagesByParticipantId": frozenset({"dm.write", "tweet.read", "users.read"}),
+    "deletePosts": frozenset({"users.read", "tweet.read", "tweet.write"}),
+    "deleteDirectMessagesEvents": frozenset({"dm.read", "dm.write"}),
 }
 
 # Requests per 15-minute window per user, near X's published limits for each endpoint.
@@ -117,6 +119,8 @@ DEFAULT_LIMITS: dict[str, int] = {
     "getDirectMessagesEventsByParticipantId": 300,
     "getDirectMessagesEventsByConversationId": 300,
     "createDirectMessagesByParticipantId": 200,
+    "deletePosts": 50,
+    "deleteDirectMessagesEvents": 1500,
 }
 WINDOW_S = 15 * 60
 
@@ -742,6 +746,18 @@ class XPeer:
             return 201, {
                 "data": {"dm_conversation_id": event.conversation_id, "dm_event_id": event.id}
             }
+        if name == "deletePosts":
+            post = self.posts.get(path_values["id"])
+            if post is None or post.author_id != me:
+                raise _Refusal(403, "You are not allowed to delete this Post.")
+            del self.posts[post.id]
+            return 200, {"data": {"deleted": True}}
+        if name == "deleteDirectMessagesEvents":
+            event = self.dm_events.get(path_values["event_id"])
+            if event is None or event.sender_id != me:
+                raise _Refusal(403, "You are not allowed to delete this message.")
+            del self.dm_events[event.id]
+            return 200, {"data": {"deleted": True}}
         raise AssertionError(f"no handler for {name}")
 
     def _create(self, body: Any, me: str) -> tuple[int, Any]:

@@ -95,6 +95,8 @@ _BOUNDS: dict[str, dict[str, dict[str, Any]]] = {
         "pagination_token": {"minLength": 16},
     },
     "createDirectMessagesByParticipantId": {"participant_id": _ID},
+    "deletePosts": {"id": _ID},
+    "deleteDirectMessagesEvents": {"event_id": _ID},
 }
 
 
@@ -219,6 +221,14 @@ OPERATIONS: tuple[Operation, ...] = (
         "/2/dm_conversations/with/{participant_id}/messages",
         DirectMessagesClient.create_by_participant_id,
         success=201,
+    ),
+    # Only the live tests delete (what they posted on the real X).
+    _operation("deletePosts", "DELETE", "/2/tweets/{id}", PostsClient.delete),
+    _operation(
+        "deleteDirectMessagesEvents",
+        "DELETE",
+        "/2/dm_events/{event_id}",
+        DirectMessagesClient.delete_events,
     ),
 )
 
