@@ -201,6 +201,28 @@ def fill_as_of(conn: sqlite3.Connection, version: int) -> None:
     assert conn.execute("PRAGMA user_version").fetchone()[0] == version
 
 
+def _as_migrated(
+    table: str, columns: list[str], rows: list[tuple[Any, ...]], version: int
+) -> list[tuple[Any, ...]]:
+    """The rows as the later migrations mean to leave them: every value kept, except the ones
+    a migration changes on purpose (each listed here with the migration that does it)."""
+    if table == "outbox" and version < 11:
+        # 11: a reply left "sending" was cut short; whether it reached the network is not
+        # known, so it becomes "unknown" (looked for before it goes again), its claim dropped.
+        state = columns.index("state")
+        claimed = columns.index("claimed_at") if "claimed_at" in columns else None
+        changed = []
+        for row in rows:
+            values = list(row)
+            if values[state] == "sending":
+                values[state] = "unknown"
+            if claimed is not None:
+                values[claimed] = None
+            changed.append(tuple(values))
+        rows = changed
+    return sorted(rows, key=repr)
+
+
 def _snapshot(conn: sqlite3.Connection) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
     """Every row of every table, in the columns it has now, in a stable order."""
     found = {}
@@ -231,7 +253,8 @@ def test_upgrading_from_each_version_keeps_every_row_and_finds_every_mention(
             now_columns, _rows = after[table]
             assert set(columns) <= set(now_columns), table
             kept = conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
-            assert sorted(kept, key=repr) == rows, f"{table} changed from schema {version}"
+            expected = _as_migrated(table, columns, rows, version)
+            assert sorted(kept, key=repr) == expected, f"{table} changed from schema {version}"
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         conn.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('integrity-check')")
