@@ -43,6 +43,7 @@ class ReplyTarget:
     author_handle: str = ""
     visibility: str | None = None  # Mastodon: a reply to a direct message stays direct
     mentioned_handles: tuple[str, ...] = ()  # other participants to keep in the reply
+    author_id: str | None = None  # X: the author's user id, to open a DM with them
 
 
 @dataclass(frozen=True, slots=True)

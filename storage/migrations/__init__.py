@@ -6,7 +6,13 @@ order. A migration never changes once it has shipped: add the next one instead.
 
 from __future__ import annotations
 
-from storage.migrations import m10_natural_keys, m11_outbox_states, m12_team, m13_team_claims
+from storage.migrations import (
+    m10_natural_keys,
+    m11_outbox_states,
+    m12_team,
+    m13_team_claims,
+    m14_x_network,
+)
 from storage.migrations.machinery import Migration, MigrationError, rebuild_table
 from storage.migrations.schema_1_to_9 import SHIPPED
 
@@ -16,6 +22,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m11_outbox_states.MIGRATION,
     m12_team.MIGRATION,
     m13_team_claims.MIGRATION,
+    m14_x_network.MIGRATION,
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
