@@ -42,6 +42,7 @@ from app.sync.service import SyncService
 from app.team.claims import ReplyGate
 from app.team.journal import TeamJournal
 from app.team.keys import key_finder
+from app.team.library import LibraryJournal, TeamLibrary
 from app.team.service import TeamService
 
 log = logging.getLogger(__name__)
@@ -166,15 +167,22 @@ def _assemble(
     # Secrets are filed under the profile's own random id: two workspaces never share them,
     # and moving the folder does not lose them.
     secrets_store = SecretStore(namespace=f"profile:{ProfileFacts(store).profile_id()}")
-    snippets = SnippetService(SnippetRepository(store))
-    brand = BrandService(BrandProfileRepository(store))
-    composer = ComposerService(
-        accounts, mentions, snippets, brand, SentReplies(store), loaded.settings.agent_name
-    )
     opened: list[Workspace] = []  # the triage service reads the agent name as it is now
 
     def agent_name() -> str:
         return opened[0].settings.agent_name
+
+    # Snippets, team views and the brand profile go to the team outbox in their own
+    # transaction too (app.team.library), in a workspace joined to a team.
+    library_journal = LibraryJournal(store, agent_name)
+    snippet_repository = SnippetRepository(store, journal=library_journal)
+    brand_repository = BrandProfileRepository(store, journal=library_journal)
+    view_repository = SavedViewRepository(store, journal=library_journal)
+    snippets = SnippetService(snippet_repository)
+    brand = BrandService(brand_repository)
+    composer = ComposerService(
+        accounts, mentions, snippets, brand, SentReplies(store), loaded.settings.agent_name
+    )
 
     # Triage changes in a workspace joined to a team go to the team outbox in their own
     # transaction (app.team.journal); the team service exchanges it with the team's server,
@@ -182,6 +190,9 @@ def _assemble(
     team_journal = TeamJournal(store, key_finder(store))
     triage = TriageService(TriageRepository(store, journal=team_journal), agent_name)
     team = TeamService(store, secrets_store, agent_name, triage)
+    team.library = snippets.team = TeamLibrary(
+        store, snippet_repository, view_repository, brand_repository
+    )
     team.gate = reply_gate = ReplyGate(
         store, key_finder(store), team.claim_call(), agent_name, journal=team_journal
     )
@@ -204,7 +215,7 @@ def _assemble(
         store=store,
         accounts=accounts,
         mentions=mentions,
-        inbox=InboxService(mentions, SavedViewRepository(store)),
+        inbox=InboxService(mentions, view_repository),
         outbox=outbox,
         secrets=secrets_store,
         account_service=AccountService(accounts, secrets_store),

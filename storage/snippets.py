@@ -7,7 +7,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
+from uuid import uuid4
 
 from storage.records import from_timestamp, to_timestamp, utc_now
 from storage.store import Store
@@ -20,6 +21,8 @@ class SnippetVariant:
     body: str
     language: str = ""
     network: str = ""
+    # Its global id (schema 10), kept across edits: what the team's library knows it by.
+    uuid: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class Snippet:
     created_at: datetime
     updated_at: datetime
     variants: tuple[SnippetVariant, ...] = field(default=())
+    uuid: str = field(default="", compare=False)  # the team's library knows it by this
 
     def as_new(self) -> NewSnippet:
         return NewSnippet(
@@ -64,15 +68,24 @@ class DuplicateShortcut(ValueError):
     """Two snippets cannot share a shortcut (compared without case)."""
 
 
+class SnippetJournal(Protocol):
+    """Told of each change to the library inside its transaction (the team inbox shares it)."""
+
+    def snippet_saved(self, snippet: Snippet) -> None: ...
+
+    def snippet_deleted(self, snippet: Snippet) -> None: ...
+
+
 _COLUMNS = (
     "id, title, shortcut, body, folder, tags, is_shared, usage_count, last_used_at,"
-    " created_at, updated_at"
+    " created_at, updated_at, uuid"
 )
 
 
 class SnippetRepository:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, journal: SnippetJournal | None = None) -> None:
         self._store = store
+        self.journal = journal  # None for the team applying a teammate's change
 
     def all(self) -> list[Snippet]:
         rows = list(
@@ -98,25 +111,33 @@ class SnippetRepository:
     def count(self) -> int:
         return int(self._store.conn.execute("SELECT count(*) FROM snippets").fetchone()[0])
 
-    def add(self, new: NewSnippet, *, snippet_id: int | None = None) -> Snippet:
-        """Store a snippet; `snippet_id` puts a deleted one back under its old id (undo)."""
+    def add(self, new: NewSnippet, *, snippet_id: int | None = None, uuid: str = "") -> Snippet:
+        """Store a snippet; `snippet_id` and `uuid` put a deleted one back as it was (undo)."""
         now = to_timestamp(utc_now())
         self._check_shortcut(new.shortcut, None)
         with self._store.write() as db:
             cursor = db.execute(
                 "INSERT INTO snippets (id, title, shortcut, body, folder, tags, is_shared,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, updated_at, uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [snippet_id, new.title, new.shortcut or None, new.body, new.folder,
-                 json.dumps(list(new.tags), ensure_ascii=False), int(new.is_shared), now, now],
+                 json.dumps(list(new.tags), ensure_ascii=False), int(new.is_shared), now, now,
+                 uuid or str(uuid4())],
             )  # fmt: skip
             assert cursor.lastrowid is not None
-            self._put_variants(cursor.lastrowid, new.variants)
+            # A snippet put back (undo, the team) gets its variants' own UUIDs back too.
+            self._put_variants(cursor.lastrowid, new.variants, own_uuids=bool(uuid))
+            self._tell_saved(cursor.lastrowid)
         return self.get(cursor.lastrowid)
 
     def restore(self, snippet: Snippet) -> Snippet:
-        """Put back a deleted snippet exactly as it was (usage included)."""
-        restored = self.add(snippet.as_new(), snippet_id=snippet.id)
+        """Put back a deleted snippet exactly as it was (usage and UUIDs included), in one
+        transaction (the team hears one save, against the version its delete made)."""
         with self._store.write() as db:
+            journal, self.journal = self.journal, None
+            try:
+                restored = self.add(snippet.as_new(), snippet_id=snippet.id, uuid=snippet.uuid)
+            finally:
+                self.journal = journal
             db.execute(
                 "UPDATE snippets SET usage_count = ?, last_used_at = ?, created_at = ?,"
                 " updated_at = ? WHERE id = ?",
@@ -124,6 +145,7 @@ class SnippetRepository:
                  None if snippet.last_used_at is None else to_timestamp(snippet.last_used_at),
                  to_timestamp(snippet.created_at), to_timestamp(snippet.updated_at), snippet.id],
             )  # fmt: skip
+            self._tell_saved(restored.id)
         return self.get(restored.id)
 
     def update(self, snippet_id: int, new: NewSnippet) -> Snippet:
@@ -136,8 +158,8 @@ class SnippetRepository:
                  json.dumps(list(new.tags), ensure_ascii=False), int(new.is_shared),
                  to_timestamp(utc_now()), snippet_id],
             )  # fmt: skip
-            db.execute("DELETE FROM snippet_variants WHERE snippet_id = ?", [snippet_id])
-            self._put_variants(snippet_id, new.variants)
+            self._put_variants(snippet_id, new.variants, replace=True)
+            self._tell_saved(snippet_id)
         return self.get(snippet_id)
 
     def delete(self, snippet_id: int) -> Snippet:
@@ -145,7 +167,17 @@ class SnippetRepository:
         snippet = self.get(snippet_id)
         with self._store.write() as db:
             db.execute("DELETE FROM snippets WHERE id = ?", [snippet_id])
+            if self.journal is not None:
+                self.journal.snippet_deleted(snippet)
         return snippet
+
+    def by_uuid(self, uuid: str) -> Snippet | None:
+        row = self._store.conn.execute("SELECT id FROM snippets WHERE uuid = ?", [uuid]).fetchone()
+        return None if row is None else self.get(int(row[0]))
+
+    def _tell_saved(self, snippet_id: int) -> None:
+        if self.journal is not None:  # inside the change's own transaction
+            self.journal.snippet_saved(self.get(snippet_id))
 
     def record_use(self, snippet_id: int, mention_id: int | None, at: datetime) -> None:
         with self._store.write() as db:
@@ -180,12 +212,35 @@ class SnippetRepository:
                 f"The shortcut /{shortcut} is already used by “{row[1]}”: choose another."
             )
 
-    def _put_variants(self, snippet_id: int, variants: Sequence[SnippetVariant]) -> None:
-        for variant in variants:
-            self._store.conn.execute(
-                "INSERT OR REPLACE INTO snippet_variants (snippet_id, language, network, body)"
-                " VALUES (?, ?, ?, ?)",
-                [snippet_id, variant.language, variant.network, variant.body],
+    def _put_variants(
+        self,
+        snippet_id: int,
+        variants: Sequence[SnippetVariant],
+        *,
+        replace: bool = False,
+        own_uuids: bool = False,
+    ) -> None:
+        """Each variant is edited in place where its language and network were there before
+        (it keeps its UUID), or comes back with its own UUID (`own_uuids`: undo); `replace`
+        drops the rest."""
+        conn = self._store.conn
+        wanted = {(v.language, v.network): v for v in variants}
+        if replace:
+            for language, network in conn.execute(
+                "SELECT language, network FROM snippet_variants WHERE snippet_id = ?", [snippet_id]
+            ).fetchall():
+                if (language, network) not in wanted:
+                    conn.execute(
+                        "DELETE FROM snippet_variants WHERE snippet_id = ? AND language = ?"
+                        " AND network = ?",
+                        [snippet_id, language, network],
+                    )
+        for v in wanted.values():
+            conn.execute(
+                "INSERT INTO snippet_variants (snippet_id, language, network, body, uuid)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (snippet_id, language, network)"
+                " DO UPDATE SET body = excluded.body",
+                [snippet_id, v.language, v.network, v.body, (own_uuids and v.uuid) or str(uuid4())],
             )
 
     def _variants(self, ids: Sequence[int]) -> dict[int, tuple[SnippetVariant, ...]]:
@@ -194,11 +249,12 @@ class SnippetRepository:
         found: dict[int, list[SnippetVariant]] = {}
         marks = ", ".join("?" for _ in ids)
         for row in self._store.conn.execute(
-            "SELECT snippet_id, language, network, body FROM snippet_variants"
+            "SELECT snippet_id, language, network, body, uuid FROM snippet_variants"
             f" WHERE snippet_id IN ({marks}) ORDER BY language, network",
             list(ids),
         ):
-            found.setdefault(int(row[0]), []).append(SnippetVariant(row[3], row[1], row[2]))
+            variant = SnippetVariant(row[3], row[1], row[2], uuid=row[4])
+            found.setdefault(int(row[0]), []).append(variant)
         return {key: tuple(value) for key, value in found.items()}
 
 
@@ -216,14 +272,22 @@ def _snippet(row: dict[str, Any], variants: tuple[SnippetVariant, ...]) -> Snipp
         created_at=from_timestamp(row["created_at"]),
         updated_at=from_timestamp(row["updated_at"]),
         variants=variants,
+        uuid=row["uuid"],
     )
+
+
+class BrandJournal(Protocol):
+    """Told of each save of the brand profile inside its transaction (the team shares it)."""
+
+    def brand_saved(self, body: dict[str, Any]) -> None: ...
 
 
 class BrandProfileRepository:
     """The brand profile as one JSON document; its meaning belongs to app.compose.brand."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, journal: BrandJournal | None = None) -> None:
         self._store = store
+        self.journal = journal  # None for the team applying a teammate's change
 
     def get(self) -> dict[str, Any] | None:
         row = self._store.conn.execute("SELECT body FROM brand_profile WHERE id = 1").fetchone()
@@ -237,6 +301,8 @@ class BrandProfileRepository:
                 " updated_at = excluded.updated_at",
                 [json.dumps(body, ensure_ascii=False), to_timestamp(utc_now())],
             )
+            if self.journal is not None:
+                self.journal.brand_saved(body)
 
 
 class SentReplies:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage.records import Mention, Network, utc_now
 from storage.snippets import NewSnippet, Snippet, SnippetRepository, SnippetVariant
@@ -35,6 +35,9 @@ from storage.snippets import NewSnippet, Snippet, SnippetRepository, SnippetVari
 from app.changes import Changes
 from app.resources import resource_path
 from app.text.language import normalise
+
+if TYPE_CHECKING:
+    from app.team.library import TeamLibrary
 
 PACK_FORMAT = "heedful-snippets"
 PACK_VERSION = 1
@@ -322,6 +325,9 @@ def suggest(
 class SnippetService:
     def __init__(self, repository: SnippetRepository) -> None:
         self.repository = repository
+        # In a workspace joined to a team: its library (a save of ours a teammate's overtook
+        # offers keep both or merge).
+        self.team: TeamLibrary | None = None
 
     def all(self) -> list[Snippet]:
         return self.repository.all()

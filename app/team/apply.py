@@ -10,6 +10,7 @@ so every laptop ends in the same state:
 - Tags are an observed-remove set: an add is its own event; a remove takes away the adds its
   author had seen. Adds and removes commute; an add nobody had seen when removing stays.
 - Notes and the history only append; a reply sent is a fact in the history.
+- Snippets, team views and the brand profile follow the library's rules (app.team.library).
 
 Each batch commits with the stream sequence it reached, so a crash re-applies nothing and
 skips nothing. A message that is not a valid event is recorded and logged, never applied.
@@ -32,7 +33,8 @@ from storage.team.outbox import TeamOutboxRepository
 from storage.team.state import Conflict, StoredEvent, TeamStateRepository
 
 from app.changes import Changes
-from app.team.wire import Event, MalformedEvent, TeamLayout, decode, removes_of
+from app.team.library import LibraryApplier
+from app.team.wire import LIBRARY_EVENTS, Event, MalformedEvent, TeamLayout, decode, removes_of
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ class IncomingMessage:
 class Notice:
     """Something a teammate did that concerns the person at this laptop."""
 
-    mention_id: int
+    mention_id: int | None  # None: not about a mention (the snippet library)
     text: str  # "Kari assigned a mention to you"
 
 
@@ -74,6 +76,8 @@ class AppliedBatch:
     rejected: int = 0
     conflicts: int = 0
     last_seq: int = 0
+    # (mention digest, team user) of each reply sent: that teammate's "reply queued" is over.
+    replied: list[tuple[str, str]] = field(default_factory=list)
 
 
 class TeamApplier:
@@ -92,6 +96,7 @@ class TeamApplier:
         self._state = TeamStateRepository(store)
         self._outbox = TeamOutboxRepository(store)
         self._membership = MembershipRepository(store)
+        self._library = LibraryApplier(store, me)
         self._clock = clock
 
     def apply(self, messages: Sequence[IncomingMessage]) -> AppliedBatch:
@@ -107,7 +112,9 @@ class TeamApplier:
                 self._apply_one(message, batch, touched)
                 applied_seq = batch.last_seq = message.seq
             self._membership.set_applied(applied_seq)
-        batch.changes = Changes.of(triage=touched, description=_describe(batch))
+            library = self._library.take()
+        batch.changes = Changes.of(triage=touched, description=_describe(batch)) | library.changes
+        batch.notices += [Notice(None, text) for text in library.notices]
         return batch
 
     def project_arrivals(self) -> Changes:
@@ -168,6 +175,9 @@ class TeamApplier:
         handler = _HANDLERS.get(event.type)
         if handler is not None:
             outcome = handler(self, event, message.seq, mkey, mention_id, own, batch)
+        elif event.type in LIBRARY_EVENTS:
+            outcome = self._library.apply(event, message.seq, own)
+            batch.conflicts += outcome == "not_applied"
         if mention_id is not None and mkey is not None:
             touched.add(mention_id)
         self._state.record_event(
@@ -333,6 +343,8 @@ class TeamApplier:
         if mention_id is not None and not own:
             url = str(event.body.get("url") or "") or None
             self._state.history(mention_id, event.actor, "replied", None, url, event.at, event.id)
+        if mkey is not None:
+            batch.replied.append((mkey, event.user))
         return "applied"
 
     # --- notices -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from app.team.wire import TeamMentionKey, TeamNameError, check_team_name
 if TYPE_CHECKING:  # the network client loads with the first call that needs it
     from app.team.claims import ClaimCall
     from app.team.connection import TeamCredentials
+    from app.team.library import TeamLibrary
     from app.team.status import ExchangeReport
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ class TeamService:
         self.holds = ReplyHoldRepository(store)
         # The sender's reply gate (bootstrap sets it): held replies' choices go through it.
         self.gate: ReplyGate = ReplyGate(store, self.key_of, self.claim_call(), agent_name)
+        # The shared snippet library, team views and brand profile (bootstrap sets it).
+        self.library: TeamLibrary | None = None
 
     # --- membership ------------------------------------------------------------------------
 
@@ -142,14 +145,19 @@ class TeamService:
         self._secrets.put(secret_name(address, name, user), credentials.as_secret())
         membership = self.memberships.join(address, name, user, self._clock())
         log.info("joined team %s on %s as %s", name, address, user)
-        return _run(
-            exchange(
-                self._store,
-                membership,
-                credentials,
-                agent_name=self._agent_name,
+        report = _run(exchange(self._store, membership, credentials, agent_name=self._agent_name))
+        # What this laptop had (snippets, team views, its brand profile if the team has none)
+        # goes to the team once the team's own are here: shortcuts taken by the team's were
+        # given up on this laptop first.
+        if self.library is not None and self.library.share_existing():
+            again = _run(
+                exchange(self._store, membership, credentials, agent_name=self._agent_name)
             )
-        )
+            report.published += again.published
+            report.applied += again.applied
+            report.changes |= again.changes
+            report.notices += again.notices
+        return report
 
     async def _verify(self, server: str, team: str, credentials: TeamCredentials) -> None:
         from app.team.connection import TeamConnection

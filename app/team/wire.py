@@ -1,10 +1,11 @@
 """The team's wire format: versioned JSON events, validated before anything is applied.
 
 One event is one change a teammate made: a triage field set, a tag added or removed, a note,
-a reply sent, a snippet or the brand profile saved. Events about a mention name it by its
-natural key (network, server, account, platform id), never by a local row id; every event
-has its own UUID, which is also its JetStream message id (the server drops a republished
-duplicate) and the id of the history row it becomes on every laptop.
+a reply sent, a snippet, a team view, the brand profile or a brand's service levels saved.
+Events about a mention name it by its natural key (network, server, account, platform id),
+never by a local row id; every event has its own UUID, which is also its JetStream message id
+(the server drops a republished duplicate) and the id of the history row it becomes on every
+laptop.
 
 Anything read from the stream is untrusted: `decode` checks the size, the JSON, every field's
 type, length and characters, and raises `MalformedEvent` with a reason instead of returning
@@ -36,6 +37,8 @@ MAX_PLATFORM_ID = 500  # a Bluesky at:// URI is long
 MAX_REMOVES = 2_000
 MAX_SNIPPET_TEXT = 20_000
 MAX_VARIANTS = 50
+MAX_VIEW_QUERY = 2_000
+SNIPPET_KINDS: Final = ("reply", "explanation", "handover")
 
 TRIAGE_FIELDS: Final = ("status", "assignee", "priority", "snoozed_until")
 STATUSES: Final = ("new", "open", "pending", "done")
@@ -49,8 +52,14 @@ EVENT_TYPES: Final = (
     "snippet.save",
     "snippet.delete",
     "brand.save",
+    "view.save",
+    "view.delete",
+    "sla.save",
 )
 MENTION_EVENTS: Final = frozenset({"triage.set", "tag.add", "tag.remove", "note.add", "reply.sent"})
+# Events about the team's library (app.team.library): each names what it writes by a UUID,
+# and the version its author saw (`base`).
+LIBRARY_EVENTS: Final = frozenset(EVENT_TYPES) - MENTION_EVENTS
 
 # Team names become a subject token, a stream name and bucket names: a safe alphabet only.
 TEAM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -369,20 +378,29 @@ def _check_reply(body: Mapping[str, Any]) -> None:
 
 
 def _check_snippet(body: Mapping[str, Any]) -> None:
-    _only(body, {"snippet_id", "base", "title", "shortcut", "body", "folder", "tags", "variants"})
+    _only(
+        body,
+        {"snippet_id", "base", "title", "shortcut", "body", "folder", "tags", "variants", "kind",
+         "keywords"},
+    )  # fmt: skip
     _uuid(body, "snippet_id")
     _uuid(body, "base", optional=True)
     if not _text(body, "title", 200).strip():
         raise MalformedEvent("a snippet needs a title")
-    _text(body, "shortcut", 40, optional=True)
+    shortcut = _text(body, "shortcut", 40, optional=True)
+    if shortcut and not re.fullmatch(r"[\w-]+", shortcut):
+        raise MalformedEvent("a shortcut is one word (letters, digits, - and _)")
     _text(body, "body", MAX_SNIPPET_TEXT, lines=True)
     _text(body, "folder", 200, optional=True)
-    tags = body.get("tags", [])
-    if not isinstance(tags, list) or len(tags) > 50:
-        raise MalformedEvent("tags is not a list of at most 50")
-    for tag in tags:
-        if not isinstance(tag, str) or len(tag) > MAX_TAG or _CONTROL.search(tag):
-            raise MalformedEvent("a snippet tag is not a short word")
+    if body.get("kind") is not None and body.get("kind") not in SNIPPET_KINDS:
+        raise MalformedEvent("not a kind of snippet")
+    for name in ("tags", "keywords"):
+        words = body.get(name, [])
+        if not isinstance(words, list) or len(words) > 50:
+            raise MalformedEvent(f"{name} is not a list of at most 50")
+        for word in words:
+            if not isinstance(word, str) or len(word) > MAX_TAG or _CONTROL.search(word):
+                raise MalformedEvent(f"a snippet's {name} holds something that is not a short word")
     variants = body.get("variants", [])
     if not isinstance(variants, list) or len(variants) > MAX_VARIANTS:
         raise MalformedEvent(f"variants is not a list of at most {MAX_VARIANTS}")
@@ -410,6 +428,31 @@ def _check_brand(body: Mapping[str, Any]) -> None:
     # Its meaning is checked where it is applied (app.compose.brand reads it as a file).
 
 
+def _check_view(body: Mapping[str, Any]) -> None:
+    _only(body, {"view_id", "base", "name", "query"})
+    _uuid(body, "view_id")
+    _uuid(body, "base", optional=True)
+    name = _name(body, "name")
+    if name != " ".join(name.split()):
+        raise MalformedEvent("a view's name has spaces around it or inside it twice")
+    _text(body, "query", MAX_VIEW_QUERY)
+
+
+def _check_view_delete(body: Mapping[str, Any]) -> None:
+    _only(body, {"view_id", "base"})
+    _uuid(body, "view_id")
+    _uuid(body, "base", optional=True)
+
+
+def _check_sla(body: Mapping[str, Any]) -> None:
+    _only(body, {"brand", "base", "policy"})
+    _text(body, "brand", MAX_NAME)
+    _uuid(body, "base", optional=True)
+    policy = body.get("policy")
+    if policy is not None and not isinstance(policy, dict):
+        raise MalformedEvent("the service levels are not an object (or null: none)")
+
+
 _BODY_CHECKS = {
     "triage.set": _check_triage,
     "tag.add": _check_tag_add,
@@ -419,6 +462,9 @@ _BODY_CHECKS = {
     "snippet.save": _check_snippet,
     "snippet.delete": _check_snippet_delete,
     "brand.save": _check_brand,
+    "view.save": _check_view,
+    "view.delete": _check_view_delete,
+    "sla.save": _check_sla,
 }
 
 
@@ -429,6 +475,7 @@ def removes_of(event: Event) -> Sequence[str]:
 
 __all__ = [
     "EVENT_TYPES",
+    "LIBRARY_EVENTS",
     "MAX_EVENT_BYTES",
     "VERSION",
     "Event",

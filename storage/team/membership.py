@@ -58,6 +58,8 @@ class MembershipRepository:
                     "team_events",
                     "team_conflicts",
                     "team_rejected",
+                    "team_library",
+                    "team_library_conflicts",
                 ):
                     db.execute(f"DELETE FROM {table}")
             db.execute(
