@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import json
 import sys
@@ -64,6 +65,34 @@ def add_team_parser(commands: Any) -> None:
     ):
         choice = team_commands.add_parser(name, help=what)
         choice.add_argument("outbox_id", type=int, metavar="OUTBOX_ID")
+    library = team_commands.add_parser(
+        "library",
+        help="your snippet, view and brand voice changes a teammate's had overtaken, to decide",
+    )
+    library.add_argument("--json", action="store_true", help="print a JSON array")
+    for name, what in (
+        ("keep-both", "keep your snippet beside the team's (it gets the next free shortcut)"),
+        ("merge", "merge your snippet with the team's, field by field, and save it"),
+        ("apply-mine", "write your change again over the team's (a snippet, view, brand voice)"),
+        ("keep-theirs", "leave the team's version as it is"),
+    ):
+        choice = team_commands.add_parser(name, help=what)
+        choice.add_argument(
+            "conflict_id", type=int, metavar="ID", help="from 'heedful team library'"
+        )
+        if name == "merge":
+            choice.add_argument(
+                "--prefer",
+                choices=("mine", "theirs"),
+                default="mine",
+                help="whose text a field both of you changed keeps (default: yours)",
+            )
+    for name, what in (
+        ("share-view", "make a saved view a team view: it appears on every teammate's laptop"),
+        ("unshare-view", "make a team view yours only again (it leaves teammates' laptops)"),
+    ):
+        view = team_commands.add_parser(name, help=what)
+        view.add_argument("view_name", metavar="NAME", help="the saved view's name")
     team_commands.add_parser("leave", help="leave the team (its password leaves the keyring)")
 
 
@@ -78,6 +107,13 @@ def run_team(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int
         "send-without-claim": _held_choice,
         "discard": _held_choice,
         "edit": _held_choice,
+        "library": _library,
+        "keep-both": _library_choice,
+        "merge": _library_choice,
+        "apply-mine": _library_choice,
+        "keep-theirs": _library_choice,
+        "share-view": _share_view,
+        "unshare-view": _share_view,
     }
     try:
         return commands[args.team_command](workspace, args, out)
@@ -222,6 +258,94 @@ def _held_choice(workspace: Workspace, args: argparse.Namespace, out: TextIO) ->
         if mention_id is None:
             return _fail(f"reply {outbox_id} is not waiting any more", EXIT_FAILED)
         out.write(f"Reply {outbox_id} is the draft of mention {mention_id} again.\n")
+    return EXIT_OK
+
+
+def _library(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    library = workspace.team.library
+    conflicts = [] if library is None else library.conflicts()
+    if args.json:
+        assert library is not None or not conflicts
+        json.dump(
+            [
+                {
+                    "id": conflict.id,
+                    "kind": conflict.kind,
+                    "operation": conflict.operation,
+                    "detail": library.describe(conflict) if library else "",
+                    "theirs_by": conflict.theirs_actor,
+                    "theirs_at": iso_time(conflict.theirs_at),
+                    "choices": _choices(conflict.kind, conflict.operation),
+                }
+                for conflict in conflicts
+            ],
+            out,
+            indent=2,
+        )
+        out.write("\n")
+        return EXIT_OK
+    if not conflicts:
+        out.write("Nothing to decide: every change of yours to the library went through.\n")
+    for conflict in conflicts:
+        assert library is not None
+        choices = "|".join(_choices(conflict.kind, conflict.operation))
+        command = f"heedful team {choices} {conflict.id}"
+        out.write(f"{conflict.id:>5}  {library.describe(conflict)}: {command}\n")
+    return EXIT_OK
+
+
+def _choices(kind: str, operation: str) -> list[str]:
+    if kind == "snippet" and operation == "save":
+        return ["keep-both", "merge", "apply-mine", "keep-theirs"]
+    return ["apply-mine", "keep-theirs"]
+
+
+def _library_choice(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    library = workspace.team.library
+    if library is None or workspace.team.membership() is None:
+        raise NotJoined()
+    try:
+        conflict = library.conflict(args.conflict_id)
+    except KeyError:
+        return _fail(f"there is no library conflict {args.conflict_id}", EXIT_FAILED)
+    if conflict.resolved:
+        return _fail(f"{args.conflict_id} is decided already ({conflict.resolution})", EXIT_FAILED)
+    if args.team_command not in _choices(conflict.kind, conflict.operation):
+        return _fail(
+            f"{args.conflict_id} is about {conflict.kind}: choose "
+            + " or ".join(_choices(conflict.kind, conflict.operation)),
+            EXIT_FAILED,
+        )
+    if args.team_command == "keep-both":
+        changes = library.keep_both(conflict.id)
+    elif args.team_command == "merge":
+        merge = library.merge(conflict.id, prefer_theirs=args.prefer == "theirs")
+        changes = library.save_merge(merge)
+        out.write(merge.summary() + "\n")
+        for clash in merge.clashes:
+            out.write(f"  {clash.field}, {conflict.theirs_actor}'s: {clash.theirs[:200]}\n")
+    elif args.team_command == "apply-mine":
+        changes = library.apply_mine_anyway(conflict.id)
+    else:
+        changes = library.keep_theirs(conflict.id)
+    out.write((changes.description or "Done.") + "\n")
+    share_at_once(workspace)
+    return EXIT_OK
+
+
+def _share_view(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    wanted = args.view_name.casefold()
+    view = next((v for v in workspace.inbox.saved_views() if v.name.casefold() == wanted), None)
+    if view is None:
+        return _fail(f"there is no saved view called “{args.view_name}”", EXIT_FAILED)
+    team = args.team_command == "share-view"
+    workspace.inbox.update_view(dataclasses.replace(view, team=team))
+    out.write(
+        f"“{view.name}” is a team view: every teammate's laptop has it.\n"
+        if team
+        else f"“{view.name}” is yours only again.\n"
+    )
+    share_at_once(workspace)
     return EXIT_OK
 
 

@@ -520,22 +520,26 @@ class SnippetMerge:
     form: NewSnippet
     clashes: tuple[Clash, ...]
     theirs_actor: str
+    prefer_theirs: bool = False
 
     def summary(self) -> str:
         if not self.clashes:
-            return f"Merged with {self.theirs_actor}'s version: check it and save."
+            return f"Merged with {self.theirs_actor}'s version."
         fields = ", ".join(clash.field for clash in self.clashes)
-        return (
-            f"Merged with {self.theirs_actor}'s version; you both changed {fields}: yours is "
-            "kept there. Check it and save."
-        )
+        kept = f"{self.theirs_actor}'s" if self.prefer_theirs else "yours"
+        return f"Merged with {self.theirs_actor}'s version; you both changed {fields}: {kept} kept."
 
 
 def merge_documents(
-    base: dict[str, Any] | None, theirs: dict[str, Any], mine: dict[str, Any]
+    base: dict[str, Any] | None,
+    theirs: dict[str, Any],
+    mine: dict[str, Any],
+    *,
+    prefer_theirs: bool = False,
 ) -> tuple[dict[str, Any], list[Clash]]:
     """Three-way, field by field: what only one side changed is taken; what both changed
-    differently keeps mine (a clash). Tags and variants merge item by item."""
+    differently keeps mine (a clash; theirs with `prefer_theirs`). Tags and variants merge
+    item by item."""
     base = base or {}
     merged: dict[str, Any] = {}
     clashes: list[Clash] = []
@@ -544,7 +548,7 @@ def merge_documents(
         if name in ("tags", "keywords"):
             merged[name] = _merge_words(b or [], t or [], m or [])
         elif name == "variants":
-            value, clashed = _merge_variants(b or [], t or [], m or [])
+            value, clashed = _merge_variants(b or [], t or [], m or [], prefer_theirs)
             merged[name] = value
             clashes += clashed
         elif m == b or t == m:
@@ -552,7 +556,7 @@ def merge_documents(
         elif t == b:
             merged[name] = m
         else:
-            merged[name] = m
+            merged[name] = t if prefer_theirs else m
             clashes.append(Clash(_FIELD_NAMES.get(name, name), "" if t is None else str(t)))
     return merged, clashes
 
@@ -567,7 +571,10 @@ def _merge_words(base: list[str], theirs: list[str], mine: list[str]) -> list[st
 
 
 def _merge_variants(
-    base: list[dict[str, str]], theirs: list[dict[str, str]], mine: list[dict[str, str]]
+    base: list[dict[str, str]],
+    theirs: list[dict[str, str]],
+    mine: list[dict[str, str]],
+    prefer_theirs: bool,
 ) -> tuple[list[dict[str, str]], list[Clash]]:
     def by_place(variants: list[dict[str, str]]) -> dict[tuple[str, str], str]:
         return {(v.get("language", ""), v.get("network", "")): v.get("body", "") for v in variants}
@@ -582,7 +589,7 @@ def _merge_variants(
         elif their == old:
             value = my
         else:
-            value = my
+            value = their if prefer_theirs else my
             where = " · ".join(part for part in place if part) or "any"
             clashes.append(Clash(f"the {where} version", their or "(removed)"))
         if value is not None:
@@ -671,7 +678,7 @@ class TeamLibrary:
             self.library.resolve(conflict_id, "kept both", self._clock())
         return Changes.of(snippets=[added.id], description=f"Kept both: yours is “{added.title}”.")
 
-    def merge(self, conflict_id: int) -> SnippetMerge:
+    def merge(self, conflict_id: int, *, prefer_theirs: bool = False) -> SnippetMerge:
         """The merged snippet, to check and save (nothing is written yet)."""
         conflict = self.conflict(conflict_id)
         if conflict.kind != "snippet":
@@ -683,12 +690,15 @@ class TeamLibrary:
                 document = self._theirs(conflict)
         else:
             document, clashes = merge_documents(
-                conflict.base_document, self._theirs(conflict), conflict.mine_document
+                conflict.base_document,
+                self._theirs(conflict),
+                conflict.mine_document,
+                prefer_theirs=prefer_theirs,
             )
         form = snippet_from(document, is_shared=True if local is None else local.is_shared)
         return SnippetMerge(
             conflict_id, None if local is None else local.id, form, tuple(clashes),
-            conflict.theirs_actor,
+            conflict.theirs_actor, prefer_theirs,
         )  # fmt: skip
 
     def save_merge(self, merge: SnippetMerge, form: NewSnippet | None = None) -> Changes:
