@@ -18,7 +18,7 @@ from app.cli.main import build_parser
 from app.cli.team import run_team
 from app.compose.brand import BrandProfile, EmojiPolicy
 
-from tests.peers.nats import NatsPeer
+from tests.peers.nats_server import NatsPeer
 from tests.team_helpers import laptop, team_of
 
 pytestmark = pytest.mark.usefixtures("secret_service")
