@@ -454,6 +454,7 @@ def _sync(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
             if args.account in (None, channel.account.id):
                 out.write(f"  health: {channel.summary(now)}\n")
         out.flush()
+        share_at_once(workspace)  # replies sent: the team hears it (and their "queued" ends)
         if args.once:
             healthy = all(report.state.value == "ok" for report in reports)
             return EXIT_OK if healthy else EXIT_FAILED
@@ -474,9 +475,10 @@ def _reply(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     except KeyError:
         return _fail(f"there is no mention {args.mention_id}", EXIT_FAILED)
     record_snippet_use(workspace, snippet_id, args.mention_id)
-    share_at_once(workspace)  # a teammate's laptop shows it queued here
+    share_at_once(workspace, replies=[item])  # teammates' windows: "Kari has a reply queued"
     report = workspace.sync.sync_account(workspace.accounts.get(item.account_id), pull=False)
     item = workspace.outbox.get(item.id)
+    share_at_once(workspace, replies=[item])  # sent (the team hears it), or still queued
     out.write(describe_outbox_item(item) + "\n")
     if report.held and (hold := workspace.team.holds.get(item.id)) is not None:
         return _fail(

@@ -7,10 +7,11 @@ import dataclasses
 import getpass
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from storage.drafts import DraftRepository
-from storage.records import utc_now
+from storage.records import OutboxItem, utc_now
 
 from app.bootstrap import Workspace
 from app.compose.replies import describe_outbox_item
@@ -258,6 +259,10 @@ def _held_choice(workspace: Workspace, args: argparse.Namespace, out: TextIO) ->
         if mention_id is None:
             return _fail(f"reply {outbox_id} is not waiting any more", EXIT_FAILED)
         out.write(f"Reply {outbox_id} is the draft of mention {mention_id} again.\n")
+    if args.team_command in ("discard", "edit"):
+        share_at_once(workspace, ended=[item])  # teammates: no reply of ours queued there now
+    else:
+        share_at_once(workspace, replies=[workspace.outbox.get(outbox_id)])
     return EXIT_OK
 
 
@@ -317,10 +322,10 @@ def _library_choice(workspace: Workspace, args: argparse.Namespace, out: TextIO)
             EXIT_FAILED,
         )
     if args.team_command == "keep-both":
-        changes = library.keep_both(conflict.id)
+        changes = library.keep_both(conflict.id).changes
     elif args.team_command == "merge":
         merge = library.merge(conflict.id, prefer_theirs=args.prefer == "theirs")
-        changes = library.save_merge(merge)
+        changes = library.save_merge(merge).changes
         out.write(merge.summary() + "\n")
         for clash in merge.clashes:
             out.write(f"  {clash.field}, {conflict.theirs_actor}'s: {clash.theirs[:200]}\n")
@@ -364,12 +369,24 @@ def _leave(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def share_at_once(workspace: Workspace, err: TextIO = sys.stderr) -> None:
-    """After a change from the command line: publish it now, or say it waits (offline)."""
-    if workspace.team.membership() is None or workspace.team.facts().waiting == 0:
+def share_at_once(
+    workspace: Workspace,
+    err: TextIO = sys.stderr,
+    *,
+    replies: Sequence[OutboxItem] = (),
+    ended: Sequence[OutboxItem] = (),
+) -> None:
+    """After a change from the command line: publish it now, or say it waits (offline).
+    `replies` the command queued (or sent) show teammates "has a reply queued" (or no more);
+    `ended`: replies taken out of the outbox (discarded, back to a draft)."""
+    if workspace.team.membership() is None:
+        return
+    presence = workspace.team.presence_of_replies(replies)
+    presence |= dict.fromkeys(workspace.team.presence_of_replies(ended))
+    if workspace.team.facts().waiting == 0 and not presence:
         return
     try:
-        workspace.team.exchange(connect_timeout=CLI_CONNECT_TIMEOUT_S)
+        workspace.team.exchange(connect_timeout=CLI_CONNECT_TIMEOUT_S, presence=presence)
     except TeamError as problem:
         waiting = workspace.team.facts().waiting
         print(

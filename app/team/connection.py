@@ -6,8 +6,10 @@ nats-py is imported here, and this module is imported only when a team connectio
 The layout per team (`app.team.wire.TeamLayout`): a stream `HEEDFUL_<TEAM>` over the subjects
 `heedful.<team>.ev.>`, deduplicating by message id (the event's UUID) over two days; a
 key-value bucket of reply claims (create-only-if-absent) and one of presence (memory, every
-entry expiring `PRESENCE_TTL_S` after its last refresh). Any member creates what is missing on
-first connect; creating the same thing twice is harmless.
+entry expiring when its own time to live ends: `PRESENCE_TTL_S` after its last refresh, longer
+for a reply queued from the command line; a server older than NATS 2.11 expires them all after
+`PRESENCE_TTL_S`). Any member creates what is missing on first connect; creating the same
+thing twice is harmless.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from nats.js.kv import KeyValue
 
 from app.team.apply import IncomingMessage
 from app.team.errors import TeamAddressError, TeamOffline, TeamRefused
+from app.team.presence import LONGEST_TTL_S
 from app.team.wire import MAX_EVENT_BYTES, TeamLayout
 
 log = logging.getLogger(__name__)
@@ -121,6 +124,7 @@ class TeamConnection:
         self._pull_delivered = 0  # consumer sequence of the last message it delivered
         self.claims: KeyValue | None = None
         self.presence: KeyValue | None = None
+        self.presence_ttl_per_entry = False  # the server keeps each entry its own time
 
     @classmethod
     async def open(
@@ -219,12 +223,13 @@ class TeamConnection:
                 KeyValueConfig(
                     bucket=layout.presence_bucket,
                     history=1,
-                    ttl=PRESENCE_TTL_S,
+                    ttl=PRESENCE_TTL_S,  # longer below, where each entry can say its own
                     storage=StorageType.MEMORY,
                     max_value_size=1024,
                     description="Heedful presence: who is viewing or replying",
                 )
             )
+            self.presence_ttl_per_entry = await self._ttl_per_entry(layout.presence_bucket)
         except nats.js.errors.APIError as problem:
             if problem.code in (401, 403):
                 raise TeamRefused(f"No permission for the team's stream ({problem}).") from problem
@@ -233,6 +238,30 @@ class TeamConnection:
             raise TeamOffline(
                 "The team's server has no JetStream (start it with -js)."
             ) from problem
+
+    async def _ttl_per_entry(self, bucket: str) -> bool:
+        """Let each presence entry live its own time (NATS 2.11's per-message TTL); a bucket
+        made before, or a server without it, keeps every entry `PRESENCE_TTL_S`."""
+        info = await self.js.stream_info(f"KV_{bucket}")
+        config = info.config
+        if config.allow_msg_ttl and config.max_age == LONGEST_TTL_S:
+            return True
+        config.allow_msg_ttl, config.max_age = True, LONGEST_TTL_S
+        try:
+            await self.js.update_stream(config)
+        except nats.js.errors.APIError as problem:
+            log.info("team: presence entries all live %gs here (%s)", PRESENCE_TTL_S, problem)
+            return False
+        return True
+
+    async def put_presence(self, key: str, value: bytes, ttl: float) -> None:
+        assert self.presence is not None
+        if not self.presence_ttl_per_entry:
+            await self.presence.put(key, value)
+            return
+        await self.js.publish(
+            f"$KV.{self.layout.presence_bucket}.{key}", value, msg_ttl=max(1.0, ttl)
+        )
 
     async def _bucket(self, config: KeyValueConfig) -> KeyValue:
         try:

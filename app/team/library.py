@@ -45,6 +45,7 @@ from storage.team.outbox import TeamOutboxRepository
 from storage.views import SavedView, SavedViewRepository
 
 from app.changes import Changes
+from app.compose.snippets import SnippetEdit
 from app.team.wire import Event, MalformedEvent, decode, make_event
 
 log = logging.getLogger(__name__)
@@ -197,8 +198,6 @@ class LibraryJournal:
         self._membership = MembershipRepository(store)
         self._outbox = TeamOutboxRepository(store)
         self._library = TeamLibraryRepository(store)
-        # Told (after the change commits) that there is something to publish.
-        self.on_recorded: Callable[[], None] | None = None
 
     def snippet_saved(self, snippet: Snippet) -> None:
         self._publish(
@@ -657,7 +656,7 @@ class TeamLibrary:
             self.library.resolve(conflict_id, "kept theirs", self._clock())
         return Changes.of(description="Kept the team's version.")
 
-    def keep_both(self, conflict_id: int) -> Changes:
+    def keep_both(self, conflict_id: int) -> SnippetEdit:
         """Theirs stays; mine becomes a snippet of its own beside it (its shortcut the next
         free one)."""
         with self._store.write():
@@ -676,7 +675,10 @@ class TeamLibrary:
                 title = f"{title} ({conflict.mine_actor})"
             added = self._snippets.add(dataclasses.replace(mine, title=title, shortcut=shortcut))
             self.library.resolve(conflict_id, "kept both", self._clock())
-        return Changes.of(snippets=[added.id], description=f"Kept both: yours is “{added.title}”.")
+        description = f"Kept both: yours is “{added.title}”" + (
+            f" (/{added.shortcut})." if added.shortcut else "."
+        )
+        return SnippetEdit(added, Changes.of(snippets=[added.id], description=description))
 
     def merge(self, conflict_id: int, *, prefer_theirs: bool = False) -> SnippetMerge:
         """The merged snippet, to check and save (nothing is written yet)."""
@@ -701,7 +703,7 @@ class TeamLibrary:
             conflict.theirs_actor, prefer_theirs,
         )  # fmt: skip
 
-    def save_merge(self, merge: SnippetMerge, form: NewSnippet | None = None) -> Changes:
+    def save_merge(self, merge: SnippetMerge, form: NewSnippet | None = None) -> SnippetEdit:
         """Save the merge (or what the person made of it), against the team's version."""
         form = form or merge.form
         with self._store.write():
@@ -713,7 +715,10 @@ class TeamLibrary:
             else:
                 saved = self._snippets.update(local.id, form)
             self.library.resolve(merge.conflict_id, "merged", self._clock())
-        return Changes.of(snippets=[saved.id], description=f"Saved the merge of “{saved.title}”.")
+        changes = Changes.of(
+            snippets=[saved.id], description=f"Saved the merge of “{saved.title}”."
+        )
+        return SnippetEdit(saved, changes)
 
     def resolve(self, conflict_id: int, how: str) -> None:
         with self._store.write():

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import nats.errors
 import nats.js.errors
@@ -31,6 +31,7 @@ from app.team.claims import Claim, ClaimAnswer, ClaimResult
 from app.team.connection import TeamConnection, TeamCredentials
 from app.team.errors import TeamError, TeamOffline, TeamRefused
 from app.team.presence import (
+    QUEUED_BY_COMMAND_TTL_S,
     REFRESH_S,
     Activity,
     Presence,
@@ -70,7 +71,11 @@ class TeamLink:
         self.memberships = MembershipRepository(store)
         self.board = PresenceBoard(membership.user)
         self.connection: TeamConnection | None = None
-        self._mine: dict[str, Activity] = {}  # my presence, by mention digest
+        # My presence: the mention on screen (viewing or typing), and every mention with a
+        # reply of mine queued; what was last written, to take back what no longer holds.
+        self._focus: tuple[str, Activity] | None = None
+        self._queued: set[str] = set()
+        self._written: set[str] = set()
         self._wake: asyncio.Event | None = None
         self._presence_changed: asyncio.Event | None = None
         self._connected: asyncio.Event | None = None
@@ -84,18 +89,36 @@ class TeamLink:
             self._wake.set()
 
     def set_presence(self, mention: str, activity: Activity | None) -> None:
-        """Our presence on a mention (None: we left it). Viewing and typing move with the
-        selection; a queued reply stays until it is sent."""
-        if activity in (Activity.VIEWING, Activity.TYPING, None):
-            for digest, current in list(self._mine.items()):
-                if digest != mention and current in (Activity.VIEWING, Activity.TYPING):
-                    self._mine.pop(digest)
-                    self._forget_presence(digest)
-        if activity is None:
-            if self._mine.pop(mention, None) is not None:
-                self._forget_presence(mention)
+        """Our presence on a mention. Viewing and typing move with the selection (None: we
+        left it); QUEUED adds a mention with a reply of ours queued (`set_queued` says all)."""
+        if activity is Activity.QUEUED:
+            self._queued.add(mention)
+        elif activity is None:
+            self._focus = None
+            self._queued.discard(mention)
         else:
-            self._mine[mention] = activity
+            self._focus = (mention, activity)
+        self._presence_did_change()
+
+    def set_queued(self, mentions: set[str]) -> None:
+        """Every mention with a reply of ours in the outbox, queued or held."""
+        self._queued = set(mentions)
+        self._presence_did_change()
+
+    def mine(self) -> dict[str, Activity]:
+        """What this laptop says: typing over queued over viewing, per mention."""
+        mine = dict.fromkeys(self._queued, Activity.QUEUED)
+        if self._focus is not None:
+            digest, activity = self._focus
+            if activity is Activity.TYPING or digest not in mine:
+                mine[digest] = activity
+        return mine
+
+    def _presence_did_change(self) -> None:
+        gone = self._written - set(self.mine())
+        for digest in gone:
+            self._forget_presence(digest)
+        self._written -= gone
         if self._presence_changed is not None:
             self._presence_changed.set()
 
@@ -255,6 +278,10 @@ class TeamLink:
                 self.memberships.note_exchange(utc_now())
                 if self.listener is not None:
                     self.listener.team_did_apply(batch)
+            # A teammate's reply went out: their "reply queued" on it ends now, not at expiry.
+            ended = [self.board.replied(digest, user) for digest, user in batch.replied]
+            if any(ended):
+                self._tell_presence()
 
     async def pull_once(self, connection: TeamConnection, wait: float) -> AppliedBatch:
         membership = self.memberships.get()
@@ -270,14 +297,17 @@ class TeamLink:
             self._presence_changed.clear()
             kv = connection.presence
             if kv is not None:
-                for digest, activity in list(self._mine.items()):
+                for digest, activity in self.mine().items():
                     mine = Presence(digest, self.membership.user, self._agent_name(), activity)
                     try:
-                        await kv.put(
-                            presence_key(digest, self.membership.user), encode_presence(mine)
+                        await connection.put_presence(
+                            presence_key(digest, self.membership.user),
+                            encode_presence(mine),
+                            mine.ttl,
                         )
                     except (TimeoutError, nats.errors.Error, nats.js.errors.Error):
                         break
+                    self._written.add(digest)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._presence_changed.wait(), timeout=REFRESH_S)
 
@@ -300,7 +330,7 @@ class TeamLink:
         kv = connection.presence
         if kv is None or not connection.connected:
             return
-        for digest in list(self._mine):
+        for digest in list(self.mine()):
             with contextlib.suppress(nats.errors.Error, nats.js.errors.Error, asyncio.TimeoutError):
                 await asyncio.wait_for(
                     kv.delete(presence_key(digest, self.membership.user)), timeout=1.0
@@ -392,9 +422,11 @@ async def exchange(
     *,
     agent_name: Callable[[], str],
     connect_timeout: float = 3.0,
+    presence: Mapping[str, Activity | None] | None = None,
 ) -> ExchangeReport:
     """Publish everything waiting, apply the stream up to its end, and close (the command
-    line's `heedful team sync`, and what `heedful triage` does after a change)."""
+    line's `heedful team sync`, and what `heedful triage` does after a change). `presence`
+    is what a command says of itself: a reply of ours queued on a mention, or no more."""
     link = TeamLink(store, membership, credentials, agent_name=agent_name)
     report = ExchangeReport()
     try:
@@ -412,6 +444,8 @@ async def exchange(
     try:
         await connection.ensure_layout()
         report.published = await link.publish_waiting(connection)
+        if presence:
+            await _say_presence(connection, membership, agent_name(), presence)
         end = await connection.last_seq()
         while True:
             current = link.memberships.get()
@@ -434,6 +468,26 @@ async def exchange(
     finally:
         await connection.close()
     return report
+
+
+async def _say_presence(
+    connection: TeamConnection,
+    membership: Membership,
+    name: str,
+    presence: Mapping[str, Activity | None],
+) -> None:
+    """A command's own presence: nothing refreshes it, so it lives longer (or ends now)."""
+    kv = connection.presence
+    if kv is None:
+        return
+    for digest, activity in presence.items():
+        key = presence_key(digest, membership.user)
+        with contextlib.suppress(TimeoutError, nats.errors.Error, nats.js.errors.Error):
+            if activity is None:
+                await kv.delete(key)
+                continue
+            said = Presence(digest, membership.user, name, activity, QUEUED_BY_COMMAND_TTL_S)
+            await connection.put_presence(key, encode_presence(said), said.ttl)
 
 
 async def claim_once(

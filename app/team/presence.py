@@ -3,6 +3,9 @@
 Each laptop writes its own entry (`<mention>.<user>`) in the team's presence bucket and
 refreshes it every `REFRESH_S` seconds; the bucket forgets an entry `PRESENCE_TTL_S` after
 its last refresh, and so does every reader (a crashed laptop's presence simply expires).
+A command-line `heedful reply` that leaves a reply queued has nobody to refresh its entry:
+it writes one that lives `QUEUED_BY_COMMAND_TTL_S` (the entry says so), and a teammate's
+"reply sent" on the stream ends it at once.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from app.team.wire import MAX_NAME, MalformedEvent
 
 REFRESH_S = 2.5
 PRESENCE_TTL_S = 8.0
+QUEUED_BY_COMMAND_TTL_S = 600.0
+LONGEST_TTL_S = QUEUED_BY_COMMAND_TTL_S  # the bucket keeps nothing longer
 
 
 class Activity(StrEnum):
@@ -39,6 +44,7 @@ class Presence:
     user: str
     name: str
     activity: Activity
+    ttl: float = PRESENCE_TTL_S  # how long it stands after it was written
 
     def sentence(self) -> str:
         return f"{self.name} {_WORDS[self.activity]}"
@@ -54,16 +60,16 @@ def presence_key(mention: str, user: str) -> str:
 
 
 def encode_presence(presence: Presence) -> bytes:
-    return json.dumps(
-        {
-            "v": 1,
-            "mention": presence.mention,
-            "user": presence.user,
-            "name": presence.name,
-            "activity": presence.activity.value,
-        },
-        ensure_ascii=False,
-    ).encode()
+    document: dict[str, object] = {
+        "v": 1,
+        "mention": presence.mention,
+        "user": presence.user,
+        "name": presence.name,
+        "activity": presence.activity.value,
+    }
+    if presence.ttl != PRESENCE_TTL_S:
+        document["ttl"] = presence.ttl
+    return json.dumps(document, ensure_ascii=False).encode()
 
 
 def decode_presence(data: bytes) -> Presence:
@@ -85,7 +91,10 @@ def decode_presence(data: bytes) -> Presence:
     mention, user, name = (str(value) for value in values)
     if any(ord(character) < 32 or 0x202A <= ord(character) <= 0x202E for character in name):
         raise MalformedEvent("a presence name with control characters")
-    return Presence(mention, user, name, activity)
+    ttl = document.get("ttl", PRESENCE_TTL_S)
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 1 <= ttl <= LONGEST_TTL_S:
+        raise MalformedEvent("a presence entry with a lifetime out of range")
+    return Presence(mention, user, name, activity, float(ttl))
 
 
 class PresenceBoard:
@@ -115,10 +124,24 @@ class PresenceBoard:
     def expire(self) -> bool:
         """Forget entries not refreshed within the TTL; True if any went."""
         now = self._clock()
-        stale = [key for key, (_, heard) in self._entries.items() if now - heard > self._ttl]
+        stale = [
+            key
+            for key, (presence, heard) in self._entries.items()
+            if now - heard > max(self._ttl, presence.ttl)
+        ]
         for key in stale:
             del self._entries[key]
         return bool(stale)
+
+    def replied(self, mention: str, user: str) -> bool:
+        """A teammate's reply to the mention was sent: their "reply queued" there is over.
+        True if what is shown changes."""
+        key = presence_key(mention, user)
+        entry = self._entries.get(key)
+        if entry is None or entry[0].activity is not Activity.QUEUED:
+            return False
+        del self._entries[key]
+        return True
 
     def on(self, mention: str) -> list[Presence]:
         """Teammates on one mention, typing before queued before viewing."""

@@ -51,7 +51,8 @@ class TeamRuntime:
         self._ready = threading.Event()
         # Presence asked for before the link is up, applied once it is (start returns at once).
         self._lock = threading.Lock()
-        self._wanted: dict[str, Activity | None] = {}
+        self._wanted: list[tuple[str, Activity | None]] = []
+        self._queued: set[str] | None = None
 
     @property
     def running(self) -> bool:
@@ -79,15 +80,18 @@ class TeamRuntime:
         self._call(lambda link: link.wake())
 
     def set_presence(self, mention: str, activity: Activity | None) -> None:
+        """The mention on screen (viewing, typing; None: left it), or one with a reply of ours
+        queued (QUEUED)."""
         with self._lock:
-            if activity in (Activity.VIEWING, Activity.TYPING, None):
-                self._wanted = {
-                    digest: wanted
-                    for digest, wanted in self._wanted.items()
-                    if wanted is Activity.QUEUED and digest != mention
-                }
-            self._wanted[mention] = activity
+            self._wanted = [*self._wanted[-50:], (mention, activity)]
         self._call(lambda link: link.set_presence(mention, activity))
+
+    def set_queued(self, mentions: set[str]) -> None:
+        """Every mention with a reply of ours queued: teammates see "has a reply queued"."""
+        wanted = set(mentions)
+        with self._lock:
+            self._queued = wanted
+        self._call(lambda link: link.set_queued(wanted))
 
     def _call(self, action: Callable[[TeamLink], None]) -> None:
         loop, link = self._loop, self._link
@@ -119,8 +123,11 @@ class TeamRuntime:
                 listener=self._listener,
             )
             with self._lock:
-                for digest, activity in self._wanted.items():
-                    self._link.set_presence(digest, activity)
+                if self._queued is not None:
+                    self._link.set_queued(self._queued)
+                for digest, activity in self._wanted:
+                    if activity is not Activity.QUEUED or self._queued is None:
+                        self._link.set_presence(digest, activity)
             self._ready.set()
             await self._link.run(self._stop)
         finally:

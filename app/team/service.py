@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from storage.records import TriageStatus, from_timestamp, utc_now
+from storage.records import OutboxItem, OutboxState, TriageStatus, from_timestamp, utc_now
 from storage.store import Store
 from storage.team.holds import ReplyHold, ReplyHoldRepository
 from storage.team.membership import Membership, MembershipRepository
@@ -25,6 +25,7 @@ from app.secrets import SecretStore
 from app.team.claims import Claim, ClaimAnswer, ClaimResult, ReplyGate
 from app.team.errors import NotJoined, TeamAddressError, TeamRefused
 from app.team.keys import key_finder
+from app.team.presence import Activity
 from app.team.wire import TeamMentionKey, TeamNameError, check_team_name
 
 if TYPE_CHECKING:  # the network client loads with the first call that needs it
@@ -51,6 +52,16 @@ class TeamFacts:
     @property
     def joined(self) -> bool:
         return self.membership is not None
+
+
+def reply_waiting(item: OutboxItem) -> bool:
+    """Not posted yet, nor given up on: teammates see it as "reply queued"."""
+    return item.state in (
+        OutboxState.QUEUED,
+        OutboxState.SENDING,
+        OutboxState.UNKNOWN,
+        OutboxState.CHECK,
+    )
 
 
 def secret_name(server: str, team: str, user: str) -> str:
@@ -180,8 +191,13 @@ class TeamService:
 
     # --- exchanging ------------------------------------------------------------------------
 
-    def exchange(self, connect_timeout: float = 3.0) -> ExchangeReport:
-        """Publish what waits and apply the stream to its end (TeamOffline when unreachable)."""
+    def exchange(
+        self,
+        connect_timeout: float = 3.0,
+        presence: Mapping[str, Activity | None] | None = None,
+    ) -> ExchangeReport:
+        """Publish what waits and apply the stream to its end (TeamOffline when unreachable);
+        `presence`: a command's replies queued on mentions (or no longer), for teammates."""
         from app.team.link import exchange
 
         membership = self.memberships.get()
@@ -194,8 +210,19 @@ class TeamService:
                 self.credentials(membership),
                 agent_name=self._agent_name,
                 connect_timeout=connect_timeout,
+                presence=presence,
             )
         )
+
+    def presence_of_replies(self, items: Iterable[OutboxItem]) -> dict[str, Activity | None]:
+        """What a command says of the replies it queued: "reply queued" on each mention while
+        it waits to go (held included), nothing once it went or failed."""
+        said: dict[str, Activity | None] = {}
+        for item in items:
+            key = None if item.mention_id is None else self.key_of(item.mention_id)
+            if key is not None:
+                said[key.digest] = Activity.QUEUED if reply_waiting(item) else None
+        return said
 
     def probe(self, connect_timeout: float = 2.0) -> bool:
         """Whether the team's server answers now."""

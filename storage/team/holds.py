@@ -100,6 +100,15 @@ class ReplyHoldRepository:
             db.execute("DELETE FROM outbox WHERE id = ?", [outbox_id])
         return item
 
+    def mentions_with_replies_waiting(self) -> set[int]:
+        """Mentions with a reply of ours not posted yet (queued, held, being sent, checked)."""
+        with self._store.guard():
+            rows = self._store.conn.execute(
+                "SELECT DISTINCT mention_id FROM outbox WHERE mention_id IS NOT NULL"
+                " AND state IN ('queued', 'sending', 'unknown', 'check')"
+            ).fetchall()
+        return {int(row[0]) for row in rows}
+
     def clear(self, outbox_id: int) -> None:
         with self._store.write() as db:
             db.execute("DELETE FROM team_reply_holds WHERE outbox_id = ?", [outbox_id])

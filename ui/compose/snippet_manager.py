@@ -1,11 +1,12 @@
 """The snippet manager: create, edit (previewed on the selected mention), duplicate, delete with
-undo, import and export packs."""
+undo, import and export packs; in a team, keep both or merge a save a teammate's overtook."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -37,6 +38,9 @@ from app.compose.snippets import PackError, SnippetEdit, search
 from ui.changes import ChangeDispatcher
 from ui.compose.snippet_palette import SnippetListModel
 from ui.write_guard import WriteGuard
+
+if TYPE_CHECKING:
+    from app.team.library import SnippetMerge
 
 T = TypeVar("T")
 
@@ -124,6 +128,14 @@ class SnippetManager(QDialog):
         self.save_button.clicked.connect(self.save)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        # A save of ours that a teammate's had overtaken: keep both, merge, or keep theirs.
+        self.team_line = QLabel()
+        self.team_line.setObjectName("snippetConflicts")
+        self.team_line.setTextFormat(Qt.TextFormat.RichText)  # its links; the text escaped
+        self.team_line.setWordWrap(True)
+        self.team_line.linkActivated.connect(self._team_choice)
+        self.team_line.hide()
+        self._merging: SnippetMerge | None = None
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -163,6 +175,7 @@ class SnippetManager(QDialog):
         splitter.addWidget(right)
         splitter.setSizes([340, 640])
         layout = QVBoxLayout(self)
+        layout.addWidget(self.team_line)
         layout.addWidget(splitter)
         QShortcut(QKeySequence.StandardKey.Save, self, lambda: self.save())
         QShortcut(QKeySequence.StandardKey.Undo, self.list, self.undo_delete)
@@ -174,6 +187,7 @@ class SnippetManager(QDialog):
         keep = select_id if select_id is not None else (self._current and self._current.id)
         snippets = search(self._service.all(), self.search.text())
         self.model.set_snippets(snippets)
+        self._show_team_conflicts()
         row = next((n for n, s in enumerate(snippets) if s.id == keep), 0 if snippets else -1)
         if row >= 0:
             self.list.setCurrentIndex(self.model.index(row))
@@ -188,6 +202,7 @@ class SnippetManager(QDialog):
 
     def _show(self, snippet: Snippet | None) -> None:
         self._current = snippet
+        self._merging = None  # another snippet on screen: a merge in the form is left
         self.title.setText(snippet.title if snippet else "")
         self.shortcut.setText((snippet.shortcut or "") if snippet else "")
         self.folder.setText(snippet.folder if snippet else "")
@@ -290,13 +305,18 @@ class SnippetManager(QDialog):
             self.status.setText(form)  # nothing typed is lost: the form stays as it is
             return None
         snippet_id = None if self._current is None else self._current.id
+        merging, team = self._merging, self._service.team
         try:
-            edit = self._write("The snippet", lambda: self._service.save(form, snippet_id))
+            if merging is not None and team is not None:
+                edit = self._write("The merge", lambda: team.save_merge(merging, form))
+            else:
+                edit = self._write("The snippet", lambda: self._service.save(form, snippet_id))
         except DuplicateShortcut as problem:
             self.status.setText(str(problem))
             return None
         if edit is None:
             return None  # the form stays as it is, the problem under it
+        self._merging = None
         self._current = edit.snippet
         self._done(edit, select=edit.snippet.id)
         return edit.snippet
@@ -370,6 +390,69 @@ class SnippetManager(QDialog):
         if self._changes is not None:
             self._changes.operation_did_execute(changes, self)
         self.snippets_did_change.emit()
+
+    # --- the team's library ------------------------------------------------------------------
+
+    def _show_team_conflicts(self) -> None:
+        team = self._service.team
+        conflicts = [] if team is None else team.conflicts(["snippet"])
+        if team is None or not conflicts:
+            self.team_line.hide()
+            return
+        lines = []
+        for conflict in conflicts[-3:]:
+            choices = (
+                f"<a href='both:{conflict.id}'>Keep both</a> · "
+                f"<a href='merge:{conflict.id}'>Merge</a> · "
+                if conflict.operation == "save"
+                else f"<a href='mine:{conflict.id}'>Delete anyway</a> · "
+            )
+            lines.append(
+                f"{html.escape(team.describe(conflict))}. {choices}"
+                f"<a href='theirs:{conflict.id}'>Keep theirs</a>"
+            )
+        self.team_line.setText("<br>".join(lines))
+        self.team_line.show()
+
+    def _team_choice(self, link: str) -> None:
+        team = self._service.team
+        choice, _, number = link.partition(":")
+        if team is None or not number.isdigit():
+            return
+        conflict_id = int(number)
+        if choice == "merge":
+            merge = self._write("The merge", lambda: team.merge(conflict_id))
+            if merge is not None:
+                self.load_merge(merge)
+            return
+        if choice == "both":
+            edit = self._write("Keeping both", lambda: team.keep_both(conflict_id))
+            if edit is not None:
+                self._done(edit, select=edit.snippet.id)
+            return
+        write = team.apply_mine_anyway if choice == "mine" else team.keep_theirs
+        changes = self._write("Your choice", lambda: write(conflict_id))
+        if changes is not None:
+            self.reload()
+            self._tell(changes)
+
+    def load_merge(self, merge: SnippetMerge) -> None:
+        """The merged snippet in the form, to check and save (Save writes it for the team)."""
+        self.reload(merge.snippet_id)
+        if merge.snippet_id is None:  # the team had deleted it: the merge brings it back
+            self.new_snippet()
+        form = merge.form
+        self.title.setText(form.title)
+        self.shortcut.setText(form.shortcut or "")
+        self.folder.setText(form.folder)
+        self.tags.setText(", ".join(form.tags))
+        self._variants = [SnippetVariant(form.body), *form.variants]
+        self._variant_index = 0
+        self._fill_variants()
+        self._load_variant(0)
+        self._merging = merge
+        clashes = "".join(f"\n{c.field}, theirs: “{c.theirs}”" for c in merge.clashes)
+        self.status.setText(f"{merge.summary()} Check it and save.{clashes}")
 
     def export_path(self, path: Path) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -262,7 +263,16 @@ class InboxPanel(QWidget):
         menu.addAction(f"Remove saved view “{self._saved[view_id].name}”").triggered.connect(
             lambda: self.remove_view(view_id)
         )
+        share = menu.addAction("Shared with the team")  # a team view: on every teammate's laptop
+        share.setCheckable(True)
+        share.setChecked(self._saved[view_id].team)
+        share.toggled.connect(lambda team: self.share_view(view_id, team))
         menu.popup(self._tabs.mapToGlobal(position))
+
+    def share_view(self, view_id: int, team: bool) -> None:
+        view = dataclasses.replace(self._saved[view_id], team=team)
+        if self.guard.attempt("Sharing the view", lambda: self._inbox.update_view(view)).ok:
+            self._build_tabs(select=self.current_key)
 
     # --- list --------------------------------------------------------------------------------
 
@@ -297,6 +307,8 @@ class InboxPanel(QWidget):
             return
         if changes.accounts:
             self._load_choices()
+        if changes.saved_views:  # a teammate's team view came, changed or went
+            self._build_tabs(select=self.current_key)
         if changes.rows_may_move:
             if changes.added or changes.accounts:  # a sync's arrivals: once per burst
                 self.store_did_change()

@@ -1,6 +1,7 @@
 """The team in the main window: the status-bar indicator, teammates' changes through the change
-dispatcher, presence (a banner over the mention, a chip on its row), held replies' choices,
-notices, and File → Join a team….
+dispatcher, presence (a banner over the mention, a chip on its row; ours: viewing, typing, a
+reply queued), held replies' choices, changes that were not applied (Apply mine anyway; a
+snippet's Keep both or Merge in the snippet manager), notices, and File → Join a team….
 
 The team link runs on a thread of its own (app.team.runtime), started once the inbox is on
 screen; what it hears arrives here as queued signals (ui.team.bridge). Nothing here waits on
@@ -73,6 +74,13 @@ class TeamPart(QObject):
         self.held_line.linkActivated.connect(self._held_choice)
         self.held_line.hide()
         window.detail_pane.add_below_reply_box(self.held_line)
+        # The library (brand voice, team views, snippets): a change of ours not applied.
+        self.library_line = QLabel()
+        self.library_line.setObjectName("teamLibrary")
+        self.library_line.setTextFormat(Qt.TextFormat.RichText)  # its links; names escaped
+        self.library_line.linkActivated.connect(self._library_choice)
+        self.library_line.hide()
+        window.statusBar().addPermanentWidget(self.library_line)
         self.presence: dict[str, list[Presence]] = {}
         self._digests: dict[int, str | None] = {}  # mention id -> the team's name for it
         self._shown: int | None = None
@@ -128,6 +136,8 @@ class TeamPart(QObject):
         self.runtime.start(wait=False)
         if self._shown is not None:
             self._mention_shown(self._shown)
+        self._announce_queued()
+        self._show_library()
 
     def stop(self) -> None:
         self.stopped = True
@@ -161,6 +171,8 @@ class TeamPart(QObject):
                 "A change was not applied: a teammate had changed it first (see the history).",
                 15000,
             )
+        if batch.conflicts or batch.changes.snippets or batch.changes.brand_profile:
+            self._show_library()
 
     def _show_status(self, status: TeamStatus) -> None:
         if self.stopped:
@@ -238,13 +250,24 @@ class TeamPart(QObject):
         who = (typing or here)[0].name
         return [f"{who} replying" if typing else f"{who} here"]
 
+    def _announce_queued(self) -> None:
+        """Teammates see "has a reply queued" on each mention with a reply of ours waiting."""
+        if self.runtime is None:
+            return
+        waiting = self._workspace.team.holds.mentions_with_replies_waiting()
+        digests = {digest for mid in waiting if (digest := self._digest(mid)) is not None}
+        self.runtime.set_queued(digests)
+
     # --- held replies ----------------------------------------------------------------------------
 
     def _changes_did_happen(self, changes: Changes, initiator: object) -> None:
         if self.stopped:
             return
-        if initiator is not self and (changes.triage or changes.outbox):
+        shared = changes.snippets or changes.brand_profile or changes.saved_views
+        if initiator is not self and (changes.triage or changes.outbox or shared):
             self._nudge.start()  # our change goes to the team now
+        if changes.outbox:
+            self._announce_queued()
         if changes.outbox or (self._shown is not None and self._shown in changes.mentions):
             self._show_held()
         if self._shown is not None and self._shown in changes.triage:
@@ -333,6 +356,42 @@ class TeamPart(QObject):
         )
         if attempt.ok and attempt.value is not None:
             self._window.changes.operation_did_execute(attempt.value.changes, None)
+
+    # --- the library: changes of ours that were not applied ----------------------------------
+
+    def _show_library(self) -> None:
+        library = self._workspace.team.library
+        conflicts = [] if library is None else library.conflicts()
+        if library is None or not conflicts:
+            self.library_line.hide()
+            return
+        conflict = conflicts[-1]
+        if conflict.kind == "snippet":
+            choices = "<a href='snippets'>Keep both or merge…</a>"
+        else:
+            choices = (
+                f"<a href='mine:{conflict.id}'>Apply mine anyway</a> · "
+                f"<a href='theirs:{conflict.id}'>Keep theirs</a>"
+            )
+        more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+        self.library_line.setText(f"{html.escape(library.describe(conflict))}{more}. {choices}")
+        self.library_line.show()
+
+    def _library_choice(self, link: str) -> None:
+        library = self._workspace.team.library
+        if library is None:
+            return
+        if link == "snippets":
+            action = getattr(self._window, "snippet_manager_action", None)  # ui.compose's
+            if action is not None:
+                action.trigger()
+            return
+        choice, _, number = link.partition(":")
+        write = library.apply_mine_anyway if choice == "mine" else library.keep_theirs
+        attempt = self._window.guard.attempt("Your choice", lambda: write(int(number)))
+        if attempt.ok and attempt.value is not None:
+            self._window.changes.operation_did_execute(attempt.value, None)
+        self._show_library()
 
     # --- joining -----------------------------------------------------------------------------
 
