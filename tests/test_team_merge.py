@@ -91,3 +91,44 @@ def test_the_network_client_is_not_loaded_before_the_first_paint() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert found == "[]"
+
+
+def test_a_team_server_that_refuses_connections_is_offline_at_once_and_nothing_hangs(
+    nats_peer: NatsPeer, tmp_path: Path
+) -> None:
+    """nats-py retries a refused first connection for ever when no reconnect is allowed: a
+    `heedful triage` with the team's server down used to hang instead of leaving it waiting."""
+    import threading
+    import time
+
+    from app.team.errors import TeamOffline
+
+    from tests.peers.nats_server import Relay
+
+    assert nats_peer.port is not None
+    with (
+        Relay("127.0.0.1", nats_peer.port) as relay,
+        team_of(nats_peer, tmp_path, names=("kari",), servers={"kari": relay.url}) as (kari,),
+    ):
+        relay.cut()  # nothing listens: the connection is refused
+        kari.triage.set_status([mention_ids(kari)[0]], TriageStatus.OPEN)
+        outcome: list[BaseException | None] = []
+
+        def exchange() -> None:
+            own = kari.open_again()  # a connection of this thread's own
+            try:
+                own.team.exchange(connect_timeout=2.0)
+                outcome.append(None)
+            except BaseException as problem:
+                outcome.append(problem)
+            finally:
+                own.close()
+
+        began = time.monotonic()
+        worker = threading.Thread(target=exchange, daemon=True)
+        worker.start()
+        worker.join(15)
+        assert not worker.is_alive(), "the exchange hangs on a refused connection"
+        assert isinstance(outcome[0], TeamOffline)
+        assert time.monotonic() - began < 6
+        assert kari.team.facts().waiting == 1  # the change waits for the server

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
@@ -154,24 +153,35 @@ class TeamConnection:
         async def error(problem: Exception) -> None:
             log.info("team connection: %s", problem)
 
+        client = Client()
         try:
-            client = await nats.connect(
-                servers=[address],
-                name=name,
-                connect_timeout=max(1, round(connect_timeout)),
-                allow_reconnect=reconnect,
-                max_reconnect_attempts=-1 if reconnect else 0,
-                reconnect_time_wait=1,
-                ping_interval=5,
-                max_outstanding_pings=2,
-                disconnected_cb=disconnected,
-                reconnected_cb=reconnected,
-                error_cb=error,
-                **options,
+            # nats-py retries a refused first connection for as long as reconnects are
+            # allowed (with 0 attempts: for ever): the first one is bounded here, so a server
+            # that is down is "offline" at once, and a command never hangs on it.
+            await asyncio.wait_for(
+                client.connect(
+                    servers=[address],
+                    name=name,
+                    connect_timeout=max(1, round(connect_timeout)),
+                    allow_reconnect=reconnect,
+                    max_reconnect_attempts=-1 if reconnect else 1,
+                    reconnect_time_wait=1,
+                    ping_interval=5,
+                    max_outstanding_pings=2,
+                    disconnected_cb=disconnected,
+                    reconnected_cb=reconnected,
+                    error_cb=error,
+                    **options,
+                ),
+                timeout=connect_timeout + 1.0,
             )
+        except TimeoutError as problem:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.close(), timeout=1.0)
+            raise TeamOffline(f"The team's server {address} cannot be reached.") from problem
         except nats.errors.NoServersError as problem:
             raise TeamOffline(f"The team's server {address} cannot be reached.") from problem
-        except (TimeoutError, OSError) as problem:
+        except OSError as problem:
             raise TeamOffline(f"The team's server {address} cannot be reached.") from problem
         except nats.errors.Error as problem:
             text = str(problem).lower()

@@ -15,7 +15,9 @@ accounts, as a team would run it:
 server going down and back looks like to its laptops).
 
 `Relay(host, port)` is a loopback TCP relay (one per Heedful process): `cut()` drops every
-connection through it and refuses new ones until `restore()` (the laptop goes offline);
+connection through it and refuses new ones (nothing listens on its port) until `restore()`
+(the laptop goes offline; a relay that accepted and then hung up instead would make nats-py
+2.16 leak the socket of each failed reconnect);
 `on_client_data` sees each chunk the client sends before it is forwarded (kill the client
 at its N-th publish), `on_server_data` each chunk the server sends back (kill the client
 once the server has acknowledged it).
@@ -244,13 +246,13 @@ class Relay:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self.connections = 0
+        self._port = 0
 
     @property
     def port(self) -> int:
-        if self._listener is None:
+        if not self._port:
             raise RuntimeError("the relay is not started")
-        port: int = self._listener.getsockname()[1]
-        return port
+        return self._port
 
     @property
     def url(self) -> str:
@@ -261,22 +263,46 @@ class Relay:
         return self._cut.is_set()
 
     def start(self) -> Self:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((HOST, 0))
-        listener.listen(16)
-        listener.settimeout(0.2)
-        self._listener = listener
+        self._listen()
         self._thread = threading.Thread(target=self._accept, name="nats-relay", daemon=True)
         self._thread.start()
         return self
 
+    def _listen(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((HOST, self._port))
+        except OSError:
+            listener.close()
+            raise
+        listener.listen(16)
+        listener.settimeout(0.2)
+        self._port = listener.getsockname()[1]
+        with self._lock:
+            self._listener = listener
+
     def cut(self) -> None:
-        """Offline: every open connection is dropped, new ones are closed at once."""
+        """Offline: every open connection is dropped, new ones are refused."""
         self._cut.set()
+        with self._lock:
+            listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
         self._close_open()
 
     def restore(self) -> None:
+        if self._cut.is_set():
+            # The old listener goes once the accepting thread's wait on it ends (0.2 s).
+            deadline = time.monotonic() + 3.0
+            while True:
+                try:
+                    self._listen()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.02)
         self._cut.clear()
 
     def stop(self) -> None:
@@ -284,9 +310,11 @@ class Relay:
         self._close_open()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if self._listener is not None:
-            self._listener.close()
-        self._listener = self._thread = None
+        with self._lock:
+            listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        self._thread = None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -308,14 +336,18 @@ class Relay:
             sock.close()
 
     def _accept(self) -> None:
-        assert self._listener is not None
         while not self._stopping.is_set():
+            with self._lock:
+                listener = self._listener
+            if listener is None:  # cut: nothing listens until restore()
+                self._stopping.wait(0.05)
+                continue
             try:
-                client, _ = self._listener.accept()
+                client, _ = listener.accept()
             except TimeoutError:
                 continue
             except OSError:
-                return
+                continue  # closed by cut() or stop()
             if self._cut.is_set():
                 client.close()
                 continue
