@@ -18,6 +18,7 @@ from app.compose.replies import describe_outbox_item
 from app.team.claims import held_by_text
 from app.team.errors import NotJoined, TeamError, TeamOffline
 from app.team.service import CREDENTIAL_KINDS
+from app.team.wire import TeamNameError, check_team_name
 from app.text.display import age, iso_time
 
 EXIT_OK = 0
@@ -38,7 +39,7 @@ def add_team_parser(commands: Any) -> None:
     team_commands = team.add_subparsers(dest="team_command", metavar="COMMAND", required=True)
     join = team_commands.add_parser(
         "join",
-        help="join a team (the password, token or .creds path is read from standard input)",
+        help="join a team (the password, token, .creds or seed file is read from standard input)",
     )
     join.add_argument("--server", required=True, metavar="URL", help="nats://host:4222 or tls://…")
     join.add_argument("--team", required=True, metavar="NAME", help="e.g. fjellform-care")
@@ -47,7 +48,9 @@ def add_team_parser(commands: Any) -> None:
         "--auth",
         choices=CREDENTIAL_KINDS,
         default="password",
-        help="what standard input holds: a password (default), a token, or a .creds file path",
+        help="what standard input holds: a password (default), a token, the path of a .creds "
+        "file (operator mode) or of an nkey seed file (nkey users in the server's config); "
+        "the file's text goes to the keyring",
     )
     status = team_commands.add_parser(
         "status", help="connected or offline, changes waiting, last exchange"
@@ -94,6 +97,16 @@ def add_team_parser(commands: Any) -> None:
     ):
         view = team_commands.add_parser(name, help=what)
         view.add_argument("view_name", metavar="NAME", help="the saved view's name")
+    config = team_commands.add_parser(
+        "server-config",
+        help="print nats-server configuration for teams sharing one account, each member "
+        "allowed only their team's subjects",
+    )
+    config.add_argument("--account", default="SHARED", metavar="NAME")
+    config.add_argument(
+        "--team", action="append", required=True, metavar="TEAM=USER,USER",
+        help="a team and its members, e.g. care=kari,ola (repeat for each team)",
+    )  # fmt: skip
     team_commands.add_parser("leave", help="leave the team (its password leaves the keyring)")
 
 
@@ -114,6 +127,7 @@ def run_team(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int
         "apply-mine": _library_choice,
         "keep-theirs": _library_choice,
         "share-view": _share_view,
+        "server-config": _server_config,
         "unshare-view": _share_view,
     }
     try:
@@ -132,7 +146,12 @@ def _fail(message: str, code: int) -> int:
 
 
 def _join(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
-    what = {"password": "Password", "token": "Token", "creds": "Path of the .creds file"}
+    what = {
+        "password": "Password",
+        "token": "Token",
+        "creds": "Path of the .creds file",
+        "nkey": "Path of the nkey seed file",
+    }
     if sys.stdin.isatty():
         secret = getpass.getpass(f"{what[args.auth]} for {args.user}: ")
     else:
@@ -351,6 +370,24 @@ def _share_view(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> 
         else f"“{view.name}” is yours only again.\n"
     )
     share_at_once(workspace)
+    return EXIT_OK
+
+
+def _server_config(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    from app.team.permissions import server_config
+
+    teams: dict[str, list[tuple[str, str]]] = {}
+    for given in args.team:
+        team, _, users = given.partition("=")
+        names = [user.strip() for user in users.split(",") if user.strip()]
+        if not team.strip() or not names:
+            return _fail(f"--team {given!r}: write it as TEAM=USER,USER", EXIT_FAILED)
+        try:
+            teams[check_team_name(team)] = [(name, "…") for name in names]
+        except TeamNameError as problem:
+            return _fail(str(problem), EXIT_FAILED)
+    out.write("# Put each member's password where it says “…”.\n")
+    out.write(server_config(args.account, teams))
     return EXIT_OK
 
 

@@ -20,12 +20,13 @@ import logging
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import nats.errors
 import nats.js.errors
-from nats.aio.client import Client
+from nats.aio.client import Client, RawCredentials
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -40,6 +41,7 @@ from nats.js.kv import KeyValue
 
 from app.team.apply import IncomingMessage
 from app.team.errors import TeamAddressError, TeamOffline, TeamRefused
+from app.team.permissions import inbox_prefix
 from app.team.presence import LONGEST_TTL_S
 from app.team.wire import MAX_EVENT_BYTES, TeamLayout
 
@@ -56,16 +58,21 @@ StateCallback = Callable[[bool], Awaitable[None]]  # connected or not
 
 @dataclass(frozen=True, slots=True)
 class TeamCredentials:
-    """How this user signs in to the team's server; kept only in the keyring."""
+    """How this user signs in to the team's server; kept only in the keyring (a .creds file's
+    or a seed file's text is read once, at joining: the file itself is not needed again)."""
 
     user: str
     password: str = ""
     token: str = ""
-    creds_file: str = ""  # a NATS .creds file (JWT and nkey seed); needs the nkeys package
+    creds: str = ""  # a NATS .creds file's text: the user's JWT and nkey seed (operator mode)
+    nkey_seed: str = ""  # an nkey user's seed (SU…), for a server whose config lists nkeys
 
     def connect_options(self) -> dict[str, Any]:
-        if self.creds_file:
-            return {"user_credentials": self.creds_file}
+        # Both need the nkeys package, which nats-py imports as it connects.
+        if self.creds:
+            return {"user_credentials": RawCredentials(self.creds)}
+        if self.nkey_seed:
+            return {"nkeys_seed_str": self.nkey_seed}
         if self.token:
             return {"token": self.token}
         return {"user": self.user, "password": self.password}
@@ -75,7 +82,8 @@ class TeamCredentials:
             "user": self.user,
             "password": self.password,
             "token": self.token,
-            "creds_file": self.creds_file,
+            "creds": self.creds,
+            "nkey_seed": self.nkey_seed,
         }
 
     @classmethod
@@ -84,8 +92,49 @@ class TeamCredentials:
             user=str(secret.get("user", "")),
             password=str(secret.get("password", "")),
             token=str(secret.get("token", "")),
-            creds_file=str(secret.get("creds_file", "")),
+            creds=str(secret.get("creds", "")),
+            nkey_seed=str(secret.get("nkey_seed", "")),
         )
+
+
+def read_credentials_file(kind: str, given: str) -> str:
+    """The text the keyring keeps for `--auth creds` or `--auth nkey`: `given` is the path of
+    a .creds file or a seed file (or, for nkey, the seed itself). TeamAddressError says what
+    is wrong with it."""
+    text = given.strip()
+    if kind == "nkey" and text.startswith("SU") and "\n" not in text and len(text) < 200:
+        seed = text
+    else:
+        try:
+            with open(Path(text).expanduser(), encoding="utf-8") as file:
+                text = file.read(64 * 1024)
+        except (OSError, UnicodeDecodeError) as problem:
+            raise TeamAddressError(f"Cannot read {given!r}: {problem}") from problem
+        seed = text.strip()
+    if kind == "creds":
+        if "BEGIN NATS USER JWT" not in text or "BEGIN USER NKEY SEED" not in text:
+            raise TeamAddressError(
+                f"{given!r} is not a NATS .creds file (it needs the user's JWT and its nkey "
+                "seed, as `nsc generate creds` writes them)."
+            )
+        return text
+    if not (seed.startswith("SU") and seed.isalnum() and len(seed) == 58):
+        raise TeamAddressError(
+            f"{given!r} holds no nkey user seed (58 letters and digits starting with SU, as "
+            "`nk -gen user` writes it)."
+        )
+    return seed
+
+
+def _connect_problem(address: str, problem: Exception) -> Exception:
+    if isinstance(problem, nats.errors.Error) and not isinstance(
+        problem, nats.errors.NoServersError | nats.errors.TimeoutError
+    ):
+        text = str(problem).lower()
+        if "authorization" in text or "auth" in text:
+            return TeamRefused(f"The team's server refused the user name or password ({problem}).")
+        return TeamOffline(f"The team's server {address} failed: {problem}")
+    return TeamOffline(f"The team's server {address} cannot be reached.")
 
 
 def check_server_address(address: str) -> str:
@@ -114,8 +163,12 @@ def check_server_address(address: str) -> str:
 class TeamConnection:
     """A live connection. `open` connects (or raises TeamOffline / TeamRefused)."""
 
-    def __init__(self, client: Client, layout: TeamLayout) -> None:
+    def __init__(
+        self, client: Client, layout: TeamLayout, refused: list[str] | None = None
+    ) -> None:
         self.client = client
+        # What the server said it does not allow this user (its -ERR for a subject).
+        self.refused = refused if refused is not None else []
         self.layout = layout
         self.js: JetStreamContext = client.jetstream(timeout=REQUEST_TIMEOUT_S)
         self._pull: JetStreamContext.PullSubscription | None = None
@@ -139,6 +192,9 @@ class TeamConnection:
     ) -> TeamConnection:
         address = check_server_address(server)
         options: dict[str, Any] = dict(credentials.connect_options())
+        # The server's answers come under the team's own subjects: where several teams share
+        # an account, only the team's members may listen there (app.team.permissions).
+        options["inbox_prefix"] = inbox_prefix(layout)
         if address.startswith("tls://"):
             options["tls"] = ssl.create_default_context()
 
@@ -150,8 +206,12 @@ class TeamConnection:
             if on_state is not None:
                 await on_state(True)
 
+        refused: list[str] = []
+
         async def error(problem: Exception) -> None:
             log.info("team connection: %s", problem)
+            if "permissions violation" in str(problem).lower():
+                refused.append(str(problem))
 
         client = Client()
         try:
@@ -175,22 +235,12 @@ class TeamConnection:
                 ),
                 timeout=connect_timeout + 1.0,
             )
-        except TimeoutError as problem:
+        except (TimeoutError, OSError, nats.errors.Error) as problem:
+            # nats-py leaves the socket of a refused sign-in open: closed here.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.close(), timeout=1.0)
-            raise TeamOffline(f"The team's server {address} cannot be reached.") from problem
-        except nats.errors.NoServersError as problem:
-            raise TeamOffline(f"The team's server {address} cannot be reached.") from problem
-        except OSError as problem:
-            raise TeamOffline(f"The team's server {address} cannot be reached.") from problem
-        except nats.errors.Error as problem:
-            text = str(problem).lower()
-            if "authorization" in text or "auth" in text:
-                raise TeamRefused(
-                    f"The team's server refused the user name or password ({problem})."
-                ) from problem
-            raise TeamOffline(f"The team's server {address} failed: {problem}") from problem
-        return cls(client, layout)
+            raise _connect_problem(address, problem) from problem
+        return cls(client, layout, refused)
 
     @property
     def connected(self) -> bool:
@@ -245,6 +295,12 @@ class TeamConnection:
                 raise TeamRefused(f"No permission for the team's stream ({problem}).") from problem
             raise TeamOffline(f"The team's server answered: {problem}") from problem
         except (nats.errors.TimeoutError, nats.errors.NoRespondersError) as problem:
+            await self.client.flush(timeout=2)  # the server's refusal, if it is one, is here
+            if self.refused:
+                raise TeamRefused(
+                    f"Your user may not use team {layout.team}'s subjects on this server "
+                    f"({self.refused[0]}): ask whoever runs it."
+                ) from problem
             raise TeamOffline(
                 "The team's server has no JetStream (start it with -js)."
             ) from problem

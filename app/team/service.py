@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # the network client loads with the first call that needs it
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CREDENTIAL_KINDS = ("password", "token", "creds")
+CREDENTIAL_KINDS = ("password", "token", "creds", "nkey")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +132,11 @@ class TeamService:
     ) -> ExchangeReport:
         """Check the server takes these credentials, keep them in the keyring, join, and
         read what the team has so far. Raises TeamOffline, TeamRefused, TeamAddressError."""
-        from app.team.connection import TeamCredentials, check_server_address
+        from app.team.connection import (
+            TeamCredentials,
+            check_server_address,
+            read_credentials_file,
+        )
         from app.team.link import exchange
 
         address = check_server_address(server)
@@ -149,7 +153,8 @@ class TeamService:
             user=user,
             password=secret if kind == "password" else "",
             token=secret if kind == "token" else "",
-            creds_file=secret if kind == "creds" else "",
+            creds=read_credentials_file(kind, secret) if kind == "creds" else "",
+            nkey_seed=read_credentials_file(kind, secret) if kind == "nkey" else "",
         )
         # Verified before anything is kept: a wrong password is said now, not at each sync.
         _run(self._verify(address, name, credentials))

@@ -10,6 +10,14 @@ accounts, as a team would run it:
   Tests share this account and keep apart by team name (`NatsPeer.new_team()`: a fresh
   subject prefix, stream and buckets per test).
 - `OTHER`: another team's account, with user `mallory`: it sees none of TEAM's subjects.
+- In `TEAM` too: `nina`, an nkey user (no password: she signs the server's nonce with her
+  seed, `nkey_seed("nina")`), and two members of fixed teams held to their team's subjects
+  by `app.team.permissions` (`anna` and `arne` of team `perm-a`, `bjorn` of `perm-b`), as several
+  teams sharing one account run it.
+
+`NatsPeer(operator=True)` runs the server in operator mode instead (decentralised JWT
+auth): an operator, a system account and the `TEAM` account signed here with nkeys, and
+`creds_file(user)` writes a user's `.creds` file (the user's JWT and seed), as `nsc` would.
 
 `restart()` stops the server and starts it again on the same port and store (what a team's
 server going down and back looks like to its laptops).
@@ -25,6 +33,7 @@ once the server has acknowledged it).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ctypes
 import json
@@ -49,6 +58,9 @@ STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 TEAM_ACCOUNT_USERS = ("kari", "ola", "tor")
 OTHER_ACCOUNT_USER = "mallory"
+NKEY_USER = "nina"
+# Members of two teams in the one account, each allowed only their team's subjects.
+TEAM_MEMBERS = {"anna": "perm-a", "arne": "perm-a", "bjorn": "perm-b"}
 
 
 class NatsPeerError(RuntimeError):
@@ -85,12 +97,15 @@ def _quoted(text: str) -> str:
 
 
 class NatsPeer:
-    def __init__(self) -> None:
+    def __init__(self, *, operator: bool = False) -> None:
         self._workdir = tempfile.TemporaryDirectory(prefix="heedful-nats-")
         self.root = Path(self._workdir.name)
         self.store_dir = self.root / "jetstream"
+        self.operator = _Operator() if operator else None
         self.passwords = {user: secrets.token_urlsafe(12) for user in TEAM_ACCOUNT_USERS}
         self.passwords[OTHER_ACCOUNT_USER] = secrets.token_urlsafe(12)
+        self.passwords.update({user: secrets.token_urlsafe(12) for user in TEAM_MEMBERS})
+        self._nkey_seed = _new_seed("user")
         self.port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -158,12 +173,39 @@ class NatsPeer:
     def password(self, user: str) -> str:
         return self.passwords[user]
 
+    def nkey_seed(self, user: str = NKEY_USER) -> str:
+        assert user == NKEY_USER, "nina is the nkey user"
+        return self._nkey_seed
+
+    def creds_file(self, user: str) -> Path:
+        """A `.creds` file for `user` of the TEAM account (operator mode only)."""
+        if self.operator is None:
+            raise NatsPeerError("creds files need NatsPeer(operator=True)")
+        path = self.root / f"{user}.creds"
+        path.write_text(self.operator.creds(user))
+        path.chmod(0o600)
+        return path
+
     # --- the process --------------------------------------------------------------------------
 
     def _config(self, port: int) -> str:
+        from app.team.permissions import member_permissions
+
+        if self.operator is not None:
+            return self._operator_config(port, self.operator)
         team_users = ", ".join(
-            f"{{user: {_quoted(user)}, password: {_quoted(self.passwords[user])}}}"
-            for user in TEAM_ACCOUNT_USERS
+            [
+                *(
+                    f"{{user: {_quoted(user)}, password: {_quoted(self.passwords[user])}}}"
+                    for user in TEAM_ACCOUNT_USERS
+                ),
+                f"{{nkey: {_quoted(_public_key(self._nkey_seed))}}}",
+                *(
+                    f"{{user: {_quoted(user)}, password: {_quoted(self.passwords[user])},"
+                    f" permissions: {json.dumps(member_permissions(team))}}}"
+                    for user, team in TEAM_MEMBERS.items()
+                ),
+            ]
         )
         other = (
             f"{{user: {_quoted(OTHER_ACCOUNT_USER)}, "
@@ -183,6 +225,26 @@ jetstream {{
 accounts {{
   TEAM: {{ jetstream: enabled, users: [{team_users}] }}
   OTHER: {{ jetstream: enabled, users: [{other}] }}
+}}
+"""
+
+    def _operator_config(self, port: int, operator: _Operator) -> str:
+        return f"""\
+# Written by tests/peers/nats_server.py: operator mode (JWTs), one test.
+listen: "{HOST}:{port}"
+server_name: heedful_tests_operator
+ports_file_dir: {_quoted(str(self.root))}
+operator: {operator.operator_jwt}
+system_account: {operator.system_public}
+resolver: MEMORY
+resolver_preload: {{
+  {operator.system_public}: {operator.system_jwt}
+  {operator.team_public}: {operator.team_jwt}
+}}
+jetstream {{
+  store_dir: {_quoted(str(self.store_dir))}
+  max_memory_store: 64MB
+  max_file_store: 256MB
 }}
 """
 
@@ -225,6 +287,97 @@ accounts {{
                 return
             time.sleep(0.01)
         raise NatsPeerError("nats-server does not accept connections")
+
+
+# --- nkeys and JWTs (operator mode) ---------------------------------------------------------
+
+
+def _new_seed(role: str) -> str:
+    import nkeys
+
+    prefix = {
+        "operator": nkeys.PREFIX_BYTE_OPERATOR,
+        "account": nkeys.PREFIX_BYTE_ACCOUNT,
+        "user": nkeys.PREFIX_BYTE_USER,
+    }[role]
+    return bytes(nkeys.encode_seed(secrets.token_bytes(32), prefix)).decode()
+
+
+def _public_key(seed: str) -> str:
+    import nkeys
+
+    return bytes(nkeys.from_seed(bytearray(seed.encode())).public_key).decode()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _jwt(issuer_seed: str, subject: str, name: str, claims: dict[str, object]) -> str:
+    """A NATS JWT (v2): claims about `subject`, signed by the issuer's nkey (ed25519)."""
+    import nkeys
+
+    issuer = nkeys.from_seed(bytearray(issuer_seed.encode()))
+    header = _b64(json.dumps({"typ": "JWT", "alg": "ed25519-nkey"}).encode())
+    body = {
+        "jti": base64.b32encode(secrets.token_bytes(20)).decode(),
+        "iat": int(time.time()),
+        "iss": bytes(issuer.public_key).decode(),
+        "name": name,
+        "sub": subject,
+        "nats": {**claims, "version": 2},
+    }
+    payload = _b64(json.dumps(body).encode())
+    signature = _b64(bytes(issuer.sign(f"{header}.{payload}".encode())))
+    return f"{header}.{payload}.{signature}"
+
+
+_UNLIMITED = {
+    "subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1, "wildcards": True,
+    "conn": -1, "leaf": -1,
+}  # fmt: skip
+
+
+class _Operator:
+    """An operator, its system account and the TEAM account (JetStream on), as `nsc` makes."""
+
+    def __init__(self) -> None:
+        self.operator_seed = _new_seed("operator")
+        self.system_seed, self.team_seed = _new_seed("account"), _new_seed("account")
+        self.system_public = _public_key(self.system_seed)
+        self.team_public = _public_key(self.team_seed)
+        public = _public_key(self.operator_seed)
+        self.operator_jwt = _jwt(
+            self.operator_seed,
+            public,
+            "heedful-tests",
+            {"type": "operator", "system_account": self.system_public},
+        )
+        self.system_jwt = _jwt(
+            self.operator_seed, self.system_public, "SYS", {"type": "account", "limits": _UNLIMITED}
+        )
+        jetstream = {"mem_storage": -1, "disk_storage": -1, "streams": -1, "consumer": -1}
+        self.team_jwt = _jwt(
+            self.operator_seed,
+            self.team_public,
+            "TEAM",
+            {"type": "account", "limits": {**_UNLIMITED, **jetstream}},
+        )
+
+    def creds(self, user: str) -> str:
+        seed = _new_seed("user")
+        token = _jwt(
+            self.team_seed,
+            _public_key(seed),
+            user,
+            {"type": "user", "pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1},
+        )
+        return (
+            f"-----BEGIN NATS USER JWT-----\n{token}\n------END NATS USER JWT------\n\n"
+            "************************* IMPORTANT *************************\n"
+            "NKEY Seed printed below can be used to sign and prove identity.\n\n"
+            f"-----BEGIN USER NKEY SEED-----\n{seed}\n------END USER NKEY SEED------\n"
+        )
 
 
 # --- the relay ------------------------------------------------------------------------------
