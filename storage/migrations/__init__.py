@@ -6,10 +6,15 @@ order. A migration never changes once it has shipped: add the next one instead.
 
 from __future__ import annotations
 
+from storage.migrations import m15_service_levels, m16_report_facts
 from storage.migrations.machinery import Migration, MigrationError, rebuild_table
 from storage.migrations.schema_1_to_9 import SHIPPED
 
-MIGRATIONS: tuple[Migration, ...] = (*SHIPPED,)
+MIGRATIONS: tuple[Migration, ...] = (
+    *SHIPPED,
+    m15_service_levels.MIGRATION,
+    m16_report_facts.MIGRATION,
+)
 
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -1,0 +1,610 @@
+"""Adding up the packs: every figure of a report, for the whole selection and for each group.
+
+For each brand in the selection the engine reads the packs of the period's days (the mentions
+received in it) and of earlier days whose mentions were still open or answered within it (for
+the backlog and the replies), as numpy arrays, one per column, and counts with masks. Filters
+and groups are masks too, so any dimension filters and groups any figure the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from storage.reports.packs import PackRepository
+
+from app.reports.business_time import local_date, local_midnight, zone_named
+from app.reports.dimensions import Dimension
+from app.reports.model import (
+    BUCKETS,
+    AgentReplies,
+    Backlog,
+    DayFigures,
+    Durations,
+    Figures,
+    FirstResponse,
+    Group,
+    Reopened,
+    Report,
+    ResolvedPeriod,
+    ServiceLevel,
+    TimeToDone,
+)
+from app.reports.packs import STATE_CODES, VIA_CODES, Array, column_types, read_columns
+from app.reports.periods import ALL_TIME, Period
+
+NO_VALUE_LABELS = {"agent": "(no agent)", "tag": "(no tag)", "language": "(unknown)"}
+_BUCKET_EDGES = np.array([edge for _, _, edge in BUCKETS[:-1]], dtype=np.float64)
+# What every mention known to the backlog and replies carries (the rest only for the period).
+_SCOPE_COLUMNS = ("created", "resp_at")
+_OPEN_COLUMNS = ("open_fact", "open_start", "open_end")
+_REPLY_COLUMNS = ("reply_fact", "reply_at", "reply_agent", "reply_via", "reply_first")
+_PERIOD_COLUMNS = (
+    "how", "target", "state", "due", "resp_at", "resp_s", "resp_bs", "via", "done_s", "done_bs",
+    "reopened",
+)  # fmt: skip
+
+
+class ReportQueryError(ValueError):
+    """A report that cannot be made as asked (an unknown dimension or value); says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportQuery:
+    period: Period = ALL_TIME
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (dimension, values): any of them
+    by: str | None = None
+
+
+# --- one brand's mentions, as arrays -----------------------------------------------------------
+
+
+@dataclass
+class _Frame:
+    """A brand's mentions for one report. Scope (A) = the period's mentions (P, first n_p)
+    followed by earlier ones still open or answered during the period."""
+
+    brand: str
+    zone: ZoneInfo
+    n_p: int
+    period: dict[str, Array]  # P columns
+    p_day: Array  # P: the period day (0 …) each arrived on
+    scope: dict[str, Array]  # A columns (created, resp_at, dimension values)
+    pairs: dict[str, tuple[Array, Array]]  # A: many-valued dimension → (fact, value)
+    opens: dict[str, Array]  # open intervals of A, open_fact indexing A
+    replies: dict[str, Array]  # replies to A, reply_fact indexing A
+    bounds: Array  # the period's local midnights, first day's to the day after the last
+    now: float
+
+    @property
+    def day_ends(self) -> Array:
+        ends: Array = np.minimum(self.bounds[1:], self.now)
+        return ends
+
+    @property
+    def start(self) -> float:
+        return float(self.bounds[0])
+
+    @property
+    def end(self) -> float:
+        return float(min(self.bounds[-1], self.now))
+
+
+@dataclass
+class _Partial:
+    """Additive figures of one group in one brand (merged across brands at the end)."""
+
+    days: int
+    received: int = 0
+    answered: int = 0
+    in_heedful: int = 0
+    outside: int = 0
+    resp_s: list[Array] = field(default_factory=list)
+    resp_bs: list[Array] = field(default_factory=list)
+    with_target: int = 0
+    met: int = 0
+    late: int = 0
+    overdue: int = 0
+    waiting: int = 0
+    paused: int = 0
+    closed: int = 0
+    done_s: list[Array] = field(default_factory=list)
+    done_bs: list[Array] = field(default_factory=list)
+    reopened_mentions: int = 0
+    reopened_times: int = 0
+    agent_replies: Counter[int] = field(default_factory=Counter)
+    agent_firsts: Counter[int] = field(default_factory=Counter)
+    how: Array = field(default_factory=lambda: np.zeros(168, dtype=np.int64))
+    day_received: Array = field(init=False)
+    day_firsts: Array = field(init=False)
+    day_replies: Array = field(init=False)
+    day_backlog: Array = field(init=False)
+    day_unanswered: Array = field(init=False)
+    backlog_end: int = 0
+    unanswered_end: int = 0
+    ages: list[Array] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        zeros = np.zeros(self.days, dtype=np.int64)
+        self.day_received, self.day_firsts, self.day_replies = (
+            zeros.copy(),
+            zeros.copy(),
+            zeros.copy(),
+        )
+        self.day_backlog, self.day_unanswered = zeros.copy(), zeros.copy()
+
+
+class ReportEngine:
+    def __init__(self, packs: PackRepository, dimensions: Sequence[Dimension]) -> None:
+        self._packs = packs
+        self._dimensions = {d.name: d for d in dimensions}
+        self._types = column_types(list(dimensions))
+
+    def dimension(self, name: str) -> Dimension:
+        key = name.strip().lower()
+        for dimension in self._dimensions.values():
+            if key == dimension.name or key in dimension.aliases:
+                return dimension
+        known = ", ".join(self._dimensions)
+        raise ReportQueryError(f"Reports cannot use {name!r}: choose one of {known}.")
+
+    def compute(self, query: ReportQuery, zones: dict[str, str], now: datetime) -> Report:
+        """The report `query` asks for, as of `now`; `zones`: each brand's time zone."""
+        moment = now.timestamp()
+        filters = [(self.dimension(name), values) for name, values in query.filters]
+        by = None if query.by is None else self.dimension(query.by)
+        with self._packs.snapshot():
+            labels = {name: self._labels(d) for name, d in self._dimensions.items()}
+            brands = self._brands(zones, filters)
+            reference = zone_named(self._reference_zone(brands, zones))
+            today = local_date(reference, moment)
+            earliest = self._earliest(brands)
+            first, last = query.period.resolve(today, earliest)
+            first = min(first or last, last)
+            masks = [
+                (d, self._codes(d, values, labels[d.name]))
+                for d, values in filters
+                if d.name != "brand"
+            ]
+            frames = [
+                self._frame(
+                    brand, zone_named(zones.get(brand, "UTC")), first, last, moment, masks, by
+                )
+                for brand in brands
+            ]
+        agent_labels = labels.get("agent", {})
+        total = self._figures(frames, masks, None, None, first, last, moment, agent_labels)
+        groups: list[Group] = []
+        if by is not None:
+            for code in self._groups(frames, masks, by):
+                figures = self._figures(frames, masks, by, code, first, last, moment, agent_labels)
+                groups.append(
+                    Group(
+                        self._key(code, labels[by.name]),
+                        self._label(by, code, labels[by.name]),
+                        figures,
+                    )
+                )
+            groups.sort(key=lambda group: (-group.figures.received, group.label.casefold()))
+        return Report(
+            generated_at=now,
+            period=ResolvedPeriod(
+                query.period.label, first if earliest is not None else None, last, reference.key
+            ),
+            filters=tuple((d.name, tuple(values)) for d, values in filters),
+            by=None if by is None else by.name,
+            time_zones=tuple((brand, zones.get(brand, "UTC")) for brand in brands),
+            total=Group(None, "All", total),
+            groups=tuple(groups),
+        )
+
+    @staticmethod
+    def _reference_zone(brands: list[str], zones: dict[str, str]) -> str:
+        """The zone "today" is read in: the brand's, or the workspace brand's for several."""
+        if len(brands) == 1:
+            return zones.get(brands[0], "UTC")
+        if "" in zones:
+            return zones[""]
+        return zones.get(brands[0], "UTC") if brands else "UTC"
+
+    # --- what the selection is --------------------------------------------------------------
+
+    def _labels(self, dimension: Dimension) -> dict[int, str]:
+        if dimension.coded:
+            return self._packs.code_values(dimension.name)
+        assert dimension.labels_sql is not None
+        return self._packs.labels(dimension.labels_sql)
+
+    def _brands(
+        self, zones: dict[str, str], filters: list[tuple[Dimension, tuple[str, ...]]]
+    ) -> list[str]:
+        known = sorted(set(zones) | set(self._packs.brands()))
+        wanted = [values for d, values in filters if d.name == "brand"]
+        if not wanted:
+            return known
+        chosen = []
+        for values in wanted:
+            for value in values:
+                match = [b for b in known if b.casefold() == value.strip().casefold()]
+                if not match:
+                    raise ReportQueryError(
+                        f"No brand {value!r}: the brands are {', '.join(repr(b) for b in known)}."
+                    )
+                chosen += match
+        return sorted(set(chosen))
+
+    def _earliest(self, brands: list[str]) -> date | None:
+        days = [self._packs.days(brand, None, None)[:1] for brand in brands]
+        firsts = [date.fromisoformat(found[0].day) for found in days if found]
+        return min(firsts) if firsts else None
+
+    def _codes(
+        self, dimension: Dimension, values: tuple[str, ...], labels: dict[int, str]
+    ) -> Array:
+        chosen: set[int] = set()
+        by_label: dict[str, list[int]] = {}
+        for code, label in labels.items():
+            by_label.setdefault(label.casefold(), []).append(code)
+        for value in values:
+            text = value.strip().casefold()
+            if text in by_label:
+                chosen.update(by_label[text])
+            elif not dimension.coded and text.isdigit() and int(text) in labels:
+                chosen.add(int(text))
+            elif text in (NO_VALUE_LABELS.get(dimension.name, "").casefold(), "(none)"):
+                chosen.update(by_label.get("", [-1]))
+            else:
+                sample = ", ".join(sorted(labels.values())[:12])
+                raise ReportQueryError(
+                    f"No {dimension.name} {value!r} in the reports"
+                    + (f" (there are: {sample})." if sample else ".")
+                )
+        return np.array(sorted(chosen), dtype=np.int64)
+
+    # --- reading a brand's arrays -------------------------------------------------------------
+
+    def _frame(
+        self,
+        brand: str,
+        zone: ZoneInfo,
+        first: date,
+        last: date,
+        now: float,
+        masks: list[tuple[Dimension, Array]],
+        by: Dimension | None,
+    ) -> _Frame:
+        bounds = np.array(
+            [
+                local_midnight(zone, first + timedelta(days=k))
+                for k in range((last - first).days + 2)
+            ]
+        )
+        start = float(bounds[0])
+        period_days = self._packs.days(brand, first.isoformat(), last.isoformat())
+        earlier = [
+            day
+            for day in self._packs.days(brand, None, (first - timedelta(days=1)).isoformat())
+            if day.open_until is None
+            or day.open_until > start
+            or (day.replies_until is not None and day.replies_until >= start)
+        ]
+        packs = period_days + earlier
+        names = [p.day for p in packs]
+        used = {d.name: d for d, _ in masks}
+        if by is not None:
+            used[by.name] = by
+        singles = [d.column for d in used.values() if not d.multi]
+        scope_names = [*_SCOPE_COLUMNS, *singles]
+        read = read_columns(
+            self._packs, brand, names, [*scope_names, *_OPEN_COLUMNS, *_REPLY_COLUMNS], self._types
+        )
+        period_names = [p.day for p in period_days]
+        period_read = read_columns(
+            self._packs, brand, period_names, list(_PERIOD_COLUMNS), self._types
+        )
+        offsets = np.cumsum([0, *(p.facts for p in packs)])
+        scope = {name: _concat(read[name], self._types[name]) for name in scope_names}
+        opens = {
+            "open_fact": _concat([a + offsets[i] for i, a in enumerate(read["open_fact"])], "<i8"),
+            "open_start": _concat(read["open_start"], "<f8"),
+            "open_end": _concat(read["open_end"], "<f8"),
+        }
+        replies = {
+            "reply_fact": _concat(
+                [a + offsets[i] for i, a in enumerate(read["reply_fact"])], "<i8"
+            ),
+            "reply_at": _concat(read["reply_at"], "<f8"),
+            "reply_agent": _concat(read["reply_agent"], "<i4"),
+            "reply_via": _concat(read["reply_via"], "<i1"),
+            "reply_first": _concat(read["reply_first"], "<i1"),
+        }
+        pairs: dict[str, tuple[Array, Array]] = {}
+        for dimension in used.values():
+            if dimension.multi:
+                pair_read = read_columns(
+                    self._packs,
+                    brand,
+                    names,
+                    [f"{dimension.name}_fact", dimension.column],
+                    self._types,
+                )
+                pairs[dimension.name] = (
+                    _concat(
+                        [a + offsets[i] for i, a in enumerate(pair_read[f"{dimension.name}_fact"])],
+                        "<i8",
+                    ),
+                    _concat(pair_read[dimension.column], "<i4"),
+                )
+        period = {name: _concat(period_read[name], self._types[name]) for name in _PERIOD_COLUMNS}
+        p_day = _concat(
+            [
+                np.full(p.facts, (date.fromisoformat(p.day) - first).days, dtype=np.int64)
+                for p in period_days
+            ],
+            "<i8",
+        )
+        return _Frame(
+            brand=brand,
+            zone=zone,
+            n_p=int(offsets[len(period_days)]),
+            period=period,
+            p_day=p_day,
+            scope=scope,
+            pairs=pairs,
+            opens=opens,
+            replies=replies,
+            bounds=bounds,
+            now=now,
+        )
+
+    # --- groups -------------------------------------------------------------------------------
+
+    def _groups(
+        self, frames: list[_Frame], masks: list[tuple[Dimension, Array]], by: Dimension | None
+    ) -> list[int]:
+        if by is None:
+            return []
+        found: set[int] = set()
+        for frame in frames:
+            keep = self._keep(frame, masks)
+            keep_p = keep[: frame.n_p]
+            if by.multi:
+                facts, values = frame.pairs[by.name]
+                in_period = facts < frame.n_p
+                chosen = keep[facts] & in_period
+                found.update(int(v) for v in np.unique(values[chosen]))
+                tagged = np.zeros(len(keep), dtype=bool)
+                tagged[facts] = True
+                if np.any(keep_p & ~tagged[: frame.n_p]):
+                    found.add(-1)
+            else:
+                found.update(int(v) for v in np.unique(frame.scope[by.column][: frame.n_p][keep_p]))
+            if by.per_reply:
+                in_time = (frame.replies["reply_at"] >= frame.start) & (
+                    frame.replies["reply_at"] < frame.end
+                )
+                chosen = in_time & keep[frame.replies["reply_fact"]]
+                found.update(int(v) for v in np.unique(frame.replies["reply_agent"][chosen]))
+        return sorted(found)
+
+    def _keep(self, frame: _Frame, masks: list[tuple[Dimension, Array]]) -> Array:
+        size = len(frame.scope["created"])
+        keep = np.ones(size, dtype=bool)
+        for dimension, codes in masks:
+            keep &= self._member(frame, dimension, codes, size)
+        return keep
+
+    @staticmethod
+    def _member(frame: _Frame, dimension: Dimension, codes: Array, size: int) -> Array:
+        if not dimension.multi:
+            found: Array = np.isin(frame.scope[dimension.column], codes)
+            return found
+        facts, values = frame.pairs[dimension.name]
+        member = np.zeros(size, dtype=bool)
+        member[facts[np.isin(values, codes)]] = True
+        if -1 in codes:  # "(none)": no value at all
+            has_any = np.zeros(size, dtype=bool)
+            has_any[facts] = True
+            member |= ~has_any
+        return member
+
+    @staticmethod
+    def _key(code: int, labels: dict[int, str]) -> str:
+        if code == -1:
+            return ""
+        return labels.get(code, str(code))
+
+    def _label(self, dimension: Dimension, code: int, labels: dict[int, str]) -> str:
+        value = self._key(code, labels)
+        if not value:
+            return NO_VALUE_LABELS.get(dimension.name, "(none)")
+        return value
+
+    # --- the figures --------------------------------------------------------------------------
+
+    def _figures(
+        self,
+        frames: list[_Frame],
+        masks: list[tuple[Dimension, Array]],
+        by: Dimension | None,
+        code: int | None,
+        first: date,
+        last: date,
+        now: float,
+        agent_labels: dict[int, str],
+    ) -> Figures:
+        total = _Partial((last - first).days + 1)
+        for frame in frames:
+            keep = self._keep(frame, masks)
+            group = keep
+            reply_group: Array | None = None
+            if by is not None and code is not None:
+                group = keep & self._member(frame, by, np.array([code]), len(keep))
+                if by.per_reply:
+                    reply_group = frame.replies["reply_agent"] == code
+            _add_frame(total, frame, keep, group, reply_group, now)
+        return _figures(total, agent_labels, first)
+
+
+def _concat(arrays: list[Array], dtype: str) -> Array:
+    if not arrays:
+        return np.zeros(0, dtype=dtype)
+    joined: Array = np.concatenate(arrays)
+    return joined
+
+
+def _add_frame(
+    total: _Partial, frame: _Frame, keep: Array, group: Array, reply_group: Array | None, now: float
+) -> None:
+    n_p = frame.n_p
+    g = group[:n_p]
+    p = frame.period
+    total.received += int(g.sum())
+    answered = g & ~np.isnan(p["resp_at"])
+    total.answered += int(answered.sum())
+    total.in_heedful += int((answered & (p["via"] == VIA_CODES["heedful"])).sum())
+    total.outside += int((answered & (p["via"] == VIA_CODES["thread"])).sum())
+    total.resp_s.append(p["resp_s"][answered])
+    total.resp_bs.append(p["resp_bs"][answered])
+    targeted = g & (p["target"] >= 0)
+    state = p["state"]
+    running = targeted & (state == STATE_CODES["running"])
+    past_due = running & (p["due"] <= now)
+    total.with_target += int(targeted.sum())
+    total.met += int((targeted & (state == STATE_CODES["met"])).sum())
+    total.late += int((targeted & (state == STATE_CODES["late"])).sum())
+    total.overdue += int((targeted & (state == STATE_CODES["breached"])).sum() + past_due.sum())
+    total.waiting += int((running & ~past_due).sum())
+    total.paused += int((targeted & (state == STATE_CODES["paused"])).sum())
+    total.closed += int((targeted & (state == STATE_CODES["closed"])).sum())
+    done = g & (p["done_s"] >= 0)
+    total.done_s.append(p["done_s"][done])
+    total.done_bs.append(p["done_bs"][done])
+    reopened = p["reopened"][g]
+    total.reopened_mentions += int((reopened > 0).sum())
+    total.reopened_times += int(reopened.sum())
+    total.how += np.bincount(p["how"][g].astype(np.int64), minlength=168)
+    total.day_received += np.bincount(frame.p_day[g], minlength=total.days)[: total.days]
+
+    # Replies sent in the period, to mentions of the selection (by the group's agent, when
+    # grouping by agent).
+    r = frame.replies
+    in_time = (r["reply_at"] >= frame.start) & (r["reply_at"] < frame.end)
+    chosen = in_time & keep[r["reply_fact"]]
+    chosen &= reply_group if reply_group is not None else group[r["reply_fact"]]
+    day_of = np.searchsorted(frame.bounds, r["reply_at"][chosen], side="right") - 1
+    total.day_replies += np.bincount(day_of, minlength=total.days)[: total.days]
+    firsts = r["reply_first"][chosen] == 1
+    total.day_firsts += np.bincount(day_of[firsts], minlength=total.days)[: total.days]
+    agents = r["reply_agent"][chosen]
+    for agent, count in zip(*np.unique(agents, return_counts=True), strict=True):
+        total.agent_replies[int(agent)] += int(count)
+    for agent, count in zip(*np.unique(agents[firsts], return_counts=True), strict=True):
+        total.agent_firsts[int(agent)] += int(count)
+
+    # Open work at each day's end: intervals that began by then and had not ended.
+    o = frame.opens
+    mine = group[o["open_fact"]]
+    starts, ends = o["open_start"][mine], o["open_end"][mine]
+    answered_at = frame.scope["resp_at"][o["open_fact"][mine]]
+    waiting_ends = np.minimum(ends, np.where(np.isnan(answered_at), np.inf, answered_at))
+    waiting = waiting_ends > starts
+    day_ends = frame.day_ends
+    total.day_backlog += _covering(starts, ends, day_ends)
+    total.day_unanswered += _covering(starts[waiting], waiting_ends[waiting], day_ends)
+    end = float(day_ends[-1])
+    covering = (starts <= end) & (ends > end)
+    total.backlog_end += int(covering.sum())
+    total.unanswered_end += int((waiting & (starts <= end) & (waiting_ends > end)).sum())
+    created = frame.scope["created"][o["open_fact"][mine]]
+    total.ages.append(end - created[covering])
+
+
+def _covering(starts: Array, ends: Array, moments: Array) -> Array:
+    """How many intervals [start, end) contain each moment."""
+    begun = np.searchsorted(np.sort(starts), moments, side="right")
+    over = np.searchsorted(np.sort(ends), moments, side="right")
+    counts: Array = (begun - over).astype(np.int64)
+    return counts
+
+
+def _durations(parts: list[Array]) -> Durations:
+    values = np.concatenate(parts) if parts else np.zeros(0)
+    count = len(values)
+    if not count:
+        return Durations(0, None, None, tuple(0 for _ in BUCKETS))
+    ranks = [math.ceil(0.5 * count) - 1, math.ceil(0.9 * count) - 1]
+    ordered = np.partition(values, ranks)
+    buckets = np.bincount(
+        np.searchsorted(_BUCKET_EDGES, values, side="right"), minlength=len(BUCKETS)
+    )
+    return Durations(
+        count=count,
+        median_seconds=round(float(ordered[ranks[0]])),
+        p90_seconds=round(float(ordered[ranks[1]])),
+        buckets=tuple(int(n) for n in buckets),
+    )
+
+
+def _figures(total: _Partial, agent_labels: dict[int, str], first: date) -> Figures:
+    ages = _durations(total.ages)
+    oldest = max((float(a.max()) for a in total.ages if len(a)), default=None)
+    agents = sorted(
+        (
+            AgentReplies(
+                agent=agent_labels.get(code, "") or NO_VALUE_LABELS["agent"],
+                replies=count,
+                first_responses=total.agent_firsts.get(code, 0),
+            )
+            for code, count in total.agent_replies.items()
+        ),
+        key=lambda row: (-row.replies, row.agent.casefold()),
+    )
+    return Figures(
+        first_response=FirstResponse(
+            received=total.received,
+            answered=total.answered,
+            in_heedful=total.in_heedful,
+            outside_heedful=total.outside,
+            calendar=_durations(total.resp_s),
+            business=_durations(total.resp_bs),
+        ),
+        service_level=ServiceLevel(
+            with_target=total.with_target,
+            met=total.met,
+            late=total.late,
+            overdue=total.overdue,
+            waiting=total.waiting,
+            paused=total.paused,
+            closed_without_reply=total.closed,
+        ),
+        time_to_done=TimeToDone(_durations(total.done_s), _durations(total.done_bs)),
+        reopened=Reopened(total.reopened_mentions, total.reopened_times),
+        agents=tuple(agents),
+        days=tuple(
+            DayFigures(
+                day=first + timedelta(days=k),
+                received=int(total.day_received[k]),
+                first_responses=int(total.day_firsts[k]),
+                replies=int(total.day_replies[k]),
+                backlog=int(total.day_backlog[k]),
+                unanswered=int(total.day_unanswered[k]),
+            )
+            for k in range(total.days)
+        ),
+        hour_of_week=tuple(
+            tuple(int(n) for n in total.how[day * 24 : day * 24 + 24]) for day in range(7)
+        ),
+        backlog=Backlog(
+            at_end=total.backlog_end,
+            unanswered_at_end=total.unanswered_end,
+            age=ages,
+            oldest_seconds=None if oldest is None else round(oldest),
+        ),
+    )
