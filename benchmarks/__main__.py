@@ -20,7 +20,7 @@ from pathlib import Path
 from benchmarks import stores
 from benchmarks.report import Measure, machine, table
 
-SECTIONS = ("startup", "search", "paging", "ingest", "sync")
+SECTIONS = ("startup", "search", "paging", "ingest", "sync", "reports")
 
 
 def _sizes(text: str) -> list[int]:
@@ -156,6 +156,14 @@ def main(argv: list[str] | None = None) -> int:
 
         say(f"sync of {args.sync_mentions:,} mentions from a local Mastodon server")
         measures += sync.run(args.sync_mentions, repeat=1 if args.quick else 2)
+    if "reports" in args.sections:
+        from benchmarks import reports
+
+        ends = sorted({min(args.sizes), largest})
+        say(
+            f"reports, {' and '.join(f'{size:,}' for size in ends)} mentions with a year of history"
+        )
+        measures += reports.run(ends, runs=1 if args.quick else 3)
     result = table(measures)
     print(result)
     notes = [f"- {m.group}: {m.name}: {note}" for m in measures for note in m.notes]

@@ -17,6 +17,7 @@ from storage.records import Account, InboxRow, OutboxItem, OutboxState, utc_now
 
 from app import __version__
 from app.bootstrap import StartupOptions, Workspace, build_workspace
+from app.cli.report import add_report_commands, report_command, sla_command
 from app.cli.snippets import (
     add_brand_commands,
     add_reply_options,
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_list = outbox_commands.add_parser("list", help="every reply in the outbox")
     outbox_list.add_argument("--json", action="store_true", help="print a JSON array")
     add_triage_parser(commands)
+    add_report_commands(commands)
     return parser
 
 
@@ -164,6 +166,8 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         "triage": run_triage,
         "snippets": snippets_command,
         "brand": brand_command,
+        "report": report_command,
+        "sla": sla_command,
     }
     try:
         return commands[args.command](workspace, args, out)

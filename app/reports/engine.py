@@ -39,7 +39,12 @@ from app.reports.model import (
 from app.reports.packs import STATE_CODES, VIA_CODES, Array, column_types, read_columns
 from app.reports.periods import ALL_TIME, Period
 
-NO_VALUE_LABELS = {"agent": "(no agent)", "tag": "(no tag)", "language": "(unknown)"}
+NO_VALUE_LABELS = {
+    "agent": "(no agent)",
+    "tag": "(no tag)",
+    "language": "(unknown)",
+    "brand": "(workspace)",
+}
 _BUCKET_EDGES = np.array([edge for _, _, edge in BUCKETS[:-1]], dtype=np.float64)
 # What every mention known to the backlog and replies carries (the rest only for the period).
 _SCOPE_COLUMNS = ("created", "resp_at")

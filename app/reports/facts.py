@@ -25,11 +25,12 @@ The rules, in the words reports use:
 from __future__ import annotations
 
 import bisect
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from storage.reports.facts import FactRow, MentionHistory
 
-from app.reports.business_time import BusinessClock, hour_of_week, local_date
+from app.reports.business_time import BusinessClock
 from app.reports.sla import SlaPolicy
 
 OUTSIDE_HEEDFUL = "(outside Heedful)"
@@ -45,6 +46,7 @@ def compute_facts(
     history: MentionHistory, policy: SlaPolicy, clock: BusinessClock, zone: ZoneInfo
 ) -> FactRow:
     created = history.created_at
+    local = datetime.fromtimestamp(created, zone)
     replies = _replies(history)
     responded = replies[0][0] if replies else None
     segments, transitions = _segments(history, responded)
@@ -72,9 +74,9 @@ def compute_facts(
     return FactRow(
         mention_id=history.mention_id,
         brand=history.brand,
-        day=local_date(zone, created).isoformat(),
+        day=local.date().isoformat(),
         created=created,
-        hour_of_week=hour_of_week(zone, created),
+        hour_of_week=local.weekday() * 24 + local.hour,
         target_seconds=target,
         sla_state=sla.state,
         due_at=sla.due_at,

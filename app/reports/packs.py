@@ -73,14 +73,6 @@ def column_types(dimensions: Sequence[Dimension]) -> dict[str, str]:
     return types
 
 
-def _seconds(value: float | None) -> int:
-    return -1 if value is None else round(value)
-
-
-def _instant(value: float | None) -> float:
-    return math.nan if value is None else float(value)
-
-
 def pack_day(packs: PackRepository, brand: str, day: str, dimensions: Sequence[Dimension]) -> bool:
     """Pack one brand's day from its stored facts (inside a write transaction). False when
     the day has no facts any more (its pack is removed)."""
@@ -90,28 +82,28 @@ def pack_day(packs: PackRepository, brand: str, day: str, dimensions: Sequence[D
     if not rows:
         packs.delete_day(brand, day)
         return False
-    at = {name: index for index, name in enumerate(names)}
-    columns: dict[str, list[Any]] = {name: [] for name in FACT_COLUMNS}
+    column = dict(zip(names, zip(*rows, strict=True), strict=True))
+    blobs = {
+        "id": _blob(column["mention_id"], FACT_COLUMNS["id"]),
+        "created": _blob(column["created"], FACT_COLUMNS["created"]),
+        "how": _blob(column["hour_of_week"], FACT_COLUMNS["how"]),
+        "target": _blob([-1 if v is None else v for v in column["target_seconds"]], "<i4"),
+        "state": _blob([STATE_CODES[v] for v in column["sla_state"]], "<i1"),
+        "due": _instants(column["due_at"]),
+        "resp_at": _instants(column["first_response_at"]),
+        "resp_s": _durations(column["response_seconds"]),
+        "resp_bs": _durations(column["response_business_seconds"]),
+        "via": _blob([VIA_CODES[v] for v in column["response_via"]], "<i1"),
+        "done_at": _instants(column["first_done_at"]),
+        "done_s": _durations(column["done_seconds"]),
+        "done_bs": _durations(column["done_business_seconds"]),
+        "reopened": _blob(column["reopened"], FACT_COLUMNS["reopened"]),
+    }
     opens: dict[str, list[Any]] = {name: [] for name in OPEN_COLUMNS}
     replies: dict[str, list[Any]] = {name: [] for name in REPLY_COLUMNS}
     reply_agents: list[str] = []
-    for row_index, row in enumerate(rows):
-        columns["id"].append(row[at["mention_id"]])
-        columns["created"].append(row[at["created"]])
-        columns["how"].append(row[at["hour_of_week"]])
-        target = row[at["target_seconds"]]
-        columns["target"].append(-1 if target is None else int(target))
-        columns["state"].append(STATE_CODES[row[at["sla_state"]]])
-        columns["due"].append(_instant(row[at["due_at"]]))
-        columns["resp_at"].append(_instant(row[at["first_response_at"]]))
-        columns["resp_s"].append(_seconds(row[at["response_seconds"]]))
-        columns["resp_bs"].append(_seconds(row[at["response_business_seconds"]]))
-        columns["via"].append(VIA_CODES[row[at["response_via"]]])
-        columns["done_at"].append(_instant(row[at["first_done_at"]]))
-        columns["done_s"].append(_seconds(row[at["done_seconds"]]))
-        columns["done_bs"].append(_seconds(row[at["done_business_seconds"]]))
-        columns["reopened"].append(row[at["reopened"]])
-        open_intervals, reply_list = read_timeline(row[at["timeline"]])
+    for row_index, text in enumerate(column["timeline"]):
+        open_intervals, reply_list = read_timeline(text)
         for start, end in open_intervals:
             opens["open_fact"].append(row_index)
             opens["open_start"].append(start)
@@ -122,26 +114,24 @@ def pack_day(packs: PackRepository, brand: str, day: str, dimensions: Sequence[D
             reply_agents.append(str(agent))
             replies["reply_via"].append(VIA_CODES[via])
             replies["reply_first"].append(int(position == 0))
-    blobs = {name: _blob(values_, FACT_COLUMNS[name]) for name, values_ in columns.items()}
     for dimension in singles:
-        raw = [row[at[dimension.column]] for row in rows]
+        raw = column[dimension.column]
         if dimension.coded:
             texts = ["" if value is None else str(value) for value in raw]
             codes = _codes(packs, dimension.name, texts)
             blobs[dimension.column] = _blob([codes[text] for text in texts], DIMENSION_TYPE)
         else:
-            blobs[dimension.column] = _blob(
-                [-1 if v is None else int(v) for v in raw], DIMENSION_TYPE
-            )
+            ids = [-1 if value is None else int(value) for value in raw]
+            blobs[dimension.column] = _blob(ids, DIMENSION_TYPE)
     agent_codes = _codes(packs, "agent", reply_agents)
     replies["reply_agent"] = [agent_codes[agent] for agent in reply_agents]
     blobs.update({name: _blob(v, OPEN_COLUMNS[name]) for name, v in opens.items()})
     blobs.update({name: _blob(v, REPLY_COLUMNS[name]) for name, v in replies.items()})
-    row_of = {mention_id: index for index, mention_id in enumerate(columns["id"])}
+    row_of = {mention_id: index for index, mention_id in enumerate(column["mention_id"])}
     for dimension in dimensions:
         if dimension.pairs_sql is None:
             continue
-        pairs = packs.day_pairs(columns["id"], dimension.pairs_sql)
+        pairs = packs.day_pairs(column["mention_id"], dimension.pairs_sql)
         blobs[f"{dimension.name}_fact"] = _blob([row_of[m] for m, _ in pairs], "<i4")
         blobs[dimension.column] = _blob([value for _, value in pairs], DIMENSION_TYPE)
     ends = opens["open_end"]
@@ -156,6 +146,15 @@ def pack_day(packs: PackRepository, brand: str, day: str, dimensions: Sequence[D
         blobs,
     )
     return True
+
+
+def _instants(values: Sequence[float | None]) -> bytes:
+    return _blob([math.nan if v is None else v for v in values], "<f8")
+
+
+def _durations(values: Sequence[float | None]) -> bytes:
+    """Whole seconds, −1 for none."""
+    return _blob([-1 if v is None else round(v) for v in values], "<i4")
 
 
 def _codes(packs: PackRepository, dimension: str, texts: Sequence[str]) -> dict[str, int]:

@@ -182,16 +182,16 @@ class ReportRefresher:
 
     def _recompute(self, ids: list[int], policies: dict[str, SlaPolicy]) -> None:
         histories = self._facts.histories(ids)
+        rules: dict[str, tuple[SlaPolicy, BusinessClock, ZoneInfo]] = {}
         rows = []
         for history in histories:
-            policy = policies.get(history.brand)
-            if policy is None:  # a brand that appeared since the refresh began
-                policy = policies[history.brand] = self._settings.ensure([history.brand])[
-                    history.brand
-                ]
-            rows.append(
-                compute_facts(history, policy, self._clock(policy), ZoneInfo(policy.time_zone))
-            )
+            if history.brand not in rules:
+                policy = policies.get(history.brand)
+                if policy is None:  # a brand that appeared since the refresh began
+                    policy = self._settings.ensure([history.brand])[history.brand]
+                    policies[history.brand] = policy
+                rules[history.brand] = (policy, self._clock(policy), ZoneInfo(policy.time_zone))
+            rows.append(compute_facts(history, *rules[history.brand]))
         self._facts.replace(ids, rows)  # old facts' days are queued by a trigger
         self._facts.mark_days_dirty({(row.brand, row.day) for row in rows})
         self._facts.forget_dirty(ids)

@@ -61,10 +61,13 @@ class SlaTimers:
         """The timers of a page of mentions (one query; business time from cached clocks)."""
         moment = now.timestamp()
         found = {}
+        clocks: dict[str, BusinessClock] = {}  # the settings read once per page
         for mention_id, stored in self._repository.timers(mention_ids).items():
             state, left = stored.sla_state, stored.left_seconds
             if state == "running":
-                clock = self._clock(stored.brand)
+                if stored.brand not in clocks:
+                    clocks[stored.brand] = self._clock(stored.brand)
+                clock = clocks[stored.brand]
                 assert stored.due_at is not None
                 left = clock.seconds_between(moment, stored.due_at)
                 state = "waiting" if stored.due_at > moment else "overdue"
