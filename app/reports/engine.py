@@ -51,8 +51,7 @@ _SCOPE_COLUMNS = ("created", "resp_at")
 _OPEN_COLUMNS = ("open_fact", "open_start", "open_end")
 _REPLY_COLUMNS = ("reply_fact", "reply_at", "reply_agent", "reply_via", "reply_first")
 _PERIOD_COLUMNS = (
-    "how", "target", "state", "due", "resp_at", "resp_s", "resp_bs", "via", "done_s", "done_bs",
-    "reopened",
+    "how", "target", "state", "due", "resp_s", "resp_bs", "via", "done_s", "done_bs", "reopened",
 )  # fmt: skip
 
 
@@ -184,11 +183,12 @@ class ReportEngine:
                 for brand in brands
             ]
         agent_labels = labels.get("agent", {})
-        total = self._figures(frames, masks, None, None, first, last, moment, agent_labels)
+        selections = [self._select(frame, masks) for frame in frames]
+        total = self._figures(selections, None, None, first, last, moment, agent_labels)
         groups: list[Group] = []
         if by is not None:
-            for code in self._groups(frames, masks, by):
-                figures = self._figures(frames, masks, by, code, first, last, moment, agent_labels)
+            for code in self._groups(selections, by):
+                figures = self._figures(selections, by, code, first, last, moment, agent_labels)
                 groups.append(
                     Group(
                         self._key(code, labels[by.name]),
@@ -347,6 +347,8 @@ class ReportEngine:
                     _concat(pair_read[dimension.column], "<i4"),
                 )
         period = {name: _concat(period_read[name], self._types[name]) for name in _PERIOD_COLUMNS}
+        n_p = int(offsets[len(period_days)])
+        period["resp_at"] = scope["resp_at"][:n_p]
         p_day = _concat(
             [
                 np.full(p.facts, (date.fromisoformat(p.day) - first).days, dtype=np.int64)
@@ -357,7 +359,7 @@ class ReportEngine:
         return _Frame(
             brand=brand,
             zone=zone,
-            n_p=int(offsets[len(period_days)]),
+            n_p=n_p,
             period=period,
             p_day=p_day,
             scope=scope,
@@ -370,19 +372,16 @@ class ReportEngine:
 
     # --- groups -------------------------------------------------------------------------------
 
-    def _groups(
-        self, frames: list[_Frame], masks: list[tuple[Dimension, Array]], by: Dimension | None
-    ) -> list[int]:
-        if by is None:
-            return []
+    def _groups(self, selections: list[_Selection], by: Dimension) -> list[int]:
+        """The values of `by` among the period's mentions the filters keep (and, for the
+        agent, among the period's replies); -1 for mentions with no tag at all."""
         found: set[int] = set()
-        for frame in frames:
-            keep = self._keep(frame, masks)
+        for selection in selections:
+            frame, keep = selection.frame, selection.keep
             keep_p = keep[: frame.n_p]
             if by.multi:
                 facts, values = frame.pairs[by.name]
-                in_period = facts < frame.n_p
-                chosen = keep[facts] & in_period
+                chosen = (facts < frame.n_p) & keep[facts]
                 found.update(int(v) for v in np.unique(values[chosen]))
                 tagged = np.zeros(len(keep), dtype=bool)
                 tagged[facts] = True
@@ -391,11 +390,7 @@ class ReportEngine:
             else:
                 found.update(int(v) for v in np.unique(frame.scope[by.column][: frame.n_p][keep_p]))
             if by.per_reply:
-                in_time = (frame.replies["reply_at"] >= frame.start) & (
-                    frame.replies["reply_at"] < frame.end
-                )
-                chosen = in_time & keep[frame.replies["reply_fact"]]
-                found.update(int(v) for v in np.unique(frame.replies["reply_agent"][chosen]))
+                found.update(int(v) for v in np.unique(selection.reply_agent))
         return sorted(found)
 
     def _keep(self, frame: _Frame, masks: list[tuple[Dimension, Array]]) -> Array:
@@ -435,8 +430,7 @@ class ReportEngine:
 
     def _figures(
         self,
-        frames: list[_Frame],
-        masks: list[tuple[Dimension, Array]],
+        selections: list[_Selection],
         by: Dimension | None,
         code: int | None,
         first: date,
@@ -445,16 +439,76 @@ class ReportEngine:
         agent_labels: dict[int, str],
     ) -> Figures:
         total = _Partial((last - first).days + 1)
-        for frame in frames:
-            keep = self._keep(frame, masks)
-            group = keep
-            reply_group: Array | None = None
+        for selection in selections:
+            frame = selection.frame
+            group = selection.keep
+            replies: Array | slice = slice(None)
+            opens: Array | slice = slice(None)
             if by is not None and code is not None:
-                group = keep & self._member(frame, by, np.array([code]), len(keep))
+                group = group & self._member(frame, by, np.array([code]), len(group))
                 if by.per_reply:
-                    reply_group = frame.replies["reply_agent"] == code
-            _add_frame(total, frame, keep, group, reply_group, now)
+                    replies = np.flatnonzero(selection.reply_agent == code)
+                else:
+                    replies = np.flatnonzero(group[selection.reply_owner])
+                opens = np.flatnonzero(group[selection.open_owner])
+            _add_frame(total, selection, np.flatnonzero(group[: frame.n_p]), replies, opens, now)
         return _figures(total, agent_labels, first)
+
+    def _select(self, frame: _Frame, masks: list[tuple[Dimension, Array]]) -> _Selection:
+        """What of a frame the filters keep: the mentions, their replies within the period,
+        their open intervals that reach into it, with each one's day worked out once for
+        every group."""
+        keep = self._keep(frame, masks)
+        r = frame.replies
+        in_time = (r["reply_at"] >= frame.start) & (r["reply_at"] < frame.end)
+        replies = np.flatnonzero(in_time & keep[r["reply_fact"]])
+        o = frame.opens
+        opens = np.flatnonzero((o["open_end"] > frame.start) & keep[o["open_fact"]])
+        owners = o["open_fact"][opens]
+        starts, ends = o["open_start"][opens], o["open_end"][opens]
+        answered_at = frame.scope["resp_at"][owners]
+        waiting_ends = np.minimum(ends, np.where(np.isnan(answered_at), np.inf, answered_at))
+        day_ends = frame.day_ends
+        end = float(day_ends[-1])
+        return _Selection(
+            frame=frame,
+            keep=keep,
+            reply_owner=r["reply_fact"][replies],
+            reply_day=np.searchsorted(frame.bounds, r["reply_at"][replies], side="right") - 1,
+            reply_first=r["reply_first"][replies] == 1,
+            reply_agent=r["reply_agent"][replies],
+            open_owner=owners,
+            start_slot=np.searchsorted(day_ends, starts, side="left"),
+            end_slot=np.searchsorted(day_ends, ends, side="left"),
+            waiting=waiting_ends > starts,
+            waiting_slot=np.searchsorted(day_ends, waiting_ends, side="left"),
+            open_at_end=(starts <= end) & (ends > end),
+            waiting_at_end=(starts <= end) & (waiting_ends > end),
+            age_at_end=end - frame.scope["created"][owners],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Selection:
+    """A frame as the filters leave it, with what every group's figures start from. Arrays
+    named reply_* run over the replies sent within the period, open_* and the slots over the
+    open intervals that end after it began; a slot is the first period day whose end is at or
+    after the moment (the number of days: never)."""
+
+    frame: _Frame
+    keep: Array  # scope mentions the filters keep
+    reply_owner: Array
+    reply_day: Array
+    reply_first: Array
+    reply_agent: Array
+    open_owner: Array
+    start_slot: Array
+    end_slot: Array
+    waiting: Array  # still unanswered for part of the interval
+    waiting_slot: Array  # when it stopped waiting: its end, or the first response
+    open_at_end: Array
+    waiting_at_end: Array
+    age_at_end: Array
 
 
 def _concat(arrays: list[Array], dtype: str) -> Array:
@@ -465,19 +519,25 @@ def _concat(arrays: list[Array], dtype: str) -> Array:
 
 
 def _add_frame(
-    total: _Partial, frame: _Frame, keep: Array, group: Array, reply_group: Array | None, now: float
+    total: _Partial,
+    selection: _Selection,
+    facts: Array,
+    replies: Array | slice,
+    opens: Array | slice,
+    now: float,
 ) -> None:
-    n_p = frame.n_p
-    g = group[:n_p]
-    p = frame.period
-    total.received += int(g.sum())
-    answered = g & ~np.isnan(p["resp_at"])
+    """Add one brand's share of a group: `facts` index the period's mentions, `replies` and
+    `opens` the selection's replies and open intervals that belong to the group."""
+    frame = selection.frame
+    p = {name: column[facts] for name, column in frame.period.items()}
+    total.received += len(facts)
+    answered = ~np.isnan(p["resp_at"])
     total.answered += int(answered.sum())
     total.in_heedful += int((answered & (p["via"] == VIA_CODES["heedful"])).sum())
     total.outside += int((answered & (p["via"] == VIA_CODES["thread"])).sum())
     total.resp_s.append(p["resp_s"][answered])
     total.resp_bs.append(p["resp_bs"][answered])
-    targeted = g & (p["target"] >= 0)
+    targeted = p["target"] >= 0
     state = p["state"]
     running = targeted & (state == STATE_CODES["running"])
     past_due = running & (p["due"] <= now)
@@ -488,54 +548,45 @@ def _add_frame(
     total.waiting += int((running & ~past_due).sum())
     total.paused += int((targeted & (state == STATE_CODES["paused"])).sum())
     total.closed += int((targeted & (state == STATE_CODES["closed"])).sum())
-    done = g & (p["done_s"] >= 0)
+    done = p["done_s"] >= 0
     total.done_s.append(p["done_s"][done])
     total.done_bs.append(p["done_bs"][done])
-    reopened = p["reopened"][g]
+    reopened = p["reopened"]
     total.reopened_mentions += int((reopened > 0).sum())
     total.reopened_times += int(reopened.sum())
-    total.how += np.bincount(p["how"][g].astype(np.int64), minlength=168)
-    total.day_received += np.bincount(frame.p_day[g], minlength=total.days)[: total.days]
+    total.how += np.bincount(p["how"].astype(np.int64), minlength=168)
+    days = total.days
+    total.day_received += np.bincount(frame.p_day[facts], minlength=days)[:days]
 
-    # Replies sent in the period, to mentions of the selection (by the group's agent, when
-    # grouping by agent).
-    r = frame.replies
-    in_time = (r["reply_at"] >= frame.start) & (r["reply_at"] < frame.end)
-    chosen = in_time & keep[r["reply_fact"]]
-    chosen &= reply_group if reply_group is not None else group[r["reply_fact"]]
-    day_of = np.searchsorted(frame.bounds, r["reply_at"][chosen], side="right") - 1
-    total.day_replies += np.bincount(day_of, minlength=total.days)[: total.days]
-    firsts = r["reply_first"][chosen] == 1
-    total.day_firsts += np.bincount(day_of[firsts], minlength=total.days)[: total.days]
-    agents = r["reply_agent"][chosen]
+    # Replies sent in the period (by the group's agent, when grouping by agent).
+    day_of = selection.reply_day[replies]
+    firsts = selection.reply_first[replies]
+    total.day_replies += np.bincount(day_of, minlength=days)[:days]
+    total.day_firsts += np.bincount(day_of[firsts], minlength=days)[:days]
+    agents = selection.reply_agent[replies]
     for agent, count in zip(*np.unique(agents, return_counts=True), strict=True):
         total.agent_replies[int(agent)] += int(count)
     for agent, count in zip(*np.unique(agents[firsts], return_counts=True), strict=True):
         total.agent_firsts[int(agent)] += int(count)
 
-    # Open work at each day's end: intervals that began by then and had not ended.
-    o = frame.opens
-    mine = group[o["open_fact"]]
-    starts, ends = o["open_start"][mine], o["open_end"][mine]
-    answered_at = frame.scope["resp_at"][o["open_fact"][mine]]
-    waiting_ends = np.minimum(ends, np.where(np.isnan(answered_at), np.inf, answered_at))
-    waiting = waiting_ends > starts
-    day_ends = frame.day_ends
-    total.day_backlog += _covering(starts, ends, day_ends)
-    total.day_unanswered += _covering(starts[waiting], waiting_ends[waiting], day_ends)
-    end = float(day_ends[-1])
-    covering = (starts <= end) & (ends > end)
-    total.backlog_end += int(covering.sum())
-    total.unanswered_end += int((waiting & (starts <= end) & (waiting_ends > end)).sum())
-    created = frame.scope["created"][o["open_fact"][mine]]
-    total.ages.append(end - created[covering])
+    # Open work at each day's end: intervals begun by then, less those ended by then.
+    waiting = selection.waiting[opens]
+    total.day_backlog += _covering(selection.start_slot[opens], selection.end_slot[opens], days)
+    total.day_unanswered += _covering(
+        selection.start_slot[opens][waiting], selection.waiting_slot[opens][waiting], days
+    )
+    at_end = selection.open_at_end[opens]
+    total.backlog_end += int(at_end.sum())
+    total.unanswered_end += int(selection.waiting_at_end[opens].sum())
+    total.ages.append(selection.age_at_end[opens][at_end])
 
 
-def _covering(starts: Array, ends: Array, moments: Array) -> Array:
-    """How many intervals [start, end) contain each moment."""
-    begun = np.searchsorted(np.sort(starts), moments, side="right")
-    over = np.searchsorted(np.sort(ends), moments, side="right")
-    counts: Array = (begun - over).astype(np.int64)
+def _covering(start_slots: Array, end_slots: Array, days: int) -> Array:
+    """How many intervals are open at each day's end, from the first day whose end each
+    interval reached by its start and by its end: begun by then less ended by then."""
+    begun = np.cumsum(np.bincount(start_slots, minlength=days + 1))
+    ended = np.cumsum(np.bincount(end_slots, minlength=days + 1))
+    counts: Array = (begun - ended)[:days].astype(np.int64)
     return counts
 
 

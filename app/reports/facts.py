@@ -42,16 +42,33 @@ FACTS_VERSION = 1
 _DONE = "done"
 
 
-def compute_facts(
-    history: MentionHistory, policy: SlaPolicy, clock: BusinessClock, zone: ZoneInfo
-) -> FactRow:
+class FactRules:
+    """A brand's policy as the computation uses it, prepared once per refresh."""
+
+    __slots__ = ("_targets", "clock", "policy", "zone")
+
+    def __init__(self, policy: SlaPolicy, clock: BusinessClock | None = None) -> None:
+        self.policy = policy
+        self.clock = clock or BusinessClock(policy.calendar())
+        self.zone = ZoneInfo(policy.time_zone)
+        self._targets: dict[tuple[str, str], int | None] = {}
+
+    def target_for(self, network: str, kind: str) -> int | None:
+        key = (network, kind)
+        if key not in self._targets:
+            self._targets[key] = self.policy.target_for(network, kind)
+        return self._targets[key]
+
+
+def compute_facts(history: MentionHistory, rules: FactRules) -> FactRow:
+    policy, clock, zone = rules.policy, rules.clock, rules.zone
     created = history.created_at
     local = datetime.fromtimestamp(created, zone)
     replies = _replies(history)
     responded = replies[0][0] if replies else None
     segments, transitions = _segments(history, responded)
     running = {"new", "open"} if policy.pause_while_pending else {"new", "open", "pending"}
-    target = policy.target_for(history.network, history.kind)
+    target = rules.target_for(history.network, history.kind)
     sla = _service_level(segments, responded, running, target, clock)
 
     first_done_at = done_seconds = done_business = None

@@ -140,7 +140,8 @@ def pack_day(packs: PackRepository, brand: str, day: str, dimensions: Sequence[D
             brand=brand,
             day=day,
             facts=len(rows),
-            open_until=None if not ends or math.inf in ends else max(ends),
+            # None: still open work; 0: none ever (imported as done), so never read again.
+            open_until=0.0 if not ends else None if math.inf in ends else max(ends),
             replies_until=max(replies["reply_at"]) if replies["reply_at"] else None,
         ),
         blobs,

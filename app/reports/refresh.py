@@ -15,7 +15,6 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from storage.reports.brands import account_brands
 from storage.reports.facts import FactRepository
@@ -24,7 +23,7 @@ from storage.store import Store
 
 from app.reports.business_time import BusinessClock
 from app.reports.dimensions import REGISTRY, Dimension, DimensionRegistry
-from app.reports.facts import FACTS_VERSION, compute_facts
+from app.reports.facts import FACTS_VERSION, FactRules, compute_facts
 from app.reports.packs import PACK_VERSION, pack_day
 from app.reports.sla import SlaPolicy, SlaSettings
 
@@ -182,7 +181,7 @@ class ReportRefresher:
 
     def _recompute(self, ids: list[int], policies: dict[str, SlaPolicy]) -> None:
         histories = self._facts.histories(ids)
-        rules: dict[str, tuple[SlaPolicy, BusinessClock, ZoneInfo]] = {}
+        rules: dict[str, FactRules] = {}
         rows = []
         for history in histories:
             if history.brand not in rules:
@@ -190,8 +189,8 @@ class ReportRefresher:
                 if policy is None:  # a brand that appeared since the refresh began
                     policy = self._settings.ensure([history.brand])[history.brand]
                     policies[history.brand] = policy
-                rules[history.brand] = (policy, self._clock(policy), ZoneInfo(policy.time_zone))
-            rows.append(compute_facts(history, *rules[history.brand]))
+                rules[history.brand] = FactRules(policy, self._clock(policy))
+            rows.append(compute_facts(history, rules[history.brand]))
         self._facts.replace(ids, rows)  # old facts' days are queued by a trigger
         self._facts.mark_days_dirty({(row.brand, row.day) for row in rows})
         self._facts.forget_dirty(ids)
