@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import shutil
 import sqlite3
 import statistics
@@ -278,13 +279,21 @@ def plain_sql_report(conn: sqlite3.Connection, start: str, end: str) -> dict[str
 
 
 def _median_ms(work: Callable[[], object], runs: int = 3) -> float:
-    work()  # warm the page cache the same way for both
-    timings = []
+    return _timed(work, runs)[0]
+
+
+def _timed(work: Callable[[], object], runs: int = 3) -> tuple[float, float]:
+    """Median wall-clock and CPU milliseconds of `runs` runs after one to warm the page
+    cache (the same way for both sides). The CPU time says what the work itself costs on a
+    machine whose other jobs stretch the wall clock."""
+    work()
+    timings, cpu = [], []
     for _ in range(runs):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         work()
         timings.append((time.perf_counter() - began) * 1000)
-    return statistics.median(timings)
+        cpu.append((time.process_time() - began_cpu) * 1000)
+    return statistics.median(timings), statistics.median(cpu)
 
 
 def _last_moment(database: Path) -> datetime:
@@ -326,7 +335,7 @@ def report_measures(database: Path, size: int, runs: int) -> list[Measure]:
     ]
     try:
         for label, query in cases:
-            heedful = _median_ms(lambda query=query: service.report(query, refresh=False), runs)
+            heedful, cpu = _timed(lambda query=query: service.report(query, refresh=False), runs)
             report = service.report(query, refresh=False)
             first = report.period.first or report.period.last
             midnight = datetime.combine(first, datetime.min.time(), UTC) - timedelta(hours=1)
@@ -343,6 +352,7 @@ def report_measures(database: Path, size: int, runs: int) -> list[Measure]:
                     "plain SQL, calendar figures only",
                     "≤ 1 s",
                     heedful <= 1_000,
+                    [f"CPU {cpu:,.0f} ms (load average {os.getloadavg()[0]:.1f})"],
                 )
             )
         measures += _inbox_measures(store, service, now, runs, size)
@@ -378,19 +388,22 @@ def _inbox_measures(
         ("next deadline (when to look again)", lambda: timers.next_deadline(now)),
     ]
     overdue = timers.count(timers.overdue(now))
-    return [
-        Measure(
-            "SLA timers",
-            f"{name}, {size:,} mentions ({overdue:,} overdue)",
-            _median_ms(work, runs),
-            "ms",
-            baseline,
-            "the inbox's Unanswered count",
-            "≤ 50 ms",
-            None,
+    measures = []
+    for name, work in cases:
+        took = _median_ms(work, runs)
+        measures.append(
+            Measure(
+                "SLA timers",
+                f"{name}, {size:,} mentions ({overdue:,} overdue)",
+                took,
+                "ms",
+                baseline,
+                "the inbox's Unanswered count",
+                "≤ 50 ms",
+                took <= 50,
+            )
         )
-        for name, work in cases
-    ]
+    return measures
 
 
 def refresh_measure(database: Path, size: int) -> list[Measure]:
@@ -481,7 +494,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sizes = [2_000] if args.quick else [int(s.replace("_", "")) for s in args.sizes.split(",")]
     print(machine())
-    print(table(run(sizes, 1 if args.quick else 3)))
+    measures = run(sizes, 1 if args.quick else 3)
+    print(table(measures))
+    print("\n".join(f"- {m.group}: {m.name}: {note}" for m in measures for note in m.notes))
 
 
 if __name__ == "__main__":

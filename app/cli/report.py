@@ -94,8 +94,29 @@ def _period(args: argparse.Namespace) -> Period:
     return since(args.since)
 
 
+class _Progress:
+    """Says on stderr how a long recomputation is going (a first report after an upgrade
+    computes the facts of every mention once)."""
+
+    def __init__(self) -> None:
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < 20_000:
+            return
+        tenth = 10 * done // total
+        if tenth != self.shown:
+            self.shown = tenth
+            print(
+                f"heedful: computing report facts, {done:,} of {total:,} mentions…",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
 def report_command(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     service = ReportService(workspace.store)
+    service.refresh(_Progress())
     try:
         filters = list(parse_filter(args.filter))
         if args.brand:

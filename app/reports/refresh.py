@@ -29,7 +29,9 @@ from app.reports.sla import SlaPolicy, SlaSettings
 
 log = logging.getLogger(__name__)
 
-_BATCH = 2_000  # mentions per transaction
+# Mentions per transaction: each holds the write lock for a fraction of a second, so a
+# window's triage never waits long behind a refresh on another thread or process.
+_BATCH = 1_000
 _DAYS_PER_TRANSACTION = 16
 
 Progress = Callable[[int, int], None]  # (done, of how many)
@@ -164,9 +166,9 @@ class ReportRefresher:
                     "INSERT OR IGNORE INTO report_dirty_days (brand, day)"
                     " SELECT DISTINCT brand, day FROM report_facts"
                 )
-            self._facts.set_meta(
-                {"pack_signature": signature, "brands": brands_key, "accounts": accounts_key}
-            )
+            current = {"pack_signature": signature, "brands": brands_key, "accounts": accounts_key}
+            if any(meta.get(name) != value for name, value in current.items()):
+                self._facts.set_meta(current)
             return False
 
     # --- computing -------------------------------------------------------------------------
