@@ -384,6 +384,13 @@ def test_an_unknown_value_or_dimension_says_what_there_is(week: Week) -> None:
         week.service.report(ReportQuery(since("7d"), filters=(("tag", ("biling",)),)))
     with pytest.raises(ReportQueryError, match="network"):
         week.service.report(ReportQuery(since("7d"), by="colour"))
+    # A kind no mention has yet is no typo: the report is simply empty.
+    quotes = week.service.report(ReportQuery(since("7d"), filters=(("kind", ("quote",)),)))
+    assert quotes.total.figures.received == 0
+    workspace = week.service.report(
+        ReportQuery(since("7d"), filters=(("brand", ("(workspace)",)),))
+    )
+    assert workspace.total.figures.received == 11
 
 
 def test_the_figures_follow_the_store_as_it_changes(week: Week) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from storage.records import MentionKind, Network
+
 
 @dataclass(frozen=True, slots=True)
 class Dimension:
@@ -26,6 +28,8 @@ class Dimension:
     aliases: tuple[str, ...] = ()
     # Replies carry their own value (the agent who sent each one), not the mention's.
     per_reply: bool = False
+    # Every value there can be (a filter on one no mention has is empty, not a typo).
+    vocabulary: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.value_sql is None) == (self.pairs_sql is None):
@@ -48,7 +52,7 @@ _TAG_PAIRS = (
 
 DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("brand", "Brand", "f.brand"),
-    Dimension("network", "Network", "ac.network"),
+    Dimension("network", "Network", "ac.network", vocabulary=tuple(n.value for n in Network)),
     Dimension(
         "account",
         "Account",
@@ -65,7 +69,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         labels_sql="SELECT id, name FROM tags",
     ),
     Dimension("language", "Language", "coalesce(lower(m.language), '')", aliases=("lang",)),
-    Dimension("kind", "Kind", "m.kind"),
+    Dimension("kind", "Kind", "m.kind", vocabulary=tuple(k.value for k in MentionKind)),
     # From the care analysis, once it stores them on the mention.
     Dimension("sentiment", "Sentiment", "m.sentiment", requires=("mentions.sentiment",)),
     Dimension("cluster", "Cluster", "m.cluster", requires=("mentions.cluster",)),

@@ -236,7 +236,10 @@ class ReportEngine:
         chosen = []
         for values in wanted:
             for value in values:
-                match = [b for b in known if b.casefold() == value.strip().casefold()]
+                typed = value.strip().casefold()
+                if typed == NO_VALUE_LABELS["brand"]:
+                    typed = ""
+                match = [b for b in known if b.casefold() == typed]
                 if not match:
                     raise ReportQueryError(
                         f"No brand {value!r}: the brands are {', '.join(repr(b) for b in known)}."
@@ -264,6 +267,8 @@ class ReportEngine:
                 chosen.add(int(text))
             elif text in (NO_VALUE_LABELS.get(dimension.name, "").casefold(), "(none)"):
                 chosen.update(by_label.get("", [-1]))
+            elif text in dimension.vocabulary:
+                chosen.add(-2)  # a value no mention has (yet): matches nothing
             else:
                 sample = ", ".join(sorted(labels.values())[:12])
                 raise ReportQueryError(
