@@ -42,8 +42,8 @@ from storage.reports.timers import time_left_page_query
 from storage.store import open_store
 from storage.triage import TriageRepository
 
-from app.reports.engine import ReportQuery
 from app.reports.periods import since
+from app.reports.query import ReportQuery
 from app.reports.service import ReportService
 from app.reports.sla import policy_from_json
 from app.reports.timers import SlaTimers

@@ -48,9 +48,9 @@ from storage.reports.facts import FactRepository
 from storage.store import Store, open_store
 from storage.triage import TriageRepository
 
-from app.reports.engine import ReportQuery, ReportQueryError
 from app.reports.model import Durations, Figures
 from app.reports.periods import between, since
+from app.reports.query import ReportQuery, ReportQueryError
 from app.reports.service import ReportService
 from app.reports.sla import policy_from_json
 

@@ -16,9 +16,9 @@ from storage.store import open_store
 
 from app.cli.main import build_parser, run_command
 from app.paths import DEFAULT_PROFILE, DEMO_PROFILE, AppPaths
-from app.reports.engine import ReportQuery
 from app.reports.export import report_json
 from app.reports.periods import between
+from app.reports.query import ReportQuery
 from app.reports.service import ReportService
 from app.reports.sla import policy_from_json
 

@@ -20,8 +20,8 @@ from storage.reports.timers import TimeLeftCursor, time_left_page_query
 from storage.store import Store, open_store
 from storage.triage import TriageRepository
 
-from app.reports.engine import ReportQuery
 from app.reports.periods import since
+from app.reports.query import ReportQuery
 from app.reports.service import ReportService
 from app.reports.sla import (
     SlaPolicy,

@@ -7,15 +7,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from app.bootstrap import Workspace
-from app.reports.dimensions import REGISTRY
-from app.reports.engine import ReportQuery, ReportQueryError
-from app.reports.export import FIGURES, report_csv, report_json, report_text
-from app.reports.periods import Period, PeriodError, between, parse_date, since
-from app.reports.service import ReportService
-from app.reports.sla import SlaSettingsError, policy_json
+from app.reports.query import FIGURE_NAMES, ReportQueryError
+
+if TYPE_CHECKING:
+    from app.reports.periods import Period
+
+# The rest of app.reports (the engine needs numpy) loads when a report is asked for, never
+# when the command line (or the window, which shares its parser) starts.
+DIMENSIONS_HELP = "brand, network, account, agent, tag, language, kind (sentiment, cluster)"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -43,14 +45,14 @@ def add_report_commands(commands: Any) -> None:
         help='only these mentions, e.g. "network:bluesky kind:direct tag:billing"',
     )
     report.add_argument(
-        "--by", metavar="DIMENSION", help=f"one set of figures per {'|'.join(REGISTRY.names())}"
+        "--by", metavar="DIMENSION", help=f"one set of figures per value of: {DIMENSIONS_HELP}"
     )
     output = report.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="every figure as JSON")
     output.add_argument("--csv", action="store_true", help="the rows behind one figure as CSV")
     report.add_argument(
         "--figure",
-        choices=sorted(FIGURES),
+        choices=FIGURE_NAMES,
         default="summary",
         help="with --csv: which figure's rows (default summary)",
     )
@@ -73,6 +75,8 @@ def _fail(message: str) -> int:
 def parse_filter(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """ "network:bluesky tag:billing tag:refund" → (("network", ("bluesky",)), ("tag", …)):
     several values of one dimension are any of them; dimensions all apply."""
+    from app.reports.dimensions import REGISTRY
+
     found: dict[str, list[str]] = {}
     for word in text.split():
         name, colon, value = word.partition(":")
@@ -88,6 +92,8 @@ def parse_filter(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def _period(args: argparse.Namespace) -> Period:
+    from app.reports.periods import between, parse_date, since
+
     if args.first or args.last:
         first = parse_date(args.first) if args.first else None
         return between(first, parse_date(args.last) if args.last else None)
@@ -115,6 +121,11 @@ class _Progress:
 
 
 def report_command(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    from app.reports.export import report_csv, report_json, report_text
+    from app.reports.periods import PeriodError
+    from app.reports.query import ReportQuery
+    from app.reports.service import ReportService
+
     service = ReportService(workspace.store)
     service.refresh(_Progress())
     try:
@@ -136,6 +147,9 @@ def report_command(workspace: Workspace, args: argparse.Namespace, out: TextIO) 
 
 
 def sla_command(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    from app.reports.service import ReportService
+    from app.reports.sla import SlaSettingsError, policy_json
+
     service = ReportService(workspace.store)
     if args.sla_command == "show":
         policy = service.settings.policy(args.brand)

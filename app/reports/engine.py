@@ -37,7 +37,8 @@ from app.reports.model import (
     TimeToDone,
 )
 from app.reports.packs import STATE_CODES, VIA_CODES, Array, column_types, read_columns
-from app.reports.periods import ALL_TIME, Period
+from app.reports.periods import ALL_TIME
+from app.reports.query import ReportQuery, ReportQueryError
 
 NO_VALUE_LABELS = {
     "agent": "(no agent)",
@@ -53,17 +54,6 @@ _REPLY_COLUMNS = ("reply_fact", "reply_at", "reply_agent", "reply_via", "reply_f
 _PERIOD_COLUMNS = (
     "how", "target", "state", "due", "resp_s", "resp_bs", "via", "done_s", "done_bs", "reopened",
 )  # fmt: skip
-
-
-class ReportQueryError(ValueError):
-    """A report that cannot be made as asked (an unknown dimension or value); says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class ReportQuery:
-    period: Period = ALL_TIME
-    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (dimension, values): any of them
-    by: str | None = None
 
 
 # --- one brand's mentions, as arrays -----------------------------------------------------------
@@ -169,7 +159,8 @@ class ReportEngine:
             reference = zone_named(self._reference_zone(brands, zones))
             today = local_date(reference, moment)
             earliest = self._earliest(brands)
-            first, last = query.period.resolve(today, earliest)
+            period = query.period or ALL_TIME
+            first, last = period.resolve(today, earliest)
             first = min(first or last, last)
             masks = [
                 (d, self._codes(d, values, labels[d.name]))
@@ -200,7 +191,7 @@ class ReportEngine:
         return Report(
             generated_at=now,
             period=ResolvedPeriod(
-                query.period.label, first if earliest is not None else None, last, reference.key
+                period.label, first if earliest is not None else None, last, reference.key
             ),
             filters=tuple((d.name, tuple(values)) for d, values in filters),
             by=None if by is None else by.name,

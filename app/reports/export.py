@@ -18,6 +18,7 @@ from app.reports.model import (
     Report,
     Row,
 )
+from app.reports.query import FIGURE_NAMES
 
 FORMAT = "heedful-report"
 VERSION = 1
@@ -144,6 +145,9 @@ FIGURES: dict[str, Callable[[Figures], list[Row]]] = {
     "heatmap": lambda f: f.heatmap_rows(),
     "backlog-age": lambda f: f.backlog.age.rows(),
 }
+
+
+assert tuple(FIGURES) == FIGURE_NAMES
 
 
 def report_csv(report: Report, figure: str = "summary") -> str:

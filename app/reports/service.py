@@ -12,8 +12,9 @@ from storage.reports.policies import SlaPolicyRepository
 from storage.store import Store
 
 from app.reports.dimensions import REGISTRY, DimensionRegistry
-from app.reports.engine import ReportEngine, ReportQuery, ReportQueryError
+from app.reports.engine import ReportEngine
 from app.reports.model import Report
+from app.reports.query import ReportQuery, ReportQueryError
 from app.reports.refresh import Progress, RefreshResult, ReportRefresher
 from app.reports.sla import SlaSettings
 
