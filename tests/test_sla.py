@@ -145,6 +145,7 @@ def test_the_sla_conditions_find_the_right_mentions(
         return {names[row[0]] for row in rows}
 
     assert matching(timers.overdue(NOW)) == {"M6"}
+    assert matching(timers.paused()) == {"M8"}
     assert matching(timers.breached(NOW)) == {"M6", "M2"}
     # Friday 16:00: M7 has 1 h 30 of business time left; due<2h finds it, due<1h does not.
     assert matching(timers.due_within(NOW, 2 * HOUR, [""])) == {"M7"}

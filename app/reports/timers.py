@@ -18,6 +18,7 @@ from storage.reports.timers import (
     breached_condition,
     due_within_condition,
     overdue_condition,
+    paused_condition,
 )
 from storage.store import Store
 
@@ -99,6 +100,10 @@ class SlaTimers:
             brand: self._clock(brand).deadline(moment, seconds) for brand in dict.fromkeys(brands)
         }
         return due_within_condition(moment, thresholds)
+
+    def paused(self) -> Condition:
+        """`sla:paused`: within the target, waiting on the customer (Pending)."""
+        return paused_condition()
 
     def next_deadline(self, now: datetime) -> datetime | None:
         """When the next waiting mention becomes overdue (when to look again)."""

@@ -53,8 +53,10 @@ _FACTS = [
     CREATE INDEX report_facts_running ON report_facts (due_at, mention_id)
     WHERE sla_state = 'running'
     """,
-    # Clocks stopped after the deadline passed (pending, or closed without a reply).
+    # Clocks stopped after the deadline passed (pending, or closed without a reply), and
+    # clocks stopped before it (pending): few at any time.
     "CREATE INDEX report_facts_breached ON report_facts (mention_id) WHERE sla_state = 'breached'",
+    "CREATE INDEX report_facts_paused ON report_facts (mention_id) WHERE sla_state = 'paused'",
     """
     CREATE TABLE report_days (
         brand TEXT NOT NULL,

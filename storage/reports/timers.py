@@ -54,6 +54,15 @@ def due_within_condition(now: float, thresholds: Mapping[str, float]) -> Conditi
     )
 
 
+def paused_condition() -> Condition:
+    """Within the target, the clock stopped while the mention is Pending."""
+    return (
+        "m.id IN (SELECT mention_id FROM report_facts INDEXED BY report_facts_paused"
+        " WHERE sla_state = 'paused')",
+        [],
+    )
+
+
 def running_condition() -> Condition:
     """A first-response clock is running (no answer yet, a target, not paused)."""
     return (
