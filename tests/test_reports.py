@@ -427,3 +427,20 @@ def test_a_mention_in_a_time_zone_day_belongs_to_its_local_day(week: Week) -> No
     assert row["day"] == "2026-11-15"
     assert row["hour_of_week"] == 6 * 24 + 20
     assert datetime.fromtimestamp(row["created"], UTC) == at(15, 20).astimezone(UTC)
+
+
+def test_an_empty_store_reports_nothing_without_failing(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "empty.db")
+    try:
+        service = ReportService(store, clock=lambda: NOW)
+        everything = service.report(ReportQuery(since("all"), by="agent"))
+        assert everything.period.first is None
+        assert everything.total.figures.received == 0
+        assert everything.total.figures.first_response.calendar.median_seconds is None
+        assert everything.total.figures.service_level.met_percent is None
+        assert everything.groups == ()
+        week = service.report(ReportQuery(between(date(2026, 11, 16), date(2026, 11, 17))))
+        assert week.period.first == date(2026, 11, 16)
+        assert [day.received for day in week.total.figures.days] == [0, 0]
+    finally:
+        store.close()

@@ -191,7 +191,13 @@ class ReportEngine:
         return Report(
             generated_at=now,
             period=ResolvedPeriod(
-                period.label, first if earliest is not None else None, last, reference.key
+                period.label,
+                # All time with no mentions at all has no first day; any other period has.
+                None
+                if earliest is None and period.days is None and period.first is None
+                else first,
+                last,
+                reference.key,
             ),
             filters=tuple((d.name, tuple(values)) for d, values in filters),
             by=None if by is None else by.name,
@@ -455,11 +461,13 @@ class ReportEngine:
         their open intervals that reach into it, with each one's day worked out once for
         every group."""
         keep = self._keep(frame, masks)
+        everything = bool(keep.all())  # no filter: no need to look each mention up
         r = frame.replies
         in_time = (r["reply_at"] >= frame.start) & (r["reply_at"] < frame.end)
-        replies = np.flatnonzero(in_time & keep[r["reply_fact"]])
+        replies = np.flatnonzero(in_time if everything else in_time & keep[r["reply_fact"]])
         o = frame.opens
-        opens = np.flatnonzero((o["open_end"] > frame.start) & keep[o["open_fact"]])
+        reaching = o["open_end"] > frame.start
+        opens = np.flatnonzero(reaching if everything else reaching & keep[o["open_fact"]])
         owners = o["open_fact"][opens]
         starts, ends = o["open_start"][opens], o["open_end"][opens]
         answered_at = frame.scope["resp_at"][owners]
@@ -525,7 +533,11 @@ def _add_frame(
     """Add one brand's share of a group: `facts` index the period's mentions, `replies` and
     `opens` the selection's replies and open intervals that belong to the group."""
     frame = selection.frame
-    p = {name: column[facts] for name, column in frame.period.items()}
+    if len(facts) == frame.n_p:  # all of them: no copies
+        p, day_of_fact = frame.period, frame.p_day
+    else:
+        p = {name: column[facts] for name, column in frame.period.items()}
+        day_of_fact = frame.p_day[facts]
     total.received += len(facts)
     answered = ~np.isnan(p["resp_at"])
     total.answered += int(answered.sum())
@@ -552,7 +564,7 @@ def _add_frame(
     total.reopened_times += int(reopened.sum())
     total.how += np.bincount(p["how"].astype(np.int64), minlength=168)
     days = total.days
-    total.day_received += np.bincount(frame.p_day[facts], minlength=days)[:days]
+    total.day_received += np.bincount(day_of_fact, minlength=days)[:days]
 
     # Replies sent in the period (by the group's agent, when grouping by agent).
     day_of = selection.reply_day[replies]
