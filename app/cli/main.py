@@ -19,6 +19,7 @@ from app import __version__
 from app.bootstrap import StartupOptions, Workspace, build_workspace
 from app.cli.analyse import add_analyse_parser, run_analyse
 from app.cli.budget import add_budget_parser, budget_command
+from app.cli.report import add_report_commands, report_command, sla_command
 from app.cli.snippets import (
     add_brand_commands,
     add_reply_options,
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_triage_parser(commands)
     add_analyse_parser(commands)
     add_team_parser(commands)
+    add_report_commands(commands)
     return parser
 
 
@@ -226,6 +228,8 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         "team": run_team,
         "snippets": snippets_command,
         "brand": brand_command,
+        "report": report_command,
+        "sla": sla_command,
     }
     try:
         return commands[args.command](workspace, args, out)

@@ -12,6 +12,8 @@ from storage.migrations import (
     m12_team,
     m13_team_claims,
     m14_x_network,
+    m15_service_levels,
+    m16_report_facts,
 )
 from storage.migrations.machinery import Migration, MigrationError, rebuild_table
 from storage.migrations.schema_1_to_9 import SHIPPED
@@ -23,6 +25,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     m12_team.MIGRATION,
     m13_team_claims.MIGRATION,
     m14_x_network.MIGRATION,
+    m15_service_levels.MIGRATION,
+    m16_report_facts.MIGRATION,
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
