@@ -37,6 +37,10 @@ MIN_CONFIDENCE = 0.3
 # A post this likely to be in one of the specialist's languages goes to the specialist even
 # if py3langid's single best guess is, say, Icelandic.
 SPECIALIST_MASS = 0.5
+# py3langid this sure of a language other than the four Scandinavian standards needs no
+# second opinion (most posts: it halves the time per post).
+SURE = 0.98
+NORDIC = frozenset(("nb", "nn", "da", "sv"))
 # How much py3langid's own ranking among those languages counts beside the specialist's.
 NB_VOTE = 0.3
 # Bokmål is written by most Norwegians and can look exactly like Nynorsk or Danish in a
@@ -141,6 +145,8 @@ class _Model:
         probabilities = dict(zip(self.languages, self.naive_bayes(cleaned), strict=True))
         best = max(probabilities, key=probabilities.__getitem__)
         mass = sum(probabilities.get(code, 0.0) for code in self.group)
+        if best not in NORDIC and probabilities[best] >= SURE:
+            return LanguageGuess(best, probabilities[best])  # the specialist would agree
         if best in self.group or mass >= SPECIALIST_MASS:
             # The specialist decides, with py3langid's view inside the group as a weaker vote.
             votes = {
