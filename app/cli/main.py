@@ -273,7 +273,7 @@ def _print_rows(rows: Sequence[InboxRow], out: TextIO, *, as_json: bool) -> None
     now = utc_now()
     for row in rows:
         out.write(
-            f"{row.id:>7}  {age(row.created_at, now):>6}  {row.network.value:<8}  "
+            f"{row.id:>7}  {age(row.inbox_time, now):>6}  {row.network.value:<8}  "
             f"{row.status.value:<7}  {row.kind.value:<7}  {(row.language or '?'):<3} "
             f"{one_line(row.author_handle, 28):<28}  {one_line(row.text, 90)}\n"
         )

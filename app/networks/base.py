@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from storage.records import Mention, Network, NewMention
 
@@ -105,4 +105,52 @@ class Connector(Protocol):
 
     def close(self) -> None:
         """Let go of network connections."""
+        ...
+
+
+# --- what some networks also do ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBack:
+    """What the brand's server holds back as notification requests (Mastodon 4.3+)."""
+
+    description: str  # the policy in a line ("filters private mentions, …")
+    policy: dict[str, str]  # each category: accept, filter or drop
+    requests_waiting: int  # accounts whose notifications wait
+    notifications_waiting: int
+    waiting_authors: frozenset[str]  # their platform ids
+
+
+@runtime_checkable
+class FiltersNotifications(Protocol):
+    """A network whose server can hold notifications back until the brand accepts them."""
+
+    def held_back(self) -> HeldBack | None:
+        """As the last fetch learned it; None when the server filters nothing."""
+        ...
+
+    def from_author(self, author_platform_id: str, *, as_filtered: bool) -> list[NewMention]:
+        """Everything the server has from this author, filtered or not."""
+        ...
+
+    def accept_request(self, author_platform_id: str) -> None: ...
+
+    def dismiss_request(self, author_platform_id: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LookedAgain:
+    current: list[NewMention]  # the posts as they are now (an edit shows in their text)
+    gone: list[str]  # platform ids the network no longer has: deleted by their authors
+
+
+@runtime_checkable
+class LooksAgain(Protocol):
+    """A network whose posts can be looked up again, for edits and deletions."""
+
+    def look_again(self, platform_ids: Sequence[str]) -> LookedAgain: ...
+
+    def first_version(self, platform_id: str) -> str | None:
+        """A post's text as first written (its edit history), where the network keeps one."""
         ...

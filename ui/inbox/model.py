@@ -182,7 +182,7 @@ class InboxModel(QAbstractTableModel):
             del fresh[fresh.index(last) + 1 :]
             row = self._inbox.rows([last], preview_chars=0).get(last)
             if row is not None:
-                return fresh, PageCursor(to_timestamp(row.created_at), last)
+                return fresh, PageCursor(to_timestamp(row.inbox_time), last)
         return fresh, cursor
 
     # --- Qt's model interface ---------------------------------------------------------------
@@ -281,7 +281,7 @@ class InboxModel(QAbstractTableModel):
             # The brand's accounts often share a name: the server part tells them apart.
             return one_line(row.account_handle, 60)
         if name == "Age":
-            return age(row.created_at, utc_now())
+            return age(row.inbox_time, utc_now())
         if row.assignee:
             return f"{_STATUS_LABELS[row.status]} · {one_line(row.assignee, 30)}"
         return _STATUS_LABELS[row.status]
