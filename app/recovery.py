@@ -10,6 +10,7 @@ from pathlib import Path
 
 from storage.backup import Backup, back_up_if_due, latest_backup, move_aside, restore
 from storage.errors import StoreCorruptError
+from storage.outbox import OutboxRepository
 from storage.records import utc_now
 from storage.store import Stopper, Store, open_store
 
@@ -62,10 +63,11 @@ def restore_latest(offer: RecoveryOffer, now: datetime | None = None) -> Path | 
 def after_restore(store: Store) -> None:
     """What must happen to a database put back from a backup before anything else uses it:
     the one place for it. The backup is of yesterday, so what it says is waiting (replies
-    queued or being sent) may have gone out since; those are to be checked against the
-    network before they are sent again (the outbox's "check before sending", added with
-    the sending service)."""
-    log.info("restored %s; nothing else to bring up to date yet", store.path)
+    queued, being sent, outcome unknown) may have gone out since: they are held, and checked
+    against the network before any of them is sent again (the outbox's "check" state)."""
+    held = OutboxRepository(store).hold_all_for_check()
+    if held:
+        log.warning("%d repl(ies) from the backup are checked before sending", len(held))
 
 
 def start_empty(offer: RecoveryOffer, now: datetime | None = None) -> Path:

@@ -7,12 +7,26 @@ import socket
 import uuid
 from datetime import datetime, timedelta
 
+from storage.errors import StoreError
 from storage.records import to_timestamp
 from storage.store import Store
 
-# How long a sync may hold an account without renewing: longer than any page takes, short
-# enough that a sync killed with its process frees the account soon.
+# How long a sync may hold an account without renewing: longer than any request takes,
+# short enough that a sync killed with its process frees the account soon. The holder renews
+# it after every page and reply, and from inside long waits (a rate-limit pause of minutes).
 LEASE_SECONDS = 120
+
+
+class LeaseLost(StoreError):
+    """Another sync (a window, `heedful sync`) holds the account now: this one stopped
+    before its next step, leaving nothing half-done."""
+
+    def __init__(self, account_id: int) -> None:
+        super().__init__(
+            f"Another Heedful sync took over account {account_id} while this one waited.",
+            what_to_do="Nothing was left half-done; the other sync carries on from here.",
+        )
+        self.account_id = account_id
 
 
 class SyncLeases:
@@ -44,6 +58,28 @@ class SyncLeases:
                 [account_id, holder, expires],
             )
         return True
+
+    def renew(
+        self, account_id: int, holder: str, now: datetime, *, seconds: float = LEASE_SECONDS
+    ) -> None:
+        """Extend `holder`'s lease. Raises LeaseLost unless the lease is still this holder's
+        own row: once another sync has taken it (even if it has finished and let go since),
+        what this one had in hand may be stale, and it must stop."""
+        expires = to_timestamp(now + timedelta(seconds=seconds))
+        with self._store.write() as db:
+            cursor = db.execute(
+                "UPDATE sync_leases SET expires_at = ? WHERE account_id = ? AND holder = ?",
+                [expires, account_id, holder],
+            )
+        if cursor.rowcount != 1:
+            raise LeaseLost(account_id)
+
+    def holds(self, account_id: int, holder: str) -> bool:
+        """Whether the account's lease is still `holder`'s own row (see `renew`)."""
+        row = self._store.conn.execute(
+            "SELECT 1 FROM sync_leases WHERE account_id = ? AND holder = ?", [account_id, holder]
+        ).fetchone()
+        return row is not None
 
     @staticmethod
     def new_holder() -> str:

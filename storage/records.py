@@ -135,10 +135,28 @@ class Account:
 
 
 class OutboxState(StrEnum):
+    """Where a reply is on its way out (app/sync/sending.py moves it):
+
+    queued → sending → sent, or → failed (the network refused it); a request that went out
+    with no clear answer → unknown, looked for on the network before it is posted again;
+    restored from a backup → check, looked for before any send (it may have gone since)."""
+
     QUEUED = "queued"
-    SENDING = "sending"  # an attempt was started; after a crash it is retried with the same key
+    SENDING = "sending"  # claimed by a sender that is posting it now
+    UNKNOWN = "unknown"  # the post went out (or may have), no answer came back
+    CHECK = "check"  # restored from a backup: it may have been sent since the backup
     SENT = "sent"
     FAILED = "failed"
+
+    @property
+    def waiting(self) -> bool:
+        """Not sent yet and not given up on: a "reply queued" badge, the status bar's count."""
+        return self in _WAITING
+
+
+_WAITING = frozenset(
+    {OutboxState.QUEUED, OutboxState.SENDING, OutboxState.UNKNOWN, OutboxState.CHECK}
+)
 
 
 @dataclass(frozen=True, slots=True)

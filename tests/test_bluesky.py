@@ -145,7 +145,7 @@ def test_a_reply_lands_in_the_thread_and_counts_as_the_brands_response(
 ) -> None:
     question = customer.post(f"@{brand.handle} do you ship to Tromsø?", mentions=[brand])
     row = sync_and_take_only(bluesky_peer, workspace, account)
-    item = workspace.replies.queue(row.id, f"Ja! 2–4 dager 🚚 @{customer.handle} – Ingrid")
+    item = workspace.replies.queue(row.id, f"Ja! 2–4 dager 🚚 @{customer.handle} – Ingrid").item
     report = workspace.sync.sync_account(account, pull=False)
     assert report.sent == 1
     sent = workspace.outbox.get(item.id)
@@ -182,7 +182,7 @@ def test_a_send_cut_short_after_the_request_posts_exactly_once(
 ) -> None:
     question = customer.post(f"@{brand.handle} hello?", mentions=[brand])
     row = sync_and_take_only(bluesky_peer, workspace, account)
-    item = workspace.replies.queue(row.id, "Hi! How can we help?")
+    item = workspace.replies.queue(row.id, "Hi! How can we help?").item
     # The first attempt created the post, then Heedful died before storing the answer.
     assert workspace.outbox.claim(item.id, utc_now() - timedelta(minutes=10))
     brand.post("Hi! How can we help?", reply_to=question, rkey=item.idempotency_key)

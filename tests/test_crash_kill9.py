@@ -13,6 +13,9 @@ later, and then:
 - every mention the peer serves is stored exactly once (compared with the peer's own listing);
 - every queued reply is on the network exactly once (the brand's posts, counted by text),
   and nothing else was posted.
+
+Before every run the network forgets its idempotency keys (Mastodon keeps one an hour), as if
+hours had passed: a reply cut short must be found on the network, not posted again.
 """
 
 from __future__ import annotations
@@ -162,6 +165,9 @@ class Network:
         """The text of everything the brand's account has posted."""
         raise NotImplementedError
 
+    def forget_idempotency_keys(self) -> None:
+        """What hours passing does to the network's memory of retried requests."""
+
 
 def start_sync_process(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """A headless sync process, loaded and waiting for "go" on its standard input."""
@@ -204,6 +210,7 @@ def run_and_kill(
         for point in points:
             for _attempt in range(3):
                 began = time.monotonic()
+                network.forget_idempotency_keys()
                 network.post_mentions(NEW_MENTIONS_PER_RUN, first=runs * NEW_MENTIONS_PER_RUN)
                 for _ in range(REPLIES_PER_RUN):
                     replies += 1
@@ -308,8 +315,11 @@ def _mention_ids(workspace: Workspace, account: Account) -> list[int]:
 class MastodonNetwork(Network):
     name = "mastodon"
 
-    def __init__(self, brand: PeerAccount, customer: PeerAccount) -> None:
-        self.brand, self.customer = brand, customer
+    def __init__(self, peer: MastodonPeer, brand: PeerAccount, customer: PeerAccount) -> None:
+        self.peer, self.brand, self.customer = peer, brand, customer
+
+    def forget_idempotency_keys(self) -> None:
+        self.peer.expire_idempotency_keys()
 
     def post_mentions(self, count: int, first: int) -> None:
         for number in range(first, first + count):
@@ -340,7 +350,7 @@ def test_kill_9_while_syncing_with_mastodon_loses_and_doubles_nothing(
     mastodon_peer: MastodonPeer, workspace: Workspace, tmp_path: Path
 ) -> None:
     brand, customer = mastodon_peer.new_account(), mastodon_peer.new_account()
-    network = MastodonNetwork(brand, customer)
+    network = MastodonNetwork(mastodon_peer, brand, customer)
     targets = [Target("fetching a page of mentions", "GET", "/api/v1/notifications", n)
                for n in (1, 2, 3)]  # fmt: skip
     targets += [Target("posting a reply", "POST", "/api/v1/statuses", n) for n in (1, 2)]
@@ -350,6 +360,7 @@ def test_kill_9_while_syncing_with_mastodon_loses_and_doubles_nothing(
         network.post_mentions(6, first=1000)
         workspace.sync.sync_account(account)
         killed_at, runs = run_and_kill(workspace, account, network, proxy, points, tmp_path)
+        network.forget_idempotency_keys()
         clean_sync_later(workspace, account)
     assert len(killed_at) == len(set(points)) == 30
     assert_nothing_lost_or_doubled(workspace, account, network, 6 + NEW_MENTIONS_PER_RUN * runs)

@@ -40,6 +40,9 @@ A_SHARE_OF_EVERYTHING = [
 ]
 
 
+LATER_MASTODON_MENTIONS = 60
+
+
 class JumpingClock:
     """Heedful's clock for these syncs: it jumps two hours between syncs, so a reply put
     back for a retry (backoff up to 75 minutes) is due at the next one, as it would be
@@ -122,6 +125,15 @@ def small_mastodon_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mastodon_connector, "REQUEST_TIMEOUT_S", 1)
 
 
+def _every_mention_notification(brand: PeerAccount) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    while page := brand.notifications(
+        types=["mention"], limit=40, max_id=found[-1]["id"] if found else None
+    ):
+        found += page
+    return found
+
+
 def mastodon_statuses(who: PeerAccount) -> list[dict[str, Any]]:
     answer = who.request("GET", f"/api/v1/accounts/{who.id}/statuses", params={"limit": 40})
     answer.raise_for_status()
@@ -141,18 +153,20 @@ def test_mastodon_syncs_through_faults_lose_nothing_and_double_nothing(
     by_platform_id = {pid: mid for mid, pid in _mention_ids(workspace, account)}
     for question in questions:
         workspace.replies.queue(by_platform_id[question["id"]], f"answer to {question['id']}")
-    for n in range(36):
+    # Enough pages that one request in three meets every kind of fault at least once.
+    for n in range(LATER_MASTODON_MENTIONS):
         customer.post(f"@{brand.username} later {n}")
+    everything = 4 + LATER_MASTODON_MENTIONS
 
     mastodon_proxy.add_rule(Rule(A_SHARE_OF_EVERYTHING, every=3))
-    sync_until_done(workspace, account, 40)
+    sync_until_done(workspace, account, everything)
     mastodon_proxy.clear()
 
-    served = brand.notifications(types=["mention"], limit=80)
-    assert len(served) == 40
+    served = _every_mention_notification(brand)
+    assert len(served) == everything
     stored = stored_mentions(workspace, account)
     assert sorted(pid for pid, _ in stored) == sorted(n["status"]["id"] for n in served)
-    assert len({text for _, text in stored}) == 40  # nothing stored twice under another id
+    assert len({text for _, text in stored}) == everything  # nothing stored twice
     replies = mastodon_statuses(brand)
     assert sorted(r["in_reply_to_id"] for r in replies) == sorted(q["id"] for q in questions)
     for question in questions:
@@ -195,13 +209,13 @@ def test_a_mastodon_reply_whose_answer_is_lost_is_posted_once(
     question = customer.post(f"@{brand.username} are you there?")
     workspace.sync.sync_account(account)
     ((mention_id, _),) = _mention_ids(workspace, account)
-    item = workspace.replies.queue(mention_id, "We are!")
+    item = workspace.replies.queue(mention_id, "We are!").item
     mastodon_proxy.inject(fault, method="POST", path="/api/v1/statuses")
 
     first = workspace.sync.sync_account(workspace.accounts.get(account.id), pull=False)
     assert first.sent == 0
     assert len(customer.context(question["id"])["descendants"]) == 1  # the server did post it
-    assert workspace.outbox.get(item.id).state is OutboxState.QUEUED
+    assert workspace.outbox.get(item.id).state is OutboxState.UNKNOWN  # looked for first
 
     sync_until_done(workspace, account, 1)
     assert workspace.outbox.get(item.id).state is OutboxState.SENT
@@ -312,7 +326,7 @@ def test_a_bluesky_reply_whose_answer_is_lost_is_posted_once(
     bluesky_peer.process_all()
     workspace.sync.sync_account(account)
     ((mention_id, _),) = _mention_ids(workspace, account)
-    item = workspace.replies.queue(mention_id, "We are!")
+    item = workspace.replies.queue(mention_id, "We are!").item
     bluesky_proxy.inject(fault, method="POST", path="createRecord")
 
     workspace.sync.sync_account(workspace.accounts.get(account.id), pull=False)
@@ -332,3 +346,30 @@ def _mention_ids(workspace: Workspace, account: Account) -> list[tuple[int, str]
         [account.id],
     ).fetchall()
     return [(int(mention_id), str(platform_id)) for mention_id, platform_id in rows]
+
+
+@pytest.mark.bluesky
+def test_a_bluesky_reply_left_unknown_is_found_by_its_record_key_not_posted_again(
+    bluesky_peer: BlueskyPeer, bluesky_proxy: FaultProxy, workspace: Workspace
+) -> None:
+    brand, account = add_bluesky_brand(workspace, bluesky_peer, bluesky_proxy)
+    customer = bluesky_peer.create_account("kari")
+    customer.post(f"@{brand.handle} hello?", mentions=[brand])
+    bluesky_peer.process_all()
+    workspace.sync.sync_account(account)
+    ((mention_id, _),) = _mention_ids(workspace, account)
+    item = workspace.replies.queue(mention_id, "Hi! How can we help?").item
+    # The answer to the post is lost, and so is the look for it right after.
+    bluesky_proxy.inject(Fault.reset(), method="POST", path="createRecord")
+    bluesky_proxy.inject(Fault.status_code(502), method="GET", path="getRecord")
+    workspace.sync.sync_account(workspace.accounts.get(account.id), pull=False)
+    assert workspace.outbox.get(item.id).state is OutboxState.UNKNOWN
+    assert len(brand_posts(brand)) == 1
+
+    bluesky_proxy.clear()
+    posts_before = len([e for e in bluesky_proxy.exchanges() if "createRecord" in e.path])
+    sync_until_done(workspace, account, 1)
+    assert workspace.outbox.get(item.id).state is OutboxState.SENT
+    assert workspace.outbox.get(item.id).platform_id == brand_posts(brand)[0]["uri"]
+    posts_after = len([e for e in bluesky_proxy.exchanges() if "createRecord" in e.path])
+    assert posts_after == posts_before, "posted again instead of looking by its record key"

@@ -260,7 +260,7 @@ def test_a_send_cut_short_after_the_request_posts_exactly_once(
 ) -> None:
     question = customer.post(f"@{brand.username} hello?")
     mention_id = sync_and_take_newest(workspace, account)
-    item = workspace.replies.queue(mention_id, f"@{customer.username} Hi! How can we help?")
+    item = workspace.replies.queue(mention_id, f"@{customer.username} Hi! How can we help?").item
     # The first attempt reached the server, then Heedful died before storing the answer:
     # its claim on the reply was never finished, and has expired since.
     assert workspace.outbox.claim(item.id, utc_now() - timedelta(minutes=10))
@@ -280,7 +280,7 @@ def test_a_reply_left_sending_by_a_killed_sync_goes_at_the_next_sync_once(
 ) -> None:
     question = customer.post(f"@{brand.username} anyone there?")
     mention_id = sync_and_take_newest(workspace, account)
-    item = workspace.replies.queue(mention_id, f"@{customer.username} Yes, we're here!")
+    item = workspace.replies.queue(mention_id, f"@{customer.username} Yes, we're here!").item
     # A sync claimed it and was killed a moment ago, after the post reached the server: the
     # person must not see "sending" for minutes, and the customer must not get it twice.
     assert workspace.outbox.claim(item.id, utc_now())

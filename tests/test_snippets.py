@@ -345,7 +345,7 @@ def test_a_reply_built_from_a_snippet_reaches_the_outbox(workspace: Workspace) -
     text = workspace.composer.opening(subject) + built.rendered.text
     assert text == f"@kari@toot.example Hei Åsa, beklager! – {workspace.settings.agent_name}"
     assert [f.kind for f in workspace.composer.findings(mention_id, text)] == []
-    item = workspace.replies.queue(mention_id, text)
+    item = workspace.replies.queue(mention_id, text).item
     assert workspace.outbox.get(item.id).body == text
 
 

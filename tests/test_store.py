@@ -200,7 +200,7 @@ def test_only_one_sender_can_claim_a_queued_reply(store: Store, account_id: int)
     from datetime import timedelta
 
     from storage.outbox import OutboxRepository
-    from storage.records import utc_now
+    from storage.records import OutboxState, utc_now
 
     MentionRepository(store).ingest([mention(account_id, 1)])
     outbox = OutboxRepository(store)
@@ -210,10 +210,13 @@ def test_only_one_sender_can_claim_a_queued_reply(store: Store, account_id: int)
     assert outbox.claim(item.id, now)
     assert not outbox.claim(item.id, now)  # a second sync running at the same time
     assert outbox.due(account_id, now) == []
-    # A claim left by a sender that died expires, and the reply goes again (same key).
+    # A claim left by a sender that died: the next sync's lease finds the outcome unknown,
+    # and the reply is looked for on the network (same key) before it may go again.
     later = now + timedelta(minutes=6)
-    assert [i.idempotency_key for i in outbox.due(account_id, later)] == ["3kabcdefghij2"]
-    assert outbox.claim(item.id, later)
+    assert outbox.release_abandoned(account_id) == [item.id]
+    assert [i.state.value for i in outbox.due(account_id, later)] == ["unknown"]
+    assert not outbox.claim(item.id, later)  # never posted again without the look
+    assert outbox.claim(item.id, later, expected=OutboxState.UNKNOWN)
     assert outbox.get(item.id).attempts == 2
 
 

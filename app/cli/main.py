@@ -17,6 +17,7 @@ from storage.records import Account, InboxRow, OutboxItem, OutboxState, utc_now
 
 from app import __version__
 from app.bootstrap import StartupOptions, Workspace, build_workspace
+from app.cli.analyse import add_analyse_parser, run_analyse
 from app.cli.snippets import (
     add_brand_commands,
     add_reply_options,
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_list = outbox_commands.add_parser("list", help="every reply in the outbox")
     outbox_list.add_argument("--json", action="store_true", help="print a JSON array")
     add_triage_parser(commands)
+    add_analyse_parser(commands)
     return parser
 
 
@@ -171,6 +173,8 @@ def startup_options(args: argparse.Namespace, *, window: bool) -> StartupOptions
 
 
 def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    if args.command in ("analyse", "analyze"):  # stores nothing: no workspace, no log files
+        return run_analyse(args, out)
     try:
         configure_logging(AppPaths.resolve(args.home).log_dir, verbose=args.verbose)
     except OSError as error:
@@ -397,7 +401,7 @@ def _reply(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
         return prepared
     text, snippet_id = prepared
     try:
-        item = workspace.replies.queue(args.mention_id, text, direct=args.direct)
+        item = workspace.replies.queue(args.mention_id, text, direct=args.direct).item
     except ReplyRefused as error:
         return _fail(str(error), EXIT_FAILED)
     except KeyError:

@@ -6,9 +6,12 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from storage.snippets import BrandProfileRepository
+
+from app.analysis import pii
 
 
 class EmojiPolicy(StrEnum):
@@ -72,12 +75,9 @@ DEFAULT_BANNED_PHRASES: tuple[str, ...] = (
     "cher client",
 )
 
-# Order and ticket numbers as the brand writes them: "FF-123456", "ticket #48213".
-DEFAULT_ORDER_PATTERNS: tuple[str, ...] = (
-    r"\b[A-Z]{2,4}-\d{5,10}\b",
-    r"(?i)\b(?:order|ordre|bestilling|bestellung|pedido|commande|ticket|sak|case)"
-    r"\s*(?:no\.?|nr\.?|n[º°o]\.?|number|nummer|número|numéro)?\s*[:#]?\s*#?\d{5,12}\b",
-)
+# Order and ticket numbers when the brand has not said how it writes them: "FF-123456", and
+# a number after an order or ticket word in any supported language ("ordre 4829133").
+DEFAULT_ORDER_PATTERNS: tuple[str, ...] = pii.DEFAULT_ORDER_PATTERNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +95,32 @@ class BrandProfile:
     order_patterns: tuple[str, ...] = DEFAULT_ORDER_PATTERNS
     # Replies with the same text to this many other customers in a day sound like a robot.
     repetition_threshold: int = 2
+    # What the brand publishes itself: never personal data, and sending a customer to one of
+    # them in a public reply is a deflection ("call us on …").
+    support_emails: tuple[str, ...] = ()
+    support_phones: tuple[str, ...] = ()
+    support_domains: tuple[str, ...] = ()
+    # Order numbers as the brand writes them, as examples ("FF-123456"); the patterns are
+    # derived from them (pii.order_pattern_from_example) and used beside order_patterns.
+    order_formats: tuple[str, ...] = ()
+
+    def contacts(self) -> pii.BrandContacts:
+        """What the personal-data detector needs to know about the brand."""
+        derived = tuple(pii.order_pattern_from_example(example) for example in self.order_formats)
+        return _contacts(
+            self.support_emails,
+            self.support_phones,
+            self.support_domains,
+            tuple(dict.fromkeys(self.order_patterns + derived)),
+        )
 
     def formality_for(self, language: str | None) -> Formality:
         return self.formality_by_language.get(language or "", self.formality)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        data["banned_phrases"] = list(self.banned_phrases)
-        data["order_patterns"] = list(self.order_patterns)
+        for name in _LISTS:
+            data[name] = list(getattr(self, name))
         data["formality"] = self.formality.value
         data["emoji"] = self.emoji.value
         data["formality_by_language"] = {k: v.value for k, v in self.formality_by_language.items()}
@@ -129,18 +147,48 @@ class BrandProfile:
         return dataclasses.replace(base, **values), sorted(problems)
 
 
+@lru_cache(maxsize=16)
+def _contacts(
+    emails: tuple[str, ...], phones: tuple[str, ...], domains: tuple[str, ...],
+    patterns: tuple[str, ...],
+) -> pii.BrandContacts:  # fmt: skip
+    return pii.BrandContacts(emails, phones, domains, patterns)
+
+
+_LISTS = (
+    "banned_phrases", "order_patterns", "support_emails", "support_phones", "support_domains",
+    "order_formats",
+)  # fmt: skip
+
+
+def check_list_item(name: str, item: str) -> None:
+    """ValueError (saying why, for the person who typed it) when `item` is not valid in the
+    list setting `name`."""
+    if name == "order_patterns":
+        re.compile(item)
+    elif name == "order_formats":
+        pii.order_pattern_from_example(item)
+    elif name == "support_emails" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", item):
+        raise ValueError(f"“{item}” is not an e-mail address")
+    elif name == "support_phones" and sum(ch.isdigit() for ch in item) < 5:
+        raise ValueError(f"“{item}” is not a phone number (it needs at least 5 digits)")
+    elif name == "support_domains" and not re.fullmatch(
+        r"(?:https?://)?(?:[\w-]+\.)+[a-z]{2,}/?", item.strip(), re.IGNORECASE
+    ):
+        raise ValueError(f"“{item}” is not a web domain (e.g. fjellform.example)")
+
+
 def _coerce(name: str, raw: Any) -> Any:
     if name == "formality":
         return Formality(raw)
     if name == "emoji":
         return EmojiPolicy(raw)
-    if name in ("banned_phrases", "order_patterns"):
+    if name in _LISTS:
         if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
             raise TypeError(name)
-        if name == "order_patterns":
-            for pattern in raw:
-                re.compile(pattern)
-        return tuple(raw)
+        for item in raw:
+            check_list_item(name, item)
+        return tuple(item.strip() for item in raw if item.strip())
     if name == "formality_by_language":
         if not isinstance(raw, dict):
             raise TypeError(name)
@@ -192,6 +240,13 @@ class BrandForm:
     preferred_terms: str
     order_patterns: str
     repetition_threshold: int
+    # The brand's own contacts and its order-number examples, one per line. None: this form
+    # does not edit them (a dialog without those fields) and the saved values stay as they
+    # are; left out of == so such a form still compares equal to the one it was shown.
+    support_emails: str | None = field(default=None, compare=False)
+    support_phones: str | None = field(default=None, compare=False)
+    support_domains: str | None = field(default=None, compare=False)
+    order_formats: str | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, profile: BrandProfile) -> BrandForm:
@@ -210,10 +265,15 @@ class BrandForm:
             ),
             order_patterns="\n".join(profile.order_patterns),
             repetition_threshold=profile.repetition_threshold,
+            support_emails="\n".join(profile.support_emails),
+            support_phones="\n".join(profile.support_phones),
+            support_domains="\n".join(profile.support_domains),
+            order_formats="\n".join(profile.order_formats),
         )
 
-    def profile(self) -> BrandProfile:
-        """The profile this form describes; BrandProfileRefused lists every problem in it."""
+    def profile(self, kept: BrandProfile | None = None) -> BrandProfile:
+        """The profile this form describes (settings the form does not edit come from `kept`);
+        BrandProfileRefused lists every problem in it."""
         problems: list[BrandProblem] = []
         name = self.name.strip()
         if not name:
@@ -264,6 +324,10 @@ class BrandForm:
             problems.append(
                 BrandProblem("repetition_threshold", "The repetition threshold is at least 1.")
             )
+        kept = kept or BrandProfile()
+        lists: dict[str, tuple[str, ...]] = {}
+        for setting in ("support_emails", "support_phones", "support_domains", "order_formats"):
+            lists[setting] = _checked_lines(setting, getattr(self, setting), kept, problems)
         if problems:
             raise BrandProfileRefused(problems)
         assert formality is not None
@@ -280,7 +344,39 @@ class BrandForm:
             preferred_terms=terms,
             order_patterns=tuple(patterns),
             repetition_threshold=self.repetition_threshold,
+            **lists,
         )
+
+
+_LIST_NAMES = {
+    "support_emails": "Support e-mail",
+    "support_phones": "Support phone",
+    "support_domains": "Web domain",
+    "order_formats": "Order number example",
+}
+
+
+def _checked_lines(
+    setting: str, text: str | None, kept: BrandProfile, problems: list[BrandProblem]
+) -> tuple[str, ...]:
+    if text is None:
+        return tuple(getattr(kept, setting))
+    items: list[str] = []
+    for number, line in _numbered_lines(text):
+        try:
+            check_list_item(setting, line)
+        except (ValueError, re.error) as error:
+            message = f"{_LIST_NAMES[setting]}, line {number}: {error}"
+            problems.append(BrandProblem(setting, message))
+            continue
+        items.append(line)
+    return tuple(dict.fromkeys(items))
+
+
+def order_format_preview(text: str) -> list[str]:
+    """What each order-number example in the form is understood as, one line each, for the
+    dialog to show under the field as it is typed."""
+    return [pii.describe_order_format(line) for _, line in _numbered_lines(text)]
 
 
 def _numbered_lines(text: str) -> list[tuple[int, str]]:
@@ -324,6 +420,6 @@ class BrandService:
     def save_form(self, form: BrandForm) -> BrandProfile:
         """Save what was edited in the brand voice dialog; BrandProfileRefused (nothing saved)
         when some of it is not valid."""
-        profile = form.profile()
+        profile = form.profile(kept=self.profile())
         self.save(profile)
         return profile

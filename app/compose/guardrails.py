@@ -6,6 +6,7 @@ tests all get exactly the same findings. Blocking findings stop a send; the othe
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -13,9 +14,12 @@ from dataclasses import dataclass, field
 import regex
 
 from storage.records import Network
+from storage.snippets import Snippet
 
+from app.analysis import deflection, pii
 from app.compose.brand import BrandProfile, EmojiPolicy, Formality
 from app.compose.placeholders import unfilled_in
+from app.compose.snippets import pick_variant
 from app.networks.registry import max_length, network_info, post_length
 from app.text import language
 
@@ -47,6 +51,8 @@ class ReplyContext:
     # The text as the network will receive it (Mastodon: with the author's @handle in front),
     # for counting; None when that is the text itself.
     posted_text: str | None = None
+    # The brand's snippet library: a deflection finding offers a better sentence from it.
+    snippets: Sequence[Snippet] = field(default=())
 
 
 LanguageDetector = Callable[[str], str | None]
@@ -69,7 +75,8 @@ def check(
     findings += unfilled_placeholders(context.text)
     findings += over_length(context)
     findings += personal_data(context, profile)
-    findings += banned_phrases(context.text, profile)
+    banned = banned_phrases(context.text, profile)
+    findings += merged_with_deflections(banned, context, profile, detect_language)
     findings += preferred_terms(context.text, profile)
     findings += emoji_policy(context.text, profile)
     findings += formality(context, profile, detect_language)
@@ -124,78 +131,28 @@ def over_length(context: ReplyContext) -> list[Finding]:
 
 # --- personal data ---------------------------------------------------------------------------
 
-_EMAIL = re.compile(r"(?<![\w.+@-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
-_PHONE_CANDIDATE = re.compile(r"(?<![\w+/.:-])(?:\+|00)?\d[\d \u00a0().-]{6,18}\d(?![\w/])")
-_DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
-_STREET_WORDS = r"street|st\.|road|rd\.|avenue|ave\.|lane|drive|close|crescent|terrace|place"
-_ADDRESSES = (
-    # English: "14 Baker Street", "221B Baker St."
-    re.compile(
-        rf"\b\d{{1,4}}[A-Za-z]?,?\s+(?:[A-Z][\w'-]+\s+){{1,3}}(?:{_STREET_WORDS})(?!\w)",
-        re.IGNORECASE,
-    ),
-    # Norwegian / Swedish / Danish: "Storgata 12", "Kirkeveien 5B", "Sjøgata 3 A"
-    re.compile(
-        r"\b[A-ZÆØÅ][\wæøåÆØÅ'-]*(?:gata|gaten|gate|veien|vegen|vei|veg|vägen|gatan"
-        r"|gade|plass|plassen|allé|alle|stien|torget)\s+\d{1,4}\s?[A-Za-z]?\b"
-    ),
-    # German: "Hauptstraße 5", "Lindenstr. 12a", "Am Markt 3" is too vague to catch
-    re.compile(
-        r"\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm)"
-        r"\s+\d{1,4}\s?[a-z]?\b"
-    ),
-    # French: "12 rue de la Paix", "3, avenue Foch"
-    re.compile(
-        r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin"
-        r"|allée|impasse|quai)\s+\w",
-        re.IGNORECASE,
-    ),
-    # Spanish: "Calle Mayor 12", "C/ Alcalá, 45", "Avenida de la Paz 7"
-    re.compile(
-        r"(?:\bcalle|\bc/|\bavenida|\bavda\.|\bplaza|\bpaseo|\bcarrer)\s+[^\d\n,]{2,40},?"
-        r"\s*(?:n[º°o]\s*)?\d{1,4}\b",
-        re.IGNORECASE,
-    ),
-)
-
 
 @dataclass(frozen=True, slots=True)
 class PersonalData:
-    kind: str  # "e-mail address", "phone number", "order or ticket number", "street address"
+    kind: str  # "e-mail address", "phone number", "order or ticket number", "street address", …
     text: str
 
 
-def find_personal_data(text: str, order_patterns: Sequence[str]) -> list[PersonalData]:
-    found: list[PersonalData] = []
-    taken: list[tuple[int, int]] = []
-
-    def add(kind: str, match: re.Match[str]) -> None:
-        span = match.span()
-        if any(span[0] < end and start < span[1] for start, end in taken):
-            return
-        taken.append(span)
-        found.append(PersonalData(kind, match.group(0).strip()))
-
-    for match in _EMAIL.finditer(text):
-        add("e-mail address", match)
-    for pattern in order_patterns:
-        for match in re.finditer(pattern, text):
-            add("order or ticket number", match)
-    for address in _ADDRESSES:
-        for match in address.finditer(text):
-            add("street address", match)
-    for match in _PHONE_CANDIDATE.finditer(text):
-        digits = sum(ch.isdigit() for ch in match.group(0))
-        if 8 <= digits <= 15 and not _DATE_LIKE.match(match.group(0).strip()):
-            add("phone number", match)
-    return found
+def find_personal_data(
+    text: str, order_patterns: Sequence[str], contacts: pii.BrandContacts | None = None
+) -> list[PersonalData]:
+    """Personal data in `text` (app.analysis.pii), with `order_patterns` as the brand's order
+    and ticket number formats (or everything the brand profile says, as `contacts`)."""
+    brand = contacts or pii.BrandContacts(order_patterns=tuple(order_patterns))
+    return [PersonalData(span.label, span.text) for span in pii.find(text, brand)]
 
 
 def personal_data(context: ReplyContext, profile: BrandProfile) -> list[Finding]:
     if context.direct:
         return []
+    contacts = profile.contacts()
     findings: list[Finding] = []
-    in_reply = find_personal_data(context.text, profile.order_patterns)
+    in_reply = find_personal_data(context.text, (), contacts)
     if in_reply and not context.personal_data_confirmed:
         kinds = ", ".join(dict.fromkeys(item.kind for item in in_reply))
         findings.append(
@@ -206,7 +163,7 @@ def personal_data(context: ReplyContext, profile: BrandProfile) -> list[Finding]
                 blocking=True,
             )
         )
-    in_mention = find_personal_data(context.mention_text, profile.order_patterns)
+    in_mention = find_personal_data(context.mention_text, (), contacts)
     if in_mention and not in_reply:
         kinds = ", ".join(dict.fromkeys(item.kind for item in in_mention))
         findings.append(
@@ -247,6 +204,65 @@ def preferred_terms(text: str, profile: BrandProfile) -> list[Finding]:
         for term, better in profile.preferred_terms.items()
         if _fold(term) and f" {_fold(term)} " in folded
     ]
+
+
+# --- deflections and form letters --------------------------------------------------------------
+
+
+def merged_with_deflections(
+    banned: list[Finding],
+    context: ReplyContext,
+    profile: BrandProfile,
+    detect: LanguageDetector,
+) -> list[Finding]:
+    """The banned-phrase findings and the deflection ones (app.analysis.deflection), one per
+    sentence: where a banned phrase already flagged a deflecting sentence, that finding keeps
+    its message and gains the better sentence as its fix."""
+    contacts = profile.contacts()
+    found = deflection.find(context.text, contacts)
+    if not found:
+        return banned
+    language = language_of_reply(context, detect)
+    texts = _snippet_texts(context.snippets, language, context.network)
+    merged = list(banned)
+    for item in found:
+        sentence = context.text[item.start : item.end]
+        if item.kind is not deflection.DeflectionKind.FORM_LETTER and _personal_contact(
+            sentence, contacts
+        ):
+            continue  # "mail me at kari@example.com": the personal-data finding says it all
+        better = deflection.better_sentence(item, texts, language, contacts)
+        fix = f"Say instead: “{better}”"
+        folded = f" {_fold(sentence)} "
+        phrases = [p for p in profile.banned_phrases if _fold(p) and f" {_fold(p)} " in folded]
+        overlapping = [
+            number
+            for number, finding in enumerate(merged)
+            if finding.kind == "banned_phrase" and any(f"“{p}”" in finding.message for p in phrases)
+        ]
+        if overlapping:
+            number = overlapping[0]
+            merged[number] = dataclasses.replace(merged[number], fix=fix)
+            continue
+        kind = "form_letter" if item.kind is deflection.DeflectionKind.FORM_LETTER else "deflection"
+        merged.append(Finding(kind, item.message(context.text), fix))
+    return merged
+
+
+def language_of_reply(context: ReplyContext, detect: LanguageDetector) -> str | None:
+    return language.normalise(context.mention_language) or detect(context.text)
+
+
+def _snippet_texts(
+    snippets: Sequence[Snippet], language_code: str | None, network: Network
+) -> list[str]:
+    return [pick_variant(snippet, language_code, network).body for snippet in snippets]
+
+
+def _personal_contact(sentence: str, contacts: pii.BrandContacts) -> bool:
+    return any(
+        span.type in (pii.PiiType.EMAIL, pii.PiiType.PHONE) for span in pii.find(sentence, contacts)
+    )
 
 
 _EMOJI = regex.compile(r"\p{Extended_Pictographic}")

@@ -13,6 +13,7 @@ from storage.outbox import OutboxRepository
 from storage.records import Mention, MentionKind, OutboxItem, OutboxState, utc_now
 from storage.snippets import SentReplies, Snippet, SnippetVariant
 
+from app.changes import Changes
 from app.compose import guardrails
 from app.compose.brand import BrandProfile, BrandService
 from app.compose.guardrails import Finding, LanguageDetector, ReplyContext
@@ -25,6 +26,20 @@ from app.text import language
 
 class ReplyRefused(ValueError):
     """The reply cannot be queued as it is; the message says what to change."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedReply:
+    """What pressing Send did: the outbox items it queued (a private message first, then its
+    public note) and what changed (those items, the mention's badges, its cleared draft)."""
+
+    items: tuple[OutboxItem, ...]
+    changes: Changes
+
+    @property
+    def item(self) -> OutboxItem:
+        """The reply itself (for a private message: the message, not the note)."""
+        return self.items[0]
 
 
 class ReplyService:
@@ -55,23 +70,45 @@ class ReplyService:
                 f"allows {limit} here. Shorten it by {length - limit}."
             )
 
-    def queue(self, mention_id: int, text: str, *, direct: bool = False) -> OutboxItem:
-        """Queue a reply in-thread to the mention, on the account it was addressed to.
+    def queue(self, mention_id: int, text: str, *, direct: bool = False) -> QueuedReply:
+        """Queue a reply in-thread to the mention, on the account it was addressed to, and
+        clear its draft: one transaction, so a failure (a full disk) leaves the text where it
+        was and nothing queued, never both (Send again would post twice) nor neither.
 
         The idempotency key (a TID, also Bluesky's record key) is chosen here, once: every
         attempt to send reuses it, so a retry after a timeout can never post twice.
         """
-        self.check(mention_id, text)
+        return self._queue(mention_id, [(text, "direct" if direct else "reply")])
+
+    def queue_direct(self, mention_id: int, text: str, note: str) -> QueuedReply:
+        """A private message to the mention's author and the public note in the thread that
+        says so, queued together with the draft cleared, in one transaction. The message is
+        sent first (the outbox goes oldest first)."""
+        return self._queue(mention_id, [(text, "direct"), (note, "reply")])
+
+    def _queue(self, mention_id: int, replies: list[tuple[str, str]]) -> QueuedReply:
+        for text, _kind in replies:
+            self.check(mention_id, text)
         mention = self._mentions.get(mention_id)
-        item = self._outbox.queue(
-            account_id=mention.account_id,
-            mention_id=mention.id,
-            kind="direct" if direct else "reply",
-            body=text.strip(),
-            idempotency_key=new_tid(),
+        with self._outbox.transaction():
+            items = tuple(
+                self._outbox.queue(
+                    account_id=mention.account_id,
+                    mention_id=mention.id,
+                    kind=kind,
+                    body=text.strip(),
+                    idempotency_key=new_tid(),
+                )
+                for text, kind in replies
+            )
+            self.drafts.save(mention_id, "")  # the text is safe in the outbox now
+        changes = Changes.of(
+            outbox=[item.id for item in items],
+            mentions=[mention_id],
+            drafts=[mention_id],
+            description="Reply queued" if len(items) == 1 else "Private message queued",
         )
-        self.drafts.save(mention_id, "")  # the text is safe in the outbox now
-        return item
+        return QueuedReply(items, changes)
 
 
 # What the public thread gets when the conversation moves to a private message.
@@ -200,4 +237,11 @@ def describe_outbox_item(item: OutboxItem) -> str:
         return f"Sent: {item.url or item.platform_id}"
     if item.state is OutboxState.FAILED:
         return f"Not sent: {item.last_error} The text is kept in the outbox."
+    if item.state is OutboxState.UNKNOWN:
+        return (
+            "Outcome unknown: checking the thread before sending again "
+            f"({item.last_error or 'the answer did not come'})."
+        )
+    if item.state is OutboxState.CHECK:
+        return "Checking this reply was not sent already; it goes once that is sure."
     return f"Queued; it will be sent at the next sync ({item.last_error or 'not tried yet'})."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -59,7 +59,9 @@ class OutgoingPost:
 class SentPost:
     platform_id: str
     url: str | None
-    as_mention: NewMention  # the brand's own post, stored as thread context
+    # The brand's own post, stored as thread context; None when the answer could not be read
+    # as one (the post is sent all the same: the next thread fetch brings it).
+    as_mention: NewMention | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +71,18 @@ class RateLimitState:
     resets_at: datetime | None = None
 
 
+# Called by a connector while it waits (a rate-limit pause), at least every second: the sync
+# renews its lease there, and the call raises (storage.leases.LeaseLost) to end the wait when
+# another sync has taken the account over.
+Heartbeat = Callable[[], None]
+
+
 class Connector(Protocol):
     """One brand account on one network. Every method may raise app.networks.errors types."""
 
     network: Network
+    # Set by the sync that uses the connector; None: nobody to tell.
+    heartbeat: Heartbeat | None
 
     def verify(self) -> AccountIdentity:
         """Check the credentials still work, and say whose they are."""
@@ -91,7 +101,18 @@ class Connector(Protocol):
         """What a reply to this stored mention must refer to and address."""
         ...
 
-    def send(self, post: OutgoingPost) -> SentPost: ...
+    def send(self, post: OutgoingPost) -> SentPost:
+        """Post it. Raises OutcomeUnknown when the request may have reached the network and
+        no clear answer came back; the other errors mean it was certainly not posted."""
+        ...
+
+    def find_sent(
+        self, post: OutgoingPost, *, since: datetime, known: frozenset[str]
+    ) -> SentPost | None:
+        """The brand's own post an earlier attempt at `post` made, if the network has it
+        (posted after `since`, not one of the `known` platform ids already recorded for
+        other replies); None when it is certainly not there. Raises when it cannot tell."""
+        ...
 
     def max_post_length(self) -> int | None:
         """How long a post may be, counted as this network counts; None when unknown."""

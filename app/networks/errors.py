@@ -37,3 +37,9 @@ class BadServerAddress(NetworkError):
 
 class Rejected(NetworkError):
     """The network refused this request for good (post deleted, text too long, ...)."""
+
+
+class OutcomeUnknown(NetworkError):
+    """A post went out and no clear answer came back (a read timeout, a connection cut after
+    sending, an error or an unreadable answer once the server may have acted). Whether the
+    network has it is unknown until it is looked for: never simply posted again."""

@@ -14,7 +14,7 @@ from app.sync.health import from_now
 
 @dataclass(frozen=True, slots=True)
 class OutboxLine:
-    state: str  # queued / sending / sent / failed
+    state: str  # queued / sending / outcome unknown / held (for a check) / sent / failed
     detail: str  # why it failed, when it is tried next, or where the sent post is
     url: str | None = None
 
@@ -26,14 +26,23 @@ def outbox_line(item: OutboxItem, now: datetime) -> OutboxLine:
         return OutboxLine("failed", f"{item.last_error} The text is kept: Retry or Edit again.")
     if item.state is OutboxState.SENDING:
         return OutboxLine("sending", f"attempt {item.attempts}")
-    when = item.next_attempt_at
-    if when is None or when <= now:
-        detail = "goes at the next sync"
+    if item.state is OutboxState.UNKNOWN:
+        # The request went out and no answer came: it may be on the network already.
+        state, detail = "outcome unknown", "checking the thread before sending again"
+    elif item.state is OutboxState.CHECK:
+        # Restored from a backup: it may have been sent after the backup was made.
+        state, detail = "held", "checking this reply was not sent already"
     else:
-        detail = f"next attempt {from_now(when, now)} ({when.astimezone():%H:%M})"
+        state, detail = "queued", ""
+    when = item.next_attempt_at
+    if when is not None and when > now:
+        later = f"next attempt {from_now(when, now)} ({when.astimezone():%H:%M})"
+        detail = f"{detail}, {later}" if detail else later
+    elif not detail:
+        detail = "goes at the next sync"
     if item.last_error:
         detail += f"; last try: {item.last_error}"
-    return OutboxLine("queued", detail)
+    return OutboxLine(state, detail)
 
 
 class OutboxService:

@@ -1,35 +1,31 @@
-"""Syncing an account: pull new mentions page by page, then push the outbox of replies."""
+"""Syncing an account: hold its lease, pull new mentions (app/sync/pull.py), then send the
+outbox (app/sync/sending.py), and record how it went."""
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from storage.accounts import AccountHealthRepository, AccountRepository
 from storage.cursors import CursorRepository
-from storage.leases import SyncLeases
+from storage.errors import StoreLockedError
+from storage.leases import LEASE_SECONDS, LeaseLost, SyncLeases
 from storage.mentions import MentionRepository
 from storage.outbox import OutboxRepository
-from storage.records import Account, AccountState, OutboxItem, utc_now
-from storage.skipped import SkippedItemRepository
+from storage.records import Account, AccountState, utc_now
 from storage.store import Store
 
-from app.networks.base import Connector, OutgoingPost
-from app.networks.errors import NeedsSignIn, NetworkError, Offline, RateLimited, Rejected
+from app.changes import NOTHING, Changes
+from app.networks.base import Connector
+from app.networks.errors import NeedsSignIn, NetworkError, Offline, RateLimited
 from app.secrets import KeyringUnavailable
+from app.sync.pull import ProgressCallback, PullingService, PullReport
+from app.sync.sending import SendingService, SendReport
 
 log = logging.getLogger(__name__)
-
-STREAM = "notifications"
-RETRY_BASE_S = 30
-RETRY_MAX_S = 3600
-
-# Called on the sync's own thread after each stored page: the account, new items so far.
-ProgressCallback = Callable[[Account, int], None]
 
 
 @dataclass
@@ -41,13 +37,52 @@ class SyncReport:
     failed: int = 0
     state: AccountState = AccountState.OK
     detail: str = ""
-    busy: bool = False  # another sync (thread or process) held the account: nothing was done
+    # Another sync (thread or process) held the account, or took it over mid-way: nothing
+    # more was done (what was stored before stays, each page whole).
+    busy: bool = False
+    # The mentions added, the outbox items whose state moved (and their mentions), the
+    # account when its state was recorded: what the window refreshes.
+    changes: Changes = NOTHING
 
 
-def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
-    """Exponential backoff with jitter, so many clients retrying do not arrive together."""
-    base = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** max(0, attempts - 1))
-    return timedelta(seconds=base * (rng or random).uniform(0.75, 1.25))
+class LeaseKeeper:
+    """One sync's hold on an account, called before every page is stored and every reply is
+    sent, and every second of the connector's long waits (its heartbeat). Each call checks
+    the lease is still this sync's (a read) and renews it once a third of it has passed (a
+    write); it raises LeaseLost as soon as another sync has the account. Called inside a
+    write transaction, the check commits with what it guards."""
+
+    def __init__(
+        self,
+        leases: SyncLeases,
+        account_id: int,
+        holder: str,
+        clock: Callable[[], datetime],
+        seconds: float,
+    ) -> None:
+        self._leases = leases
+        self._account_id = account_id
+        self._holder = holder
+        self._clock = clock
+        self._seconds = seconds
+        self._renewed = clock()
+
+    def __call__(self) -> None:
+        now = self._clock()
+        if now - self._renewed < timedelta(seconds=self._seconds / 3):
+            if not self._leases.holds(self._account_id, self._holder):
+                raise LeaseLost(self._account_id)
+            return
+        try:
+            self._leases.renew(self._account_id, self._holder, now, seconds=self._seconds)
+        except StoreLockedError:
+            # Another connection is writing for a moment: the lease still runs, try again at
+            # the next beat; only when it is close to running out does the sync stop.
+            if now - self._renewed < timedelta(seconds=self._seconds * 2 / 3):
+                log.info("could not renew the sync lease of account %d yet", self._account_id)
+                return
+            raise
+        self._renewed = now
 
 
 class SyncService:
@@ -64,17 +99,20 @@ class SyncService:
         clock: Callable[[], datetime] = utc_now,
         leases: SyncLeases | None = None,
         health: AccountHealthRepository | None = None,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self._store = store
         self._accounts = accounts
         self._mentions = mentions
-        self._cursors = cursors
         self._outbox = outbox
         self._connector_for = connector_for
         self._stop = stop or threading.Event()
         self._clock = clock
         self._leases = leases or SyncLeases(store)
+        self._lease_seconds = lease_seconds
         self._health = health or AccountHealthRepository(store)
+        self.pulling = PullingService(store, mentions, cursors, stop=self._stop)
+        self.sending = SendingService(mentions, outbox, clock=clock, stop=self._stop)
         # Who holds an account's sync lease: this service, in this process on this machine.
         self.holder = SyncLeases.new_holder()
 
@@ -90,36 +128,58 @@ class SyncService:
 
         Only one sync per account runs at a time, across threads and processes (a window and
         `heedful sync`): if another holds the account's lease, nothing is done and the report
-        says `busy`."""
+        says `busy`; if another takes it over mid-way (this one was suspended past its
+        lease), this one stops at its next step and the report says `busy` too."""
         report = SyncReport(account)
-        if not self._leases.take(account.id, self.holder, self._clock()):
+        now = self._clock()
+        if not self._leases.take(account.id, self.holder, now, seconds=self._lease_seconds):
             report.busy, report.state = True, account.state
             report.detail = "Another sync of this account is running."
             return report
+        keeper = LeaseKeeper(self._leases, account.id, self.holder, self._clock,
+                             self._lease_seconds)  # fmt: skip
+        pulled, sent = PullReport(), SendReport()
         try:
-            # A crashed sender's "sending" replies would otherwise wait out their claim.
+            # Replies a gone sender left "sending" may be on the network: looked for first.
             if released := self._outbox.release_abandoned(account.id):
-                log.info(
-                    "%s: %d reply(ies) left sending by a crash go again", account.handle, released
-                )
-            return self._sync_leased(account, report, pull, progress)
+                log.info("%s: %d reply(ies) cut short mid-send are checked before they go "
+                         "again", account.handle, len(released))  # fmt: skip
+                sent.moved.extend(released)
+            self._sync_leased(account, report, keeper, pulled, sent, pull, progress)
+        except LeaseLost as lost:
+            log.warning("sync of %s stopped: %s", account.handle, lost)
+            report.busy, report.detail = True, str(lost)
         finally:
             self._leases.release(account.id, self.holder)
+            report.added, report.skipped = len(pulled.added), pulled.skipped
+            report.sent, report.failed = sent.sent, sent.failed
+            report.changes = (
+                report.changes | Changes.of(added=pulled.added) | sent.changes(self._outbox)
+            )
+        return report
 
     def _sync_leased(
         self,
         account: Account,
         report: SyncReport,
+        keeper: LeaseKeeper,
+        pulled: PullReport,
+        sent: SendReport,
         pull: bool,
         progress: ProgressCallback | None,
-    ) -> SyncReport:
+    ) -> None:
         connector: Connector | None = None
         try:
             connector = self._connector_for(account)
+            connector.heartbeat = keeper  # waits inside the connector keep the lease
             if pull:
-                self._pull(account, connector, report, progress)
+                self.pulling.pull(
+                    account, connector, keep_lease=keeper, report=pulled, progress=progress
+                )
                 self._accounts.set_max_post_length(account.id, connector.max_post_length())
-            self._push(account, connector, report)
+            self.sending.send_due(
+                account.id, connector, holder=self.holder, keep_lease=keeper, report=sent
+            )
         except NeedsSignIn as problem:
             self._record(report, AccountState.NEEDS_SIGN_IN, str(problem))
         except RateLimited as problem:
@@ -134,14 +194,13 @@ class SyncService:
                 self._record(report, AccountState.OK, "", synced=True)
         finally:
             if connector is not None:
-                self._note_health(account, connector, report, pull)
+                self._note_health(account, connector, report, len(pulled.added), pull)
                 connector.close()
-        return report
 
     def _note_health(
-        self, account: Account, connector: Connector, report: SyncReport, pull: bool
+        self, account: Account, connector: Connector, report: SyncReport, added: int, pull: bool
     ) -> None:
-        fetched = report.added if pull and report.state is AccountState.OK else None
+        fetched = added if pull and report.state is AccountState.OK else None
         try:
             budget = connector.rate_limit()
             self._health.record_attempt(
@@ -184,76 +243,4 @@ class SyncService:
             until=until,
             synced_at=self._clock() if synced else None,
         )
-
-    def _pull(
-        self,
-        account: Account,
-        connector: Connector,
-        report: SyncReport,
-        progress: ProgressCallback | None = None,
-    ) -> None:
-        cursor = self._cursors.get(account.id, STREAM)
-        for page in connector.fetch_new(cursor):
-            # Items and the cursor after them commit together: a crash re-fetches at most
-            # this page, and the store's uniqueness keeps it from being stored twice.
-            with self._store.write():
-                report.added += self._mentions.ingest(page.items)
-                self._cursors.put(account.id, STREAM, page.cursor)
-                SkippedItemRepository(self._store).record(account.id, page.skipped)
-            report.skipped += len(page.skipped)
-            self._leases.take(account.id, self.holder, self._clock())  # still working: renew
-            if progress is not None:
-                progress(account, report.added)
-            if self._stop.is_set():
-                raise Offline("Sync stopped.")
-
-    def _push(self, account: Account, connector: Connector, report: SyncReport) -> None:
-        for item in self._outbox.due(account.id, self._clock()):
-            if self._stop.is_set():
-                return
-            # Another sync (a second window, the command line) may be sending it already.
-            if not self._outbox.claim(item.id, self._clock()):
-                continue
-            self._send(item, connector, report)
-
-    def _send(self, item: OutboxItem, connector: Connector, report: SyncReport) -> None:
-        if item.mention_id is None:
-            self._outbox.mark_failed(item.id, "The mention it answered was deleted.")
-            report.failed += 1
-            return
-        mention = self._mentions.get(item.mention_id)
-        post = OutgoingPost(
-            text=item.body,
-            idempotency_key=item.idempotency_key,
-            reply_to=connector.reply_target(mention),
-            direct=item.kind == "direct",
-        )
-        try:
-            sent = connector.send(post)
-        except Rejected as problem:
-            self._outbox.mark_failed(item.id, str(problem))
-            report.failed += 1
-            return
-        except (Offline, RateLimited, NeedsSignIn) as problem:
-            # Not the reply's fault: it goes at the next sync that gets through, without
-            # waiting out a backoff after a long time offline.
-            until = problem.until if isinstance(problem, RateLimited) else None
-            self._outbox.mark_retry(item.id, str(problem), until or self._clock())
-            raise
-        except NetworkError as problem:
-            self._outbox.mark_retry(
-                item.id, str(problem), self._clock() + retry_delay(item.attempts + 1)
-            )
-            return
-        own = replace(
-            sent.as_mention,
-            is_own=True,
-            parent_platform_id=sent.as_mention.parent_platform_id or mention.platform_id,
-            root_platform_id=sent.as_mention.root_platform_id
-            or mention.root_platform_id
-            or mention.platform_id,
-        )
-        with self._store.write():
-            self._mentions.ingest([own])
-            self._outbox.mark_sent(item.id, sent.platform_id, sent.url)
-        report.sent += 1
+        report.changes |= Changes.of(accounts=[report.account.id])

@@ -119,7 +119,7 @@ def where_clauses(view: InboxFilter, *, for_page: bool = False) -> tuple[list[st
         where.append("m.deleted_at IS NULL")
         where.append(
             "NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.mention_id = m.id"
-            " AND o.state IN ('queued', 'sending', 'sent'))"
+            " AND o.state IN ('queued', 'sending', 'unknown', 'check', 'sent'))"
             " AND NOT EXISTS (SELECT 1 FROM mentions AS r WHERE r.account_id = m.account_id"
             " AND r.parent_platform_id = m.platform_id AND r.is_own = 1)"
         )

@@ -6,13 +6,19 @@ order. A migration never changes once it has shipped: add the next one instead.
 
 from __future__ import annotations
 
-from storage.migrations import m10_natural_keys, m20_what_posts_became, m21_inbox_time
+from storage.migrations import (
+    m10_natural_keys,
+    m11_outbox_states,
+    m20_what_posts_became,
+    m21_inbox_time,
+)
 from storage.migrations.machinery import Migration, MigrationError, rebuild_table
 from storage.migrations.schema_1_to_9 import SHIPPED
 
 MIGRATIONS: tuple[Migration, ...] = (
     *SHIPPED,
     m10_natural_keys.MIGRATION,
+    m11_outbox_states.MIGRATION,
     m20_what_posts_became.MIGRATION,
     m21_inbox_time.MIGRATION,
 )

@@ -23,7 +23,11 @@ Where the mock differs from a real Mastodon (tests must not rely on these):
   configured at start-up only, and also counts `/health` and `/api/v1/_mock/*` requests,
   per bearer token or, without one, per client address.
 - Direct statuses are readable by anyone, a missing `in_reply_to_id` is accepted (real: 404),
-  idempotency keys never expire (real: one hour), ids are 13-digit counters.
+  ids are 13-digit counters.
+- Idempotency keys never expire (real Mastodon keeps one for an hour: `PostStatusService`,
+  `redis.setex(key, 3600, ...)`). The mock keeps them in its `idempotency` table, with no
+  time and no clock to move; `MastodonPeer.expire_idempotency_keys()` deletes them, which is
+  what the hour passing does on a real server.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import re
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -129,8 +134,13 @@ def _free_port() -> int:
         return port
 
 
-def _config_toml(port: int, media_dir: Path, rate_limit: RateLimit | None, scopes: bool) -> str:
-    """The mock's config file: loopback, an in-memory database, no seeded accounts."""
+def _config_toml(
+    port: int, database: Path, media_dir: Path, rate_limit: RateLimit | None, scopes: bool
+) -> str:
+    """The mock's config file: loopback, a database file of its own, no seeded accounts.
+
+    (The mock backs ":memory:" with a private temporary file anyway; naming the file lets a
+    test reach what the REST API cannot, such as the idempotency keys.)"""
     limiter = rate_limit or RateLimit(limit=300, window_seconds=300)
     # json.dumps of a str is a valid TOML basic string.
     return f"""\
@@ -140,7 +150,7 @@ url_scheme = "http"
 media_storage_path = {json.dumps(str(media_dir))}
 
 [database]
-path = ":memory:"
+path = {json.dumps(str(database))}
 
 [server]
 host = "{HOST}"
@@ -273,9 +283,12 @@ class MastodonPeer:
         root = Path(workdir.name)
         config = root / "mastodon_mock.toml"
         config.write_text(
-            _config_toml(self._port, root / "media", self.rate_limit, self.enforce_scopes),
+            _config_toml(
+                self._port, root / "mastodon.db", root / "media", self.rate_limit,
+                self.enforce_scopes,
+            ),
             encoding="utf-8",
-        )
+        )  # fmt: skip
         log = (root / "server.log").open("wb")
         # The venv's own interpreter, so its bin/ needn't be on PATH.
         command = [sys.executable, "-m", "mastodon_mock", "serve", "--config", str(config)]
@@ -376,6 +389,21 @@ class MastodonPeer:
             method, f"{self.base_url}{path}", json=body, headers=headers, timeout=REQUEST_TIMEOUT
         )
         return _checked_json(response)
+
+    def expire_idempotency_keys(self) -> int:
+        """Forget every `Idempotency-Key` the server has seen, as a real Mastodon does an hour
+        after each post: a request repeated with one of them is then a new post. Returns how
+        many were forgotten."""
+        if self._workdir is None:
+            raise PeerError("the peer has not been launched")
+        database = Path(self._workdir.name) / "mastodon.db"
+        connection = sqlite3.connect(database, timeout=REQUEST_TIMEOUT)
+        try:
+            with connection:
+                forgotten = connection.execute("DELETE FROM idempotency").rowcount
+        finally:
+            connection.close()
+        return forgotten
 
     def reset(self) -> None:
         """Empty the database (every account, status and token) and clear all faults.

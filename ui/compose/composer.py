@@ -40,7 +40,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from storage.errors import StoreError
 from storage.records import Mention
 from storage.snippets import Snippet, SnippetVariant
 
@@ -49,7 +48,7 @@ from app.changes import Changes
 from app.compose.brand import BrandProfile
 from app.compose.guardrails import Finding, ReplyContext, blocking
 from app.compose.placeholders import PLACEHOLDER, prompt_key
-from app.compose.replies import ComposerService, ReplyRefused, is_private
+from app.compose.replies import ComposerService, is_private
 from app.compose.snippets import variants_of
 from app.networks.registry import network_info, post_length
 from app.text import language
@@ -837,11 +836,5 @@ def install_composer(window: Any, workspace: Workspace) -> None:
 
 
 def _send_direct(window: Any, workspace: Workspace, mention_id: int, text: str, note: str) -> None:
-    """The private message first, then the public note; both through the outbox."""
-    box: Composer = window.detail_pane.reply_box
-    try:
-        workspace.replies.queue(mention_id, text, direct=True)
-    except (ReplyRefused, StoreError, KeyError) as problem:
-        box.show_outcome(f"Not sent: {problem}")
-        return
-    window.sync.send_reply(mention_id, note)  # sends what is queued for the account, DM first
+    """The private message and the public note, queued together; the message goes first."""
+    window.sync.send_reply(mention_id, text, note)

@@ -311,7 +311,7 @@ def badges(row: InboxRow) -> list[str]:
     found = []
     if row.has_draft:
         found.append("draft")
-    if row.reply_state in (OutboxState.QUEUED, OutboxState.SENDING):
+    if row.reply_state is not None and row.reply_state.waiting:
         found.append("reply queued")
     elif row.reply_state is OutboxState.FAILED:
         found.append("reply failed")

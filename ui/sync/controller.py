@@ -125,10 +125,16 @@ class SyncController(QObject):
         if reachable and was is False:
             self.sync_now()  # the network is back: the syncs say whether the servers are
 
-    def send_reply(self, mention_id: int, text: str) -> None:
-        """Write the reply to the outbox (a quick local write), then send it in the background."""
+    def send_reply(self, mention_id: int, text: str, note: str | None = None) -> None:
+        """Write the reply to the outbox (a quick local write), then send it in the background.
+        With a `note`, the reply is a private message and the note its public notice: both
+        are queued in one transaction."""
+        replies = self._workspace.replies
         try:
-            queued = self._workspace.replies.queue(mention_id, text)
+            if note is None:
+                queued = replies.queue(mention_id, text)
+            else:
+                queued = replies.queue_direct(mention_id, text, note)
         except (ReplyRefused, StoreError, KeyError) as problem:
             self.reply_was_refused.emit(mention_id, str(problem))
             return

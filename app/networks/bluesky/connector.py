@@ -25,12 +25,20 @@ from storage.records import Mention, MentionKind, Network, NewAuthor, NewMention
 from app.networks.base import (
     AccountIdentity,
     FetchedPage,
+    Heartbeat,
     OutgoingPost,
     RateLimitState,
     ReplyTarget,
     SentPost,
 )
-from app.networks.errors import NeedsSignIn, Offline, RateLimited, Rejected, ServerTrouble
+from app.networks.errors import (
+    NeedsSignIn,
+    Offline,
+    OutcomeUnknown,
+    RateLimited,
+    Rejected,
+    ServerTrouble,
+)
 from app.networks.interrupt import SocketWatch, WatchedTransport
 from app.networks.lengths import BLUESKY_MAX_GRAPHEMES as MAX_GRAPHEMES
 from app.networks.lengths import grapheme_length
@@ -328,6 +336,8 @@ class BlueskyConnector:
         self._server = server
         self._own_did = own_did
         self._stop = stop or threading.Event()
+        # Nothing here waits (a rate limit is reported at once), so nothing calls it yet.
+        self.heartbeat: Heartbeat | None = None
         # Quitting cuts open connections: a stalled server never holds the app open.
         self._watch = SocketWatch(self._stop)
         self._transport = WatchedTransport(self._watch)
@@ -490,13 +500,27 @@ class BlueskyConnector:
                 rkey=rkey,
             )
             uri, cid = str(created.uri), str(created.cid)
-        except (Rejected, ServerTrouble):
+        except (Rejected, ServerTrouble, Offline) as problem:
             # The first attempt may have arrived before the answer was lost: the record key
             # is taken by our own post, which is then the one sent.
-            existing = self._existing(rkey)
-            if existing is None:
+            try:
+                existing = self._existing(rkey)
+            except (Offline, ServerTrouble, RateLimited):
+                existing = None
+            if existing is not None:
+                uri, cid = existing
+            elif isinstance(problem, Rejected) or _never_connected(problem):
                 raise
-            uri, cid = existing
+            else:  # the PDS may have written it: it is looked for before the next attempt
+                raise OutcomeUnknown(
+                    f"{problem} Heedful looks for the post before sending it again."
+                ) from problem
+        return self._sent_post(post, uri, cid, record.facets)
+
+    def _sent_post(
+        self, post: OutgoingPost, uri: str, cid: str, facets: list[Any] | None
+    ) -> SentPost:
+        rkey = post.idempotency_key
         handle = self._client.export_session_string().split(":::")[0] or self._own_did
         mention = NewMention(
             account_id=self._account_id,
@@ -505,9 +529,7 @@ class BlueskyConnector:
             author=NewAuthor(Network.BLUESKY, self._own_did, handle),
             kind=MentionKind.REPLY,
             text=post.text,
-            html=facets_to_html(
-                post.text, [f.model_dump(by_alias=True) for f in record.facets or []]
-            ),
+            html=facets_to_html(post.text, [f.model_dump(by_alias=True) for f in facets or []]),
             created_at=tid_time(rkey),
             url=post_url(handle, uri),
             parent_platform_id=None if post.reply_to is None else post.reply_to.platform_id,
@@ -516,10 +538,28 @@ class BlueskyConnector:
         )
         return SentPost(platform_id=uri, url=mention.url, as_mention=mention)
 
+    def find_sent(
+        self, post: OutgoingPost, *, since: datetime, known: frozenset[str]
+    ) -> SentPost | None:
+        """Our post under the reply's record key (chosen when it was queued, the same on
+        every attempt): getRecord says for certain whether the network has it."""
+        existing = self._existing(post.idempotency_key)
+        if existing is None:
+            return None
+        uri, cid = existing
+        return self._sent_post(post, uri, cid, None)
+
     def _existing(self, rkey: str) -> tuple[str, str] | None:
+        """The brand's post with this record key, or None when the PDS says there is none;
+        raises (typed) when the PDS cannot be asked."""
         try:
-            found = self._client.app.bsky.feed.post.get(self._own_did, rkey)
-        except atproto_errors.AtProtocolError:
+            found = self._call(
+                "looking for the reply",
+                self._client.app.bsky.feed.post.get,
+                self._own_did,
+                rkey,
+            )
+        except Rejected:  # RecordNotFound: a 400 from getRecord
             return None
         return str(found.uri), str(found.cid)
 
@@ -549,6 +589,14 @@ class BlueskyConnector:
     def close(self) -> None:
         self._watch.unregister()
         self._client.request.close()
+
+
+def _never_connected(error: Exception) -> bool:
+    """Whether a failed request certainly never reached the PDS: no connection was made."""
+    cause = error.__cause__
+    while cause is not None and not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout):
+        cause = cause.__cause__ or cause.__context__
+    return cause is not None
 
 
 def _error_name(error: atproto_errors.RequestErrorBase) -> str:

@@ -8,20 +8,23 @@ import logging
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import mastodon as mastodon_py
 import requests
+import urllib3
 
 from storage.records import Mention, MentionKind, Network, NewAuthor, NewMention
 
 from app.networks.base import (
     AccountIdentity,
     FetchedPage,
+    Heartbeat,
     HeldBack,
     LookedAgain,
     OutgoingPost,
@@ -33,6 +36,7 @@ from app.networks.errors import (
     NeedsSignIn,
     NetworkError,
     Offline,
+    OutcomeUnknown,
     RateLimited,
     Rejected,
     ServerTrouble,
@@ -49,6 +53,7 @@ from app.networks.mastodon.filtering import (
 )
 from app.networks.registry import MASTODON
 from app.networks.safety import MAX_HTML_CHARS, MAX_TEXT_CHARS, SkipItem, cut_note, storable
+from app.networks.waiting import pause
 from app.text.html import html_to_text, sanitize_html, without_quote_fallback
 
 log = logging.getLogger(__name__)
@@ -66,6 +71,15 @@ PACE_FLOOR = 5
 # A rate-limit wait longer than this is reported (account shows "rate-limited until ...")
 # instead of blocking the sync.
 LONGEST_WAIT_S = 300
+# Looking for a reply whose outcome is unknown among the brand's own statuses (when the post
+# it answered is gone): this many pages back, at most.
+OWN_STATUS_PAGES = 5
+OWN_STATUS_PAGE_SIZE = 40
+# The most posts Mastodon lists in a conversation for a signed-in account (CONTEXT_LIMIT).
+CONTEXT_LIMIT = 4096
+# A server's clock may run behind this computer's: a post is looked for from this long
+# before the reply was queued.
+CLOCK_SLACK = timedelta(hours=1)
 
 
 # --- Parsing: the server's JSON to store records (pure functions) -------------------------
@@ -355,6 +369,18 @@ def strictest_visibility(*visibilities: str | None) -> str:
     return MASTODON.reply_visibility(*visibilities)
 
 
+def comparable_text(text: str) -> str:
+    """A post's words as a person reads them, to recognise our own post on the server: the
+    server rewrites what it was sent (paragraphs and links as HTML, `@user@its.own.server`
+    shown as `@user`), so compare with those differences taken out."""
+    text = unicodedata.normalize("NFC", text)
+    text = _REMOTE_HANDLE.sub(r"@\1", text)
+    return " ".join(text.split()).casefold()
+
+
+_REMOTE_HANDLE = re.compile(r"(?<![\w/])@([\w.-]*\w)@[\w.-]*\w")
+
+
 def addressed(text: str, handles: tuple[str, ...]) -> str:
     """Prefix the @handles a reply must carry (Mastodon notifies, and a DM reaches, only
     those mentioned), keeping any the writer already typed."""
@@ -385,6 +411,7 @@ class MastodonConnector:
         self._own_user_id = own_user_id
         self._own_handle = own_handle
         self._stop = stop or threading.Event()
+        self.heartbeat: Heartbeat | None = None
         self._max_characters: int | None = None
         self._types: tuple[str, ...] = KEPT_TYPES
         self._filtering: FilterContext | None = None
@@ -402,6 +429,22 @@ class MastodonConnector:
     # --- calls, paced and with typed errors ----------------------------------------------------
 
     def _call(self, what: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return self._request(what, False, function, *args, **kwargs)
+
+    def _post(self, what: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A request that writes: once it may have reached the server, any failure short of a
+        clear refusal is OutcomeUnknown (the server may have acted on it)."""
+        return self._request(what, True, function, *args, **kwargs)
+
+    def _request(
+        self, what: str, writes: bool, function: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> T:
+        def unknown(error: Exception) -> OutcomeUnknown:
+            return OutcomeUnknown(
+                f"No clear answer from {self._server} while {what} ({_reason(error)}); Heedful "
+                "looks for the post before sending it again."
+            )
+
         for _attempt in range(3):
             self._pace()
             try:
@@ -420,8 +463,12 @@ class MastodonConnector:
                     "Sign in to this account again."
                 ) from error
             except mastodon_py.MastodonNetworkError as error:
+                if writes and not _never_connected(error):
+                    raise unknown(error) from error
                 raise Offline(f"Cannot reach {self._server} while {what}.") from error
             except mastodon_py.MastodonServerError as error:
+                if writes:  # a gateway's 502 can come after the server posted it
+                    raise unknown(error) from error
                 raise ServerTrouble(
                     f"{self._server} had a problem while {what} ({_reason(error)}); "
                     "Heedful will try again."
@@ -432,6 +479,8 @@ class MastodonConnector:
                 if _status(error) is None:
                     # No HTTP error at all: the answer itself could not be read (malformed
                     # or truncated JSON). Not a refusal: the next sync tries again.
+                    if writes:
+                        raise unknown(error) from error
                     raise ServerTrouble(
                         f"Unreadable answer from {self._server} while {what} ({error}); "
                         "Heedful will try again."
@@ -443,6 +492,8 @@ class MastodonConnector:
                     ) from error
                 raise Rejected(f"{self._server} refused {what}: {_reason(error)}") from error
             except (mastodon_py.MastodonError, ValueError) as error:
+                if writes:
+                    raise unknown(error) from error
                 raise ServerTrouble(f"Unreadable answer from {self._server}: {error}") from error
         raise RateLimited(f"Mastodon kept rate-limiting {what}.", self._reset_time())
 
@@ -468,8 +519,7 @@ class MastodonConnector:
             self._sleep(wait)
 
     def _sleep(self, seconds: float) -> None:
-        if self._stop.wait(seconds):
-            raise Offline("Stopped while waiting for the rate limit.")
+        pause(seconds, self._stop, self.heartbeat)
 
     # --- the Connector interface ----------------------------------------------------------------
 
@@ -836,7 +886,7 @@ class MastodonConnector:
             "direct" if post.direct else None,
             None if post.reply_to is None else post.reply_to.visibility,
         )
-        status = self._call(
+        status = self._post(
             "posting the reply",
             self._api.status_post,
             text,
@@ -844,8 +894,96 @@ class MastodonConnector:
             visibility=visibility,
             idempotency_key=post.idempotency_key,
         )
-        mention = self._to_mention(status)
-        return SentPost(platform_id=mention.platform_id, url=mention.url, as_mention=mention)
+        return self._sent(status, "posting the reply")
+
+    def _sent(self, status: Any, what: str) -> SentPost:
+        """The post the server says it has. Only its id is needed to record it sent; a
+        status that cannot be stored as a mention is sent all the same."""
+        status_id = status.get("id") if isinstance(status, Mapping) else None
+        if not _is_id(status_id):
+            raise OutcomeUnknown(
+                f"Unreadable answer from {self._server} while {what}; Heedful looks for the "
+                "post before sending it again."
+            )
+        try:
+            mention: NewMention | None = self._to_mention(status)
+        except (SkipItem, ValueError, TypeError, AttributeError, KeyError) as why:
+            log.warning("the sent post %s could not be stored as thread context: %s", status_id,
+                        why)  # fmt: skip
+            mention = None
+        url = status.get("url") or status.get("uri")
+        return SentPost(
+            platform_id=str(status_id),
+            url=url if isinstance(url, str) else None,
+            as_mention=mention,
+        )
+
+    def find_sent(
+        self, post: OutgoingPost, *, since: datetime, known: frozenset[str]
+    ) -> SentPost | None:
+        """Our own post with this text: among the replies to the post it answers, else among
+        the brand's recent statuses (the answered post may be gone). Compared on the text as
+        a person reads it; Mastodon forgets an Idempotency-Key after an hour, so this is what
+        keeps a retry the next morning from posting twice."""
+        wanted = comparable_text(self.compose(post))
+        parent = None if post.reply_to is None else post.reply_to.platform_id
+        earliest = since - CLOCK_SLACK
+
+        def ours(status: Any) -> bool:
+            if not isinstance(status, Mapping) or str(status.get("id")) in known:
+                return False
+            author = status.get("account")
+            if not isinstance(author, Mapping) or str(author.get("id")) != self._own_user_id:
+                return False
+            if parent is not None and str(status.get("in_reply_to_id")) != parent:
+                return False
+            created = status.get("created_at")
+            if isinstance(created, datetime) and _aware(created) < earliest:
+                return False
+            content = status.get("content")
+            return isinstance(content, str) and comparable_text(html_to_text(content)) == wanted
+
+        if parent is not None:
+            try:
+                context = self._call(
+                    "looking for the reply in the conversation", self._api.status_context, parent
+                )
+            except Rejected:
+                context = None  # the answered post is gone: the brand's own posts still tell
+            if isinstance(context, Mapping):
+                replies = context.get("descendants")
+                replies = replies if isinstance(replies, list) else []
+                for status in replies:
+                    if ours(status):
+                        return self._sent(status, "looking for the reply")
+                # The server lists up to 4,096 posts of a conversation: below that, a reply
+                # to this post that is not among them is not on the server.
+                if len(replies) < CONTEXT_LIMIT:
+                    return None
+        return self._find_among_own(ours, earliest)
+
+    def _find_among_own(self, ours: Callable[[Any], bool], earliest: datetime) -> SentPost | None:
+        max_id = None
+        for _page in range(OWN_STATUS_PAGES):
+            statuses = self._call(
+                "looking for the reply among the brand's posts",
+                self._api.account_statuses,
+                self._own_user_id,
+                max_id=max_id,
+                limit=OWN_STATUS_PAGE_SIZE,
+            )
+            statuses = list(statuses) if isinstance(statuses, list) else []
+            for status in statuses:
+                if ours(status):
+                    return self._sent(status, "looking for the reply")
+            if len(statuses) < OWN_STATUS_PAGE_SIZE:
+                return None  # the last page
+            oldest = statuses[-1]
+            created = oldest.get("created_at") if isinstance(oldest, Mapping) else None
+            max_id = oldest.get("id") if isinstance(oldest, Mapping) else None
+            if max_id is None or (isinstance(created, datetime) and _aware(created) < earliest):
+                return None
+        return None
 
     def close(self) -> None:
         self._watch.unregister()
@@ -885,6 +1023,23 @@ def post_limit_of(instance: Any) -> int | None:
         if limit is not None and 0 < limit <= 10_000_000:
             return limit
     return None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _never_connected(error: Exception) -> bool:
+    """Whether a failed request certainly never reached the server: no connection was made
+    (refused, no route, no name, a connect timeout). Anything later (a read timeout, a
+    connection cut after sending) may have left the server acting on it."""
+    cause = error.__cause__ or error.__context__  # Mastodon.py raises inside `except`
+    if isinstance(cause, requests.ConnectTimeout):
+        return True
+    if isinstance(cause, requests.ConnectionError) and cause.args:
+        reason = getattr(cause.args[0], "reason", cause.args[0])
+        return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return False
 
 
 def _is_sign_in_problem(error: Exception) -> bool:

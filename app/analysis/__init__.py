@@ -1,0 +1,1 @@
+"""Care intelligence on the laptop: personal data, deflections, repeats, clusters, urgency."""
