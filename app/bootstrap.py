@@ -35,6 +35,7 @@ from app.networks.factory import ConnectorFactory
 from app.paths import DEFAULT_PROFILE, DEMO_PROFILE, AppPaths, ProfilePaths
 from app.secrets import SecretStore
 from app.settings import Settings, load_settings, save_settings
+from app.sync.afterwards import RequestsService
 from app.sync.health import HealthService
 from app.sync.outbox import OutboxService
 from app.sync.service import SyncService
@@ -93,6 +94,7 @@ class Workspace:
     snippets: SnippetService
     brand: BrandService
     composer: ComposerService
+    requests: RequestsService  # accepting or dismissing what the server filtered
 
     @property
     def is_demo(self) -> bool:
@@ -159,13 +161,15 @@ def _assemble(
     # Secrets are filed under the profile's own random id: two workspaces never share them,
     # and moving the folder does not lose them.
     secrets_store = SecretStore(namespace=f"profile:{ProfileFacts(store).profile_id()}")
+    cursors = CursorRepository(store)
+    connector_for = ConnectorFactory(secrets_store, stop)
     sync = SyncService(
         store,
         accounts,
         mentions,
-        CursorRepository(store),
+        cursors,
         outbox,
-        ConnectorFactory(secrets_store, stop),
+        connector_for,
         stop=stop,
         health=health,
     )
@@ -195,6 +199,15 @@ def _assemble(
         snippets=snippets,
         brand=brand,
         composer=composer,
+        requests=RequestsService(
+            accounts,
+            mentions,
+            sync.afterwards,
+            cursors,
+            TriageRepository(store),
+            connector_for,
+            lambda: opened[0].settings.agent_name,
+        ),
     )
     opened.append(workspace)
     return workspace

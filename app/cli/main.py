@@ -18,6 +18,7 @@ from storage.records import Account, InboxRow, OutboxItem, OutboxState, utc_now
 from app import __version__
 from app.bootstrap import StartupOptions, Workspace, build_workspace
 from app.cli.analyse import add_analyse_parser, run_analyse
+from app.cli.requests import add_requests_parser, run_requests
 from app.cli.snippets import (
     add_brand_commands,
     add_reply_options,
@@ -133,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_list = outbox_commands.add_parser("list", help="every reply in the outbox")
     outbox_list.add_argument("--json", action="store_true", help="print a JSON array")
     add_triage_parser(commands)
+    add_requests_parser(commands)
     add_analyse_parser(commands)
     return parser
 
@@ -197,6 +199,7 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         "triage": run_triage,
         "snippets": snippets_command,
         "brand": brand_command,
+        "requests": run_requests,
     }
     try:
         return commands[args.command](workspace, args, out)

@@ -19,6 +19,11 @@ class AccountIdentity:
     display_name: str
 
 
+# Why a notification whose post is gone (`status: null` on Mastodon) was left out: not an
+# unreadable item, and channel health counts it apart.
+DELETED_BEFORE_FETCH = "deleted by its author before Heedful fetched it"
+
+
 @dataclass(frozen=True, slots=True)
 class FetchedPage:
     """One page of new items, oldest first, and the cursor to keep once they are stored.

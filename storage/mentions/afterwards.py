@@ -23,17 +23,23 @@ class LookedAt:
 def posts_to_look_at(
     store: Store, account_id: int, *, arrived_since: datetime, checked_before: datetime, limit: int
 ) -> list[str]:
-    """Platform ids of the account's recent open posts not looked at since `checked_before`
-    (never looked at first): inbox items, not done, not deleted, arrived since
-    `arrived_since`. Reads the small partial index of recent posts, not the inbox."""
+    """Platform ids of the account's recent open posts not fetched nor looked at since
+    `checked_before` (never looked at first): inbox items, not done, not deleted, arrived
+    since `arrived_since`. Reads the small partial index of recent posts, not the inbox."""
     with store.guard():
         rows = store.conn.execute(
             "SELECT platform_id FROM mentions INDEXED BY mentions_to_recheck"
             " WHERE account_id = ? AND arrived_at >= ? AND is_own = 0 AND is_context = 0"
             " AND deleted_at IS NULL AND status != 'done'"
-            " AND (checked_at IS NULL OR checked_at < ?)"
+            " AND fetched_at < ? AND (checked_at IS NULL OR checked_at < ?)"
             " ORDER BY checked_at IS NOT NULL, checked_at, arrived_at DESC LIMIT ?",
-            [account_id, to_timestamp(arrived_since), to_timestamp(checked_before), limit],
+            [
+                account_id,
+                to_timestamp(arrived_since),
+                to_timestamp(checked_before),
+                to_timestamp(checked_before),
+                limit,
+            ],
         ).fetchall()
     return [str(row[0]) for row in rows]
 

@@ -65,19 +65,35 @@ class MentionRepository:
     def mark_dismissed(self, mention_ids: Sequence[int], why: str) -> None:
         afterwards.mark_dismissed(self._store, mention_ids, why)
 
-    def ids_of(self, account_id: int, platform_ids: Sequence[str]) -> dict[str, int]:
-        """Local ids of these posts of the account, where stored."""
+    def ids_of(
+        self, account_id: int, platform_ids: Sequence[str], *, inbox: bool = False
+    ) -> dict[str, int]:
+        """Local ids of these posts of the account, where stored (`inbox`: only those stored
+        as inbox work, not as thread context or the brand's own)."""
         found: dict[str, int] = {}
+        only = " AND is_context = 0 AND is_own = 0" if inbox else ""
         for start in range(0, len(platform_ids), 400):
             batch = list(platform_ids[start : start + 400])
             with self._store.guard():
                 rows = self._store.conn.execute(
                     "SELECT platform_id, id FROM mentions WHERE account_id = ?"
-                    f" AND platform_id IN ({', '.join('?' * len(batch))})",
+                    f" AND platform_id IN ({', '.join('?' * len(batch))}){only}",
                     [account_id, *batch],
                 ).fetchall()
             found.update({str(row[0]): int(row[1]) for row in rows})
         return found
+
+    def waiting_filtered(self, *, limit: int = 500) -> list[int]:
+        """Mentions that wait as a filtered notification request (not dismissed), newest
+        arrival first."""
+        with self._store.guard():
+            rows = self._store.conn.execute(
+                "SELECT id FROM mentions INDEXED BY mentions_filtered"
+                " WHERE filtered IS NOT NULL AND filtered NOT LIKE 'Dismissed%'"
+                " ORDER BY arrived_at DESC, id DESC LIMIT ?",
+                [limit],
+            ).fetchall()
+        return [int(row[0]) for row in rows]
 
     # --- reading -----------------------------------------------------------------------
 

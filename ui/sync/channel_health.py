@@ -55,6 +55,7 @@ class ChannelHealthDialog(QDialog):
         layout.addWidget(buttons)
         self.state_labels: dict[int, QLabel] = {}  # account id -> its state, for tests
         self.skipped_labels: dict[int, QLabel] = {}
+        self.held_back_labels: dict[int, QLabel] = {}
         sync.account_did_sync.connect(lambda _report: self.refresh())
         sync.online_did_change.connect(lambda _online: self.refresh())
         self.refresh()
@@ -66,6 +67,7 @@ class ChannelHealthDialog(QDialog):
                 widget.deleteLater()
         self.state_labels.clear()
         self.skipped_labels.clear()
+        self.held_back_labels.clear()
         self.online_label.setText(
             f"Heedful is <b>{'online' if self._sync.online else 'offline'}</b>; "
             f"{self._health.queued_replies()} replies waiting to be sent."
@@ -99,6 +101,18 @@ class ChannelHealthDialog(QDialog):
         skipped.setToolTip("Items the network sent that Heedful could not store safely")
         self.skipped_labels[account.id] = skipped
         form.addRow("Items skipped:", skipped)
+        if channel.deleted_before_fetch:
+            form.addRow("Deleted before fetching:", _plain(channel.deleted_text()))
+        if account.network.value == "mastodon":
+            held = _plain(channel.held_back_text())
+            held.setWordWrap(True)
+            held.setToolTip(
+                "Mastodon 4.3+ holds notifications back as requests (its notification policy);"
+                " Heedful shows them in the inbox, marked filtered: accept or dismiss them from"
+                " the Mention menu."
+            )
+            self.held_back_labels[account.id] = held
+            form.addRow("Held back by the server:", held)
         return card
 
 

@@ -22,6 +22,7 @@ import urllib3
 from storage.records import Mention, MentionKind, Network, NewAuthor, NewMention
 
 from app.networks.base import (
+    DELETED_BEFORE_FETCH,
     AccountIdentity,
     FetchedPage,
     Heartbeat,
@@ -263,7 +264,6 @@ def _json_text(payload: Any) -> str:
 # What Heedful reads from /api/v1/notifications: mentions, and (Mastodon 4.5) quotes of the
 # brand's posts, which need not @-mention it.
 KEPT_TYPES = ("mention", "quote")
-DELETED_BEFORE_FETCH = "deleted by its author before Heedful fetched it"
 
 FilterReason = Callable[[Mapping[str, Any]], str | None]
 
@@ -340,6 +340,22 @@ def _quoted_context(
     except (SkipItem, ValueError, TypeError, AttributeError, KeyError, RecursionError):
         return []
     return [replace(post, is_context=not post.is_own)]
+
+
+# Cursors written since filtered notifications are read too. One an older Heedful wrote
+# (a bare id) may have moved past filtered notifications it never read, which an accept
+# later merged back below it: reading starts again from the oldest the server keeps, once
+# (the store keeps each post once).
+CURSOR_VERSION = "2:"
+
+
+def read_cursor(cursor: str | None) -> str:
+    """The notification id to read on from."""
+    if cursor and cursor.startswith(CURSOR_VERSION):
+        return cursor[len(CURSOR_VERSION) :] or "0"
+    if cursor:
+        log.info("notifications were read without the filtered ones: reading them all again")
+    return "0"
 
 
 def _reason_of(reasons: Mapping[str, str], notification: Mapping[str, Any]) -> str | None:
@@ -537,7 +553,7 @@ class MastodonConnector:
         # server keeps notifications. Filtered notifications (Mastodon 4.3+) come too, as
         # they arrive: accepting one later merges it back below this cursor, where a
         # forward-only reader would never see it.
-        position = cursor or "0"
+        position = read_cursor(cursor)
         filtering = self._learn_filtering()
         while True:
             batch = self._notifications(min_id=position, include_filtered=True)
@@ -554,7 +570,7 @@ class MastodonConnector:
             )
             for reason in page.skipped:
                 log.warning("skipped a Mastodon item: %s", reason)
-            yield page
+            yield replace(page, cursor=CURSOR_VERSION + page.cursor)
             if page.cursor == position:
                 return
             position = page.cursor
