@@ -53,7 +53,7 @@ def test_lists_quotes_and_preformatted_text_read_as_separate_lines() -> None:
     # What Mastodon 4.2+ sends for Markdown-ish posts from other servers (Misskey, Akkoma).
     html = (
         "<p>Before:</p><ul><li>tent</li><li>boots <em>size 42</em></li></ul>"
-        "<ol start=\"3\"><li>third</li><li>fourth</li></ol>"
+        '<ol start="3"><li>third</li><li>fourth</li></ol>'
         "<blockquote><p>you promised two days</p><p>and a refund</p></blockquote>"
         "<pre><code>order FF-1\n  status: lost</code></pre>after"
     )

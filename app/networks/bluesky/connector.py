@@ -11,8 +11,8 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -26,6 +26,7 @@ from app.networks.base import (
     AccountIdentity,
     FetchedPage,
     Heartbeat,
+    LookedAgain,
     OutgoingPost,
     RateLimitState,
     ReplyTarget,
@@ -40,6 +41,7 @@ from app.networks.errors import (
     ServerTrouble,
 )
 from app.networks.interrupt import SocketWatch, WatchedTransport
+from app.networks.languages import read_language
 from app.networks.lengths import BLUESKY_MAX_GRAPHEMES as MAX_GRAPHEMES
 from app.networks.lengths import grapheme_length
 from app.networks.safety import MAX_TEXT_CHARS, SkipItem, storable
@@ -52,6 +54,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PAGE_SIZE = 100  # the most listNotifications returns at once
+POSTS_BATCH = 25  # the most getPosts looks up at once
 REQUEST_TIMEOUT_S = 20
 KEPT_REASONS = {
     "mention": MentionKind.MENTION,
@@ -139,15 +142,18 @@ def facets_to_html(text: str, facets: Any) -> str:
 
 
 def _embed_text(embed: Any) -> str:
-    """Quoted posts and link cards, as a line of text under the post."""
+    """What an embed adds to what the customer said, as lines under the post: the quoted
+    post, the link card, and the alt text of images and video, a quote with media included
+    (`recordWithMedia`)."""
     if not isinstance(embed, Mapping):
         return ""
     kind = str(embed.get("$type", embed.get("py_type", "")))
+    if kind.startswith("app.bsky.embed.recordWithMedia"):
+        inner = embed.get("record")
+        return _embed_text(inner) + _embed_text(embed.get("media"))
     if "external" in embed and isinstance(embed["external"], Mapping):
         card = embed["external"]
         return f"\n[link: {card.get('title') or ''} {card.get('uri') or ''}]".rstrip()
-    if kind.startswith("app.bsky.embed.recordWithMedia"):
-        return _embed_text(embed.get("record"))
     if "record" in embed and isinstance(embed["record"], Mapping):
         return f"\n[quoting {embed['record'].get('uri', 'a post')}]"
     if "images" in embed and isinstance(embed["images"], list):
@@ -155,11 +161,65 @@ def _embed_text(embed: Any) -> str:
             str(i.get("alt")) for i in embed["images"] if isinstance(i, Mapping) and i.get("alt")
         ]
         return "".join(f"\n[image: {note}]" for note in notes)
+    if kind.startswith("app.bsky.embed.video") or "video" in embed:
+        alt = embed.get("alt")
+        return f"\n[video: {alt}]" if isinstance(alt, str) and alt.strip() else ""
     return ""
 
 
+# Labels (self-labels and a labeller's) as a person reads them in a content warning.
+_LABEL_WORDS = {
+    "porn": "adult content",
+    "sexual": "sexually suggestive",
+    "nudity": "nudity",
+    "graphic-media": "graphic media",
+    "gore": "graphic media",
+    "!warn": "content warning",
+    "!hide": "hidden by a moderator",
+    "spam": "spam",
+    "impersonation": "impersonation",
+    "misleading": "misleading",
+    "intolerant": "intolerance",
+    "rude": "rude",
+    "threat": "threats",
+    "self-harm": "self-harm",
+}
+
+
+def labels_warning(notification: Mapping[str, Any]) -> str:
+    """The post's labels as a content warning ("" when it has none): the author's own
+    (`record.labels`, self-labels) and those moderation services put on it (the view's
+    `labels`; a negated one cancels)."""
+    values: list[str] = []
+    record = notification.get("record")
+    own = record.get("labels") if isinstance(record, Mapping) else None
+    for label in own.get("values", []) if isinstance(own, Mapping) else []:
+        if isinstance(label, Mapping) and isinstance(label.get("val"), str):
+            values.append(label["val"])
+    negated: set[str] = set()
+    uri = notification.get("uri")
+    for label in notification.get("labels") or []:
+        if not isinstance(label, Mapping) or not isinstance(label.get("val"), str):
+            continue
+        if label.get("uri") not in (None, uri):
+            continue  # a label on the author's profile, not this post
+        (negated.add if label.get("neg") is True else values.append)(label["val"])
+    shown = [
+        _LABEL_WORDS.get(value, value.replace("-", " "))
+        for value in dict.fromkeys(values)
+        if value not in negated and len(value) <= 128
+    ]
+    return "Labelled: " + ", ".join(dict.fromkeys(shown)) if shown else ""
+
+
+INVALID_HANDLE = "handle.invalid"
+
+
 def post_url(handle: str, uri: str) -> str:
-    return f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}"
+    """The post on the web, by handle (or by DID, which works for a handle that no longer
+    resolves too)."""
+    who = uri.split("/")[2] if handle in ("", INVALID_HANDLE) and uri.count("/") >= 4 else handle
+    return f"https://bsky.app/profile/{who}/post/{uri.rsplit('/', 1)[-1]}"
 
 
 def _time(value: Any) -> datetime:
@@ -173,8 +233,15 @@ def _time(value: Any) -> datetime:
 
 
 def notification_to_mention(
-    notification: Mapping[str, Any], *, account_id: int, own_did: str
+    notification: Mapping[str, Any],
+    *,
+    account_id: int,
+    own_did: str,
+    arrived_at: datetime | None = None,
 ) -> NewMention:
+    """One notification as a store record. It arrived (the inbox's time) when the AppView
+    says, `indexedAt` (its `sortAt`: the earlier of the post's own time and when it was
+    indexed), unless `arrived_at` says otherwise (a late arrival: when Heedful saw it)."""
     reason = notification.get("reason")
     if not isinstance(reason, str):
         raise SkipItem("notification without a reason")
@@ -191,6 +258,9 @@ def notification_to_mention(
     did, handle = author.get("did"), author.get("handle")
     if not isinstance(did, str) or not isinstance(handle, str):
         raise SkipItem("author without DID or handle")
+    if handle == INVALID_HANDLE or not handle.strip():
+        # Their handle no longer resolves: the DID still names them, and links work by it.
+        handle = did
     if did == own_did:
         raise SkipItem("the brand's own post")
     text = record.get("text")
@@ -199,6 +269,8 @@ def notification_to_mention(
     text = encodable(text)
     reply: Mapping[str, Any] = record["reply"] if isinstance(record.get("reply"), Mapping) else {}
     langs = record.get("langs")
+    full_text = text + _embed_text(record.get("embed"))
+    reading = read_language(langs if isinstance(langs, list) else [], full_text)
     display_name = author.get("displayName", author.get("display_name"))
     if not isinstance(display_name, str):
         display_name = ""
@@ -215,24 +287,31 @@ def notification_to_mention(
             avatar_url=author.get("avatar") if isinstance(author.get("avatar"), str) else None,
         ),
         kind=KEPT_REASONS[reason],
-        text=text + _embed_text(record.get("embed")),
+        text=full_text,
         # A post too long to be real is shown as its (cut) plain text.
         html=facets_to_html(text, record.get("facets")) if len(text) <= MAX_TEXT_CHARS else None,
         created_at=_time(record.get("createdAt", record.get("created_at"))),
-        language=(
-            langs[0].split("-")[0]
-            if isinstance(langs, list) and langs and isinstance(langs[0], str)
-            else None
-        ),
+        language=reading.language,
+        languages=reading.languages,
+        language_source=reading.source,
+        spoiler_text=labels_warning(notification),
         url=post_url(handle, uri),
         parent_platform_id=_ref_uri(reply.get("parent")),
         root_platform_id=_ref_uri(reply.get("root")),
         raw=raw,
+        arrived_at=arrived_at or _optional_time(notification.get("indexedAt")),
     )
     # A reply to a huge post still needs its thread's root: keep just that.
     return storable(
         mention, raw_when_too_long=json.dumps({"record": {"reply": reply}}, default=str)
     )
+
+
+def _optional_time(value: Any) -> datetime | None:
+    try:
+        return _time(value)
+    except SkipItem:
+        return None
 
 
 def _ref_uri(ref: Any) -> str | None:
@@ -250,41 +329,78 @@ def _load_state(cursor: str | None) -> dict[str, Any]:
     return state if isinstance(state, dict) else {}
 
 
+# The AppView sorts notifications by `sortAt`, the earlier of the post's own `createdAt`
+# and when it was indexed: a post from a phone with a slow clock, indexed late, or imported
+# from an archive lands *below* where the last sync stopped. Each sync reads on past that
+# point, for this long or this many notifications (whichever ends first); once a day much
+# further. Every notification read is offered to the store, which keeps each post once.
+OVERLAP = timedelta(days=2)
+OVERLAP_ITEMS = 50  # mostly within the page that reaches the stopping point
+DEEP_EVERY = timedelta(days=1)
+DEEP_OVERLAP = timedelta(days=3650)  # imported archives
+DEEP_ITEMS = 1_000
+
+
 def notifications_to_pages(
     fetch: Callable[[str | None], tuple[list[dict[str, Any]], str | None]],
     cursor: str | None,
     *,
     account_id: int,
     own_did: str,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Iterator[FetchedPage]:
-    """Page newest → oldest until the last sync's newest item, saving after every page where
-    to resume, so an interrupted backfill re-fetches at most one page.
+    """Page newest → oldest until a little past the last sync's newest item (the overlap),
+    saving after every page where to resume, so an interrupted backfill re-fetches at most
+    one page.
 
-    Notifications come newest first; `seen` is the newest `indexedAt` already stored.
+    `seen` is the newest `indexedAt` a finished pass stored. A notification below it that is
+    new to the store arrived late: its inbox time is now, when Heedful first saw it, not
+    its (early) `sortAt`, so a backdated post is today's work.
     """
     state = _load_state(cursor)
     seen: str | None = state.get("seen")
+    seen_at = _optional_time(seen)
+    now = clock()
     pending: dict[str, Any] = state["pending"] if isinstance(state.get("pending"), dict) else {}
     top: str | None = pending.get("top")
     api_cursor: str | None = pending.get("next")
+    below = int(pending.get("below", 0)) if str(pending.get("below", 0)).isdigit() else 0
+    deep_at = _optional_time(state.get("deep"))
+    deep = bool(pending.get("deep")) or (
+        seen_at is not None and (deep_at is None or now - deep_at >= DEEP_EVERY)
+    )
+    overlap, most_below = (DEEP_OVERLAP, DEEP_ITEMS) if deep else (OVERLAP, OVERLAP_ITEMS)
     while True:
         fetched, next_cursor = fetch(api_cursor)
         items: list[NewMention] = []
         skipped: list[str] = []
         notifications: list[Mapping[str, Any]] = []
         for candidate in fetched if isinstance(fetched, list) else []:
-            if isinstance(candidate, Mapping) and isinstance(candidate.get("indexedAt"), str):
+            moment = (
+                _optional_time(candidate.get("indexedAt")) if isinstance(candidate, Mapping)
+                else None
+            )  # fmt: skip
+            if isinstance(candidate, Mapping) and moment is not None:
                 notifications.append(candidate)
             else:
-                skipped.append("?: notification without indexedAt")
+                skipped.append("?: notification without a readable indexedAt")
         if top is None:
             top = str(notifications[0].get("indexedAt")) if notifications else seen
-        fresh = [n for n in notifications if seen is None or str(n.get("indexedAt")) >= seen]
-        finished = len(fresh) < len(notifications) or not next_cursor or not notifications
-        for notification in reversed(fresh):
+        oldest: datetime | None = None
+        for notification in reversed(notifications):
+            moment = _optional_time(notification.get("indexedAt"))
+            assert moment is not None
+            oldest = moment if oldest is None else min(oldest, moment)
+            late = seen_at is not None and moment < seen_at
+            below += late
             try:
                 items.append(
-                    notification_to_mention(notification, account_id=account_id, own_did=own_did)
+                    notification_to_mention(
+                        notification,
+                        account_id=account_id,
+                        own_did=own_did,
+                        arrived_at=now if late else None,
+                    )
                 )
             except (
                 SkipItem,
@@ -298,14 +414,34 @@ def notifications_to_pages(
                     uri = notification.get("uri")
                     where = uri[:200] if isinstance(uri, str) else "?"
                     skipped.append(f"{where}: {why or type(why).__name__}")
+        past_overlap = seen_at is not None and (
+            (oldest is not None and oldest < seen_at - overlap) or below >= most_below
+        )
+        finished = past_overlap or not next_cursor or not notifications
         if finished:
-            new_state: dict[str, Any] = {"seen": top}
+            new_state: dict[str, Any] = {"seen": _newest(top, seen)}
+            new_state["deep"] = _stamp(now) if deep or deep_at is None else state.get("deep")
         else:
-            new_state = {"seen": seen, "pending": {"top": top, "next": next_cursor}}
+            new_state = {
+                "seen": seen,
+                "pending": {"top": top, "next": next_cursor, "below": below, "deep": deep},
+            }
+            if state.get("deep"):
+                new_state["deep"] = state["deep"]
         yield FetchedPage(items=items, cursor=json.dumps(new_state), skipped=skipped)
         if finished:
             return
         api_cursor = next_cursor
+
+
+def _newest(top: str | None, seen: str | None) -> str | None:
+    """The later of two `indexedAt` stamps (a late arrival on top must not move `seen` back)."""
+    times = [(moment, text) for text in (top, seen) if (moment := _optional_time(text))]
+    return max(times)[1] if times else None
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- The connector ------------------------------------------------------------------------------
@@ -424,6 +560,44 @@ class BlueskyConnector:
             for reason in page.skipped:
                 log.warning("skipped a Bluesky item: %s", reason)
             yield page
+
+    def look_again(self, platform_ids: Sequence[str]) -> LookedAgain:
+        """Which of these posts are gone: Bluesky has no edits, but a post whose record its
+        author deleted drops out of `getPosts`; a post missing there is gone when its thread
+        says NotFound (a block or a takedown hides it without deleting it)."""
+        wanted = [uri for uri in dict.fromkeys(platform_ids) if uri.startswith("at://")]
+        present: set[str] = set()
+        for start in range(0, len(wanted), POSTS_BATCH):
+            batch = wanted[start : start + POSTS_BATCH]
+            answer = self._call(
+                "looking at posts again",
+                self._client.invoke_query,
+                "app.bsky.feed.getPosts",
+                params=models.AppBskyFeedGetPosts.Params(uris=batch),
+                output_encoding="application/json",
+            )
+            content = answer.content if isinstance(answer.content, Mapping) else {}
+            for post in content.get("posts") or []:
+                if isinstance(post, Mapping) and isinstance(post.get("uri"), str):
+                    present.add(post["uri"])
+        gone = [uri for uri in wanted if uri not in present and self._is_gone(uri)]
+        return LookedAgain(current=[], gone=gone)
+
+    def _is_gone(self, uri: str) -> bool:
+        try:
+            self._client.invoke_query(
+                "app.bsky.feed.getPostThread",
+                params=models.AppBskyFeedGetPostThread.Params(uri=uri, depth=0, parent_height=0),
+                output_encoding="application/json",
+            )
+        except atproto_errors.BadRequestError as error:
+            return _error_name(error) == "NotFound"
+        except atproto_errors.AtProtocolError:
+            return False  # unknown: asked again at the next look
+        return False
+
+    def first_version(self, platform_id: str) -> str | None:
+        return None  # Bluesky posts are not edited
 
     def fetch_thread(self, platform_id: str) -> list[NewMention]:
         return []  # the detail pane's missing-parent fetch comes with the sync thread
