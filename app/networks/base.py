@@ -48,6 +48,7 @@ class ReplyTarget:
     author_handle: str = ""
     visibility: str | None = None  # Mastodon: a reply to a direct message stays direct
     mentioned_handles: tuple[str, ...] = ()  # other participants to keep in the reply
+    author_platform_id: str = ""  # Bluesky: the author's DID, whom a direct message goes to
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,4 +180,14 @@ class LooksAgain(Protocol):
 
     def first_version(self, platform_id: str) -> str | None:
         """A post's text as first written (its edit history), where the network keeps one."""
+        ...
+
+
+@runtime_checkable
+class ChecksDirectMessages(Protocol):
+    """A network where a person may not accept direct messages (Bluesky's chat settings)."""
+
+    def why_no_direct_message(self, mention: Mention) -> str:
+        """Why a direct message to this mention's author would be refused now ("" when it
+        would go)."""
         ...

@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -31,6 +32,13 @@ from app.networks.base import (
     RateLimitState,
     ReplyTarget,
     SentPost,
+)
+from app.networks.bluesky.chat import (
+    BlueskyChat,
+    ChatState,
+    ChatUnavailable,
+    closed_message,
+    split_message_id,
 )
 from app.networks.errors import (
     NeedsSignIn,
@@ -482,6 +490,7 @@ class BlueskyConnector:
         self._client.on_session_change(
             lambda _event, _session: save_session(self._client.export_session_string())
         )
+        self._chat = BlueskyChat(self._call, self._client, account_id=account_id, own_did=own_did)
         self._call("resuming the session", self._client.login, session_string=session,
                    fetch_bsky_profile=False)  # fmt: skip
 
@@ -554,12 +563,34 @@ class BlueskyConnector:
         # at once as "needs sign-in again", and the rotated refresh token is kept.
         # (atproto 0.0.73 has no public call for this.)
         self._call("refreshing the session", self._client._refresh_and_set_session)
+        # One cursor for both streams: the notifications' state, and where reading direct
+        # messages got to (under "chat").
+        state = _load_state(cursor)
+        chat_state = state.get("chat")
+        last: FetchedPage | None = None
         for page in notifications_to_pages(
             self._notifications, cursor, account_id=self._account_id, own_did=self._own_did
         ):
             for reason in page.skipped:
                 log.warning("skipped a Bluesky item: %s", reason)
-            yield page
+            last = replace(page, cursor=_with_chat(page.cursor, chat_state))
+            yield last
+        notifications_state = last.cursor if last is not None else (cursor or "{}")
+        try:
+            items, skipped, after = self._chat.fetch_new(ChatState.load(chat_state))
+        except ChatUnavailable as problem:
+            log.warning("direct messages of %s: %s", self._own_did, problem)
+            yield FetchedPage(
+                items=[], cursor=notifications_state, skipped=[f"?: direct messages: {problem}"]
+            )
+            return
+        for reason in skipped:
+            log.warning("skipped a Bluesky direct message: %s", reason)
+        yield FetchedPage(
+            items=items,
+            cursor=_with_chat(notifications_state, after.dump()),
+            skipped=skipped,
+        )
 
     def look_again(self, platform_ids: Sequence[str]) -> LookedAgain:
         """Which of these posts are gone: Bluesky has no edits, but a post whose record its
@@ -619,7 +650,19 @@ class BlueskyConnector:
             root_platform_id=root_uri,
             root_platform_cid=root_cid,
             author_handle=mention.author.handle,
+            author_platform_id=mention.author.platform_id,
         )
+
+    def why_no_direct_message(self, mention: Mention) -> str:
+        """Why a direct message to the author would be refused now ("" when it would go):
+        their chat settings, or an app password without access to direct messages."""
+        if split_message_id(mention.platform_id) is not None:
+            return ""  # they wrote to the brand: the conversation is open
+        try:
+            can, _convo = self._chat.can_message(mention.author.platform_id)
+        except ChatUnavailable as problem:
+            return str(problem)
+        return "" if can else closed_message(mention.author.handle)
 
     def _resolve(self, handle: str) -> str | None:
         try:
@@ -629,8 +672,8 @@ class BlueskyConnector:
         return str(answer.did)
 
     def send(self, post: OutgoingPost) -> SentPost:
-        if post.direct:
-            raise Rejected("Direct messages on Bluesky are not supported yet.")
+        if _is_direct(post):
+            return self._send_direct(post)
         length = grapheme_length(post.text)
         if length > MAX_GRAPHEMES:
             raise Rejected(f"The reply is {length} characters; Bluesky allows {MAX_GRAPHEMES}.")
@@ -716,12 +759,60 @@ class BlueskyConnector:
         self, post: OutgoingPost, *, since: datetime, known: frozenset[str]
     ) -> SentPost | None:
         """Our post under the reply's record key (chosen when it was queued, the same on
-        every attempt): getRecord says for certain whether the network has it."""
+        every attempt): getRecord says for certain whether the network has it. A direct
+        message has no record key: it is looked for in its conversation."""
+        if _is_direct(post):
+            return self._find_direct(post, since=since, known=known)
         existing = self._existing(post.idempotency_key)
         if existing is None:
             return None
         uri, cid = existing
         return self._sent_post(post, uri, cid, None)
+
+    # --- direct messages (chat.bsky.convo.*, through the PDS) --------------------------------
+
+    def _convo_for(self, target: ReplyTarget) -> str:
+        answering = split_message_id(target.platform_id)
+        if answering is not None:
+            return answering[0]  # a reply to their direct message: the same conversation
+        if not target.author_platform_id:
+            raise Rejected("The author's Bluesky identity is missing; sync again.")
+        return self._chat.convo_with(target.author_platform_id, target.author_handle)
+
+    def _send_direct(self, post: OutgoingPost) -> SentPost:
+        target = post.reply_to
+        if target is None:
+            raise Rejected("A direct message needs someone to go to.")
+        convo_id = self._convo_for(target)
+        try:
+            message = self._chat.send(convo_id, post.text)
+        except (ServerTrouble, Offline) as problem:
+            if isinstance(problem, Offline) and _never_connected(problem):
+                raise
+            # The chat service may have it: looked for before it is sent again.
+            raise OutcomeUnknown(
+                f"{problem} Heedful looks for the message before sending it again."
+            ) from problem
+        return self._sent_direct(convo_id, message, target)
+
+    def _sent_direct(
+        self, convo_id: str, message: Mapping[str, Any], target: ReplyTarget
+    ) -> SentPost:
+        try:
+            own = self._chat.own_message(convo_id, message, parent=target.platform_id)
+        except SkipItem as why:
+            raise OutcomeUnknown(f"Unreadable answer from Bluesky's chat service ({why}).") from why
+        return SentPost(platform_id=own.platform_id, url=own.url, as_mention=own)
+
+    def _find_direct(
+        self, post: OutgoingPost, *, since: datetime, known: frozenset[str]
+    ) -> SentPost | None:
+        target = post.reply_to
+        if target is None:
+            return None
+        convo_id = self._convo_for(target)
+        message = self._chat.sent_message(convo_id, post.text, since=since, known=known)
+        return None if message is None else self._sent_direct(convo_id, message, target)
 
     def _existing(self, rkey: str) -> tuple[str, str] | None:
         """The brand's post with this record key, or None when the PDS says there is none;
@@ -763,6 +854,19 @@ class BlueskyConnector:
     def close(self) -> None:
         self._watch.unregister()
         self._client.request.close()
+
+
+def _is_direct(post: OutgoingPost) -> bool:
+    """A direct message: asked for, or a reply to one (Bluesky DMs are chat messages)."""
+    answering = post.reply_to.platform_id if post.reply_to is not None else ""
+    return post.direct or split_message_id(answering) is not None
+
+
+def _with_chat(cursor: str, chat_state: Any) -> str:
+    state = _load_state(cursor)
+    if chat_state is not None:
+        state["chat"] = chat_state
+    return json.dumps(state)
 
 
 def _never_connected(error: Exception) -> bool:
