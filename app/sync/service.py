@@ -20,7 +20,7 @@ from storage.store import Store
 from storage.triage import TriageRepository
 
 from app.changes import NOTHING, Changes
-from app.networks.base import Connector
+from app.networks.base import ChecksDirectMessages, Connector
 from app.networks.errors import NeedsSignIn, NetworkError, Offline, RateLimited
 from app.secrets import KeyringUnavailable
 from app.sync.afterwards import AfterwardsService
@@ -228,6 +228,18 @@ class SyncService:
         connector = self._connector_for(self._accounts.get(mention.account_id))
         try:
             return self.afterwards.look_at(mention, connector)
+        finally:
+            connector.close()
+
+    def why_no_direct_message(self, mention_id: int) -> str:
+        """Why a direct message to the mention's author would be refused now, asked of the
+        network ("" when it would go, or when the network cannot say)."""
+        mention = self._mentions.get(mention_id)
+        connector = self._connector_for(self._accounts.get(mention.account_id))
+        try:
+            if isinstance(connector, ChecksDirectMessages):
+                return connector.why_no_direct_message(mention)
+            return ""
         finally:
             connector.close()
 
