@@ -42,6 +42,8 @@ class DirectMessages:
     # The post visibility that makes a post private (a reply to it stays private).
     visibility: str | None = None
     why_not: str = ""  # what to tell someone who asks for a DM where there is none
+    # A person may refuse DMs (Bluesky's chat settings): ask the network before writing one.
+    may_be_closed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,7 @@ BLUESKY = NetworkInfo(
         "a chat message (Bluesky's chat service, through the account's own server)",
         # Bluesky posts are all public; a DM is a chat conversation, not a post.
         visibility=None,
+        may_be_closed=True,
     ),
     visibilities=("public",),
     addressing=Addressing.THREAD,

@@ -277,7 +277,8 @@ def notification_to_mention(
     text = encodable(text)
     reply: Mapping[str, Any] = record["reply"] if isinstance(record.get("reply"), Mapping) else {}
     langs = record.get("langs")
-    full_text = text + _embed_text(record.get("embed"))
+    embedded = _embed_text(record.get("embed"))
+    full_text = text + embedded
     reading = read_language(langs if isinstance(langs, list) else [], full_text)
     display_name = author.get("displayName", author.get("display_name"))
     if not isinstance(display_name, str):
@@ -297,7 +298,11 @@ def notification_to_mention(
         kind=KEPT_REASONS[reason],
         text=full_text,
         # A post too long to be real is shown as its (cut) plain text.
-        html=facets_to_html(text, record.get("facets")) if len(text) <= MAX_TEXT_CHARS else None,
+        html=(
+            facets_to_html(text, record.get("facets")) + _lines_html(embedded)
+            if len(text) <= MAX_TEXT_CHARS
+            else None
+        ),
         created_at=_time(record.get("createdAt", record.get("created_at"))),
         language=reading.language,
         languages=reading.languages,
@@ -313,6 +318,11 @@ def notification_to_mention(
     return storable(
         mention, raw_when_too_long=json.dumps({"record": {"reply": reply}}, default=str)
     )
+
+
+def _lines_html(lines: str) -> str:
+    """What an embed adds (quote, link card, alt text), as paragraphs of the shown HTML."""
+    return "".join(f"<p>{html.escape(line)}</p>" for line in lines.split("\n") if line)
 
 
 def _optional_time(value: Any) -> datetime | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import json
 import logging
 import re
@@ -166,7 +167,8 @@ def status_to_mention(
         text += cut_note(len(content))
     else:
         text = html_to_text(content)
-    text += status_extras(status, server)
+    extras = status_extras(status, server)
+    text += extras
     tags = [status.get("language")]
     reading = read_language(tags, text)
     mention = NewMention(
@@ -181,7 +183,11 @@ def status_to_mention(
         ),
         kind=kind,
         text=text,
-        html=sanitize_html(content) if content and len(content) <= MAX_HTML_CHARS else None,
+        html=(
+            sanitize_html(content) + extras_html(extras)
+            if content and len(content) <= MAX_HTML_CHARS
+            else None
+        ),
         created_at=_time(status.get("created_at")),
         language=reading.language,
         url=_text_field(status, "url") or _text_field(status, "uri") or None,
@@ -236,6 +242,12 @@ def status_extras(status: Mapping[str, Any], server: str) -> str:
             label = kind_of_media if isinstance(kind_of_media, str) else "media"
             lines.append(f"[{label}: {attachment['description']}]")
     return "".join(f"\n{line}" for line in lines)
+
+
+def extras_html(extras: str) -> str:
+    """The lines under a post (quoted post, poll, media descriptions) as paragraphs of the
+    shown HTML too: the text has them, the post's own HTML does not."""
+    return "".join(f"<p>{html.escape(line)}</p>" for line in extras.split("\n") if line)
 
 
 def _optional_time(value: Any) -> datetime | None:
