@@ -39,6 +39,10 @@ from app.sync.afterwards import RequestsService
 from app.sync.health import HealthService
 from app.sync.outbox import OutboxService
 from app.sync.service import SyncService
+from app.team.claims import ReplyGate
+from app.team.journal import TeamJournal
+from app.team.keys import key_finder
+from app.team.service import TeamService
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +99,7 @@ class Workspace:
     brand: BrandService
     composer: ComposerService
     requests: RequestsService  # accepting or dismissing what the server filtered
+    team: TeamService
 
     @property
     def is_demo(self) -> bool:
@@ -163,6 +168,25 @@ def _assemble(
     secrets_store = SecretStore(namespace=f"profile:{ProfileFacts(store).profile_id()}")
     cursors = CursorRepository(store)
     connector_for = ConnectorFactory(secrets_store, stop)
+    snippets = SnippetService(SnippetRepository(store))
+    brand = BrandService(BrandProfileRepository(store))
+    composer = ComposerService(
+        accounts, mentions, snippets, brand, SentReplies(store), loaded.settings.agent_name
+    )
+    opened: list[Workspace] = []  # the triage service reads the agent name as it is now
+
+    def agent_name() -> str:
+        return opened[0].settings.agent_name
+
+    # Triage changes in a workspace joined to a team go to the team outbox in their own
+    # transaction (app.team.journal); the team service exchanges it with the team's server,
+    # and each reply takes its mention's claim there before it is sent.
+    team_journal = TeamJournal(store, key_finder(store))
+    triage = TriageService(TriageRepository(store, journal=team_journal), agent_name)
+    team = TeamService(store, secrets_store, agent_name, triage)
+    team.gate = reply_gate = ReplyGate(
+        store, key_finder(store), team.claim_call(), agent_name, journal=team_journal
+    )
     sync = SyncService(
         store,
         accounts,
@@ -172,13 +196,8 @@ def _assemble(
         connector_for,
         stop=stop,
         health=health,
+        reply_gate=reply_gate,
     )
-    snippets = SnippetService(SnippetRepository(store))
-    brand = BrandService(BrandProfileRepository(store))
-    composer = ComposerService(
-        accounts, mentions, snippets, brand, SentReplies(store), loaded.settings.agent_name
-    )
-    opened: list[Workspace] = []  # the triage service reads the agent name as it is now
     workspace = Workspace(
         paths=paths,
         profile=profile,
@@ -195,18 +214,19 @@ def _assemble(
         sync=sync,
         health=HealthService(accounts, health, outbox, SkippedItemRepository(store)),
         outbox_service=OutboxService(outbox, drafts),
-        triage=TriageService(TriageRepository(store), lambda: opened[0].settings.agent_name),
+        triage=triage,
         snippets=snippets,
         brand=brand,
         composer=composer,
+        team=team,
         requests=RequestsService(
             accounts,
             mentions,
             sync.afterwards,
             cursors,
-            TriageRepository(store),
+            TriageRepository(store, journal=team_journal),
             connector_for,
-            lambda: opened[0].settings.agent_name,
+            agent_name,
         ),
     )
     opened.append(workspace)

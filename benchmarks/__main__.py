@@ -4,11 +4,13 @@
     python -m benchmarks --quick           tiny sizes, only to prove every benchmark still runs
     python -m benchmarks --binary dist/heedful/heedful    also time the packaged binary
     python -m benchmarks --only care       care analysis on the labelled set (not in the full run)
+    python -m benchmarks --only team       the team inbox over a local NATS server
 
 Each baseline is measured in the same run, on the same machine, right beside what it is
 compared with: a bare PySide6 window (start-up, memory), plain sqlite3 (search, paging,
-ingest), plain Mastodon.py (sync). Benchmarks report; they never fail on a number. Stores
-are built once and kept under build/benchmarks/ (delete it to rebuild them).
+ingest), plain Mastodon.py (sync), raw nats-py (team). Benchmarks report; they never fail
+on a number. Stores are built once and kept under build/benchmarks/ (delete it to rebuild
+them).
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from pathlib import Path
 from benchmarks import stores
 from benchmarks.report import Measure, machine, table
 
-SECTIONS = ("startup", "search", "paging", "ingest", "sync", "care")
+SECTIONS = ("startup", "search", "paging", "ingest", "sync", "team", "care")
 # Care scores quality rather than speed, in a table of its own: it runs when asked for.
-DEFAULT_SECTIONS = ("startup", "search", "paging", "ingest", "sync")
+DEFAULT_SECTIONS = ("startup", "search", "paging", "ingest", "sync", "team")
 STORE_SECTIONS = {"startup", "search", "paging", "ingest"}
 
 
@@ -163,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
 
         say(f"sync of {args.sync_mentions:,} mentions from a local Mastodon server")
         measures += sync.run(args.sync_mentions, repeat=1 if args.quick else 2)
+    if "team" in args.sections:
+        from benchmarks import team
+
+        say("team inbox: laptop to laptop through a local NATS server, and a day's catch-up")
+        measures += team.run(quick=args.quick)
     result = table(measures) if measures else ""
     notes = [f"- {m.group}: {m.name}: {note}" for m in measures for note in m.notes]
     if "care" in args.sections:

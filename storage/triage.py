@@ -9,10 +9,11 @@ since.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from storage.records import TriageStatus, from_timestamp, to_timestamp
 from storage.store import Store
@@ -85,9 +86,30 @@ class Note:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class TriageRecord:
+    """One history row as it is written, for a journal that shares it (the team inbox)."""
+
+    mention_id: int
+    actor: str
+    field: str
+    old_value: str | None
+    new_value: str | None
+    at: str
+    uuid: str  # the history row's id, the same on every laptop it reaches
+    note_uuid: str | None = None
+
+
+class TriageJournal(Protocol):
+    """Called inside the transaction of each change, with the history row it wrote."""
+
+    def recorded(self, record: TriageRecord) -> None: ...
+
+
 class TriageRepository:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, journal: TriageJournal | None = None) -> None:
         self._store = store
+        self.journal = journal
 
     # --- reading -----------------------------------------------------------------------
 
@@ -250,14 +272,15 @@ class TriageRepository:
     def add_note(self, mention_id: int, body: str, *, actor: str, at: datetime) -> Note:
         when = to_timestamp(at)
         with self._store.write():
+            note_uuid = str(uuid.uuid4())
             cursor = self._store.conn.execute(
-                "INSERT INTO notes (mention_id, author, body, created_at)"
-                " SELECT id, ?, ?, ? FROM mentions WHERE id = ?",
-                [actor, body, when, mention_id],
+                "INSERT INTO notes (mention_id, author, body, created_at, uuid)"
+                " SELECT id, ?, ?, ?, ? FROM mentions WHERE id = ?",
+                [actor, body, when, note_uuid, mention_id],
             )
             if not cursor.rowcount or cursor.lastrowid is None:
                 raise KeyError(mention_id)
-            self._record(mention_id, actor, "note", None, body, when)
+            self._record(mention_id, actor, "note", None, body, when, note_uuid=note_uuid)
         return Note(cursor.lastrowid, mention_id, actor, body, from_timestamp(when))
 
     def revert(self, event_ids: Iterable[int], *, actor: str, at: datetime) -> TriageRevert:
@@ -352,13 +375,20 @@ class TriageRepository:
         old: str | None,
         new: str | None,
         when: str,
+        *,
+        note_uuid: str | None = None,
     ) -> int:
+        row_uuid = str(uuid.uuid4())
         cursor = self._store.conn.execute(
-            "INSERT INTO triage_events (mention_id, actor, field, old_value, new_value, at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [mention_id, actor, field, old, new, when],
+            "INSERT INTO triage_events (mention_id, actor, field, old_value, new_value, at, uuid)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [mention_id, actor, field, old, new, when, row_uuid],
         )
         assert cursor.lastrowid is not None
+        if self.journal is not None:
+            self.journal.recorded(
+                TriageRecord(mention_id, actor, field, old, new, when, row_uuid, note_uuid)
+            )
         return cursor.lastrowid
 
 

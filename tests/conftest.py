@@ -23,6 +23,7 @@ from app.paths import DEMO_PROFILE, HOME_VARIABLE, AppPaths
 
 from tests.peers.bluesky import BlueskyPeer
 from tests.peers.mastodon import MastodonPeer
+from tests.peers.nats import NatsPeer
 
 # Demo data is generated relative to this moment in tests, so assertions about ages are stable.
 DEMO_NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -110,6 +111,14 @@ def mastodon_peer() -> Iterator[MastodonPeer]:
     that Heedful asks for, to hold no more rights than it needs.
     """
     with MastodonPeer(enforce_scopes=False) as peer:
+        yield peer
+
+
+@pytest.fixture(scope="session")
+def nats_peer() -> Iterator[NatsPeer]:
+    """One NATS server with JetStream on loopback for the session; each test takes a fresh
+    team name (its own subjects, stream and buckets) with NatsPeer.new_team()."""
+    with NatsPeer() as peer:
         yield peer
 
 

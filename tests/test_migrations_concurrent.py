@@ -50,10 +50,12 @@ def test_two_processes_opening_an_older_database_at_once_both_succeed(tmp_path: 
     )
     old.close()
 
-    with opening(path, "--hold") as first, opening(path) as second:
+    with contextlib.ExitStack() as stack, opening(path, "--hold") as first:
         _said(first, "waiting-for-the-write-lock")
         _said(first, "holding")  # migrated, not yet committed: it holds the write lock
-        # The second read version 1 too, and now waits for the same lock.
+        # Only now the second starts (started together, it could take the lock first): it
+        # reads version 1 too, as the first has not committed, and waits for the same lock.
+        second = stack.enter_context(opening(path))
         _said(second, "waiting-for-the-write-lock")
         assert first.stdin is not None
         first.stdin.write("go\n")

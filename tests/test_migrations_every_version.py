@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from storage.mentions import InboxFilter, MentionRepository
-from storage.migrations import LATEST_VERSION
+from storage.migrations import LATEST_VERSION, MIGRATIONS
 from storage.snippets import SnippetRepository
 from storage.store import open_store
 
@@ -162,6 +162,28 @@ _ROWS: dict[str, list[dict[str, Any]]] = {
                      {"id": 2, "snippet_id": 2, "mention_id": None, "used_at": at(4, 11)}],
     "brand_profile": [{"id": 1, "body": '{"name": "Fjellform", "sign_off": "– {agent.name}"}',
                        "updated_at": at(2)}],
+    "team_membership": [{"id": 1, "server": "nats://team.example:4222", "team": "care",
+                         "user": "kari", "joined_at": at(1), "applied_seq": 7}],
+    "team_outbox": [{"id": 1, "uuid": "0f6b3c1e-1d1c-4f55-9d3e-1c2b3a4d5e6f",
+                     "event_type": "triage.set", "payload": b'{"v":1}', "target": "k|status",
+                     "created_at": at(5)}],
+    "team_mentions": [{"mkey": "k", "network": "mastodon", "server": "https://social.example",
+                       "account": "4242", "platform_id": "1133"}],
+    "team_fields": [{"mkey": "k", "field": "status", "value": "open", "actor": "Ola",
+                     "version": "1b6b3c1e-1d1c-4f55-9d3e-1c2b3a4d5e6f", "at": at(4), "seq": 3}],
+    "team_tags": [{"add_id": "2b6b3c1e-1d1c-4f55-9d3e-1c2b3a4d5e6f", "mkey": "k",
+                   "tag": "billing"}],
+    "team_events": [{"seq": 3, "uuid": "1b6b3c1e-1d1c-4f55-9d3e-1c2b3a4d5e6f",
+                     "event_type": "triage.set", "mkey": "k", "actor": "Ola", "user": "ola",
+                     "at": at(4), "payload": b'{"v":1}', "outcome": "applied"}],
+    "team_conflicts": [{"uuid": "3b6b3c1e-1d1c-4f55-9d3e-1c2b3a4d5e6f", "mkey": "k",
+                        "field": "status", "mine_value": "done", "mine_actor": "Kari",
+                        "mine_user": "kari", "mine_at": at(4), "theirs_value": "open",
+                        "theirs_actor": "Ola", "theirs_at": at(4), "seq": 4}],
+    "team_rejected": [{"seq": 5, "subject": "heedful.care.ev.x", "reason": "not JSON",
+                       "size": 3, "received_at": at(4)}],
+    "team_reply_holds": [{"outbox_id": 1, "holder_actor": "Ola", "holder_user": "ola",
+                          "held_at": at(5)}],
     "skipped_items": [
         {"id": 1, "account_id": 2, "platform_id": "at://did:plc:x/app.bsky.feed.post/1",
          "reason": "malformed record", "skipped_at": at(3)},
@@ -201,6 +223,28 @@ def fill_as_of(conn: sqlite3.Connection, version: int) -> None:
     assert conn.execute("PRAGMA user_version").fetchone()[0] == version
 
 
+def _as_migrated(
+    table: str, columns: list[str], rows: list[tuple[Any, ...]], version: int
+) -> list[tuple[Any, ...]]:
+    """The rows as the later migrations mean to leave them: every value kept, except the ones
+    a migration changes on purpose (each listed here with the migration that does it)."""
+    if table == "outbox" and version < 11:
+        # 11: a reply left "sending" was cut short; whether it reached the network is not
+        # known, so it becomes "unknown" (looked for before it goes again), its claim dropped.
+        state = columns.index("state")
+        claimed = columns.index("claimed_at") if "claimed_at" in columns else None
+        changed = []
+        for row in rows:
+            values = list(row)
+            if values[state] == "sending":
+                values[state] = "unknown"
+            if claimed is not None:
+                values[claimed] = None
+            changed.append(tuple(values))
+        rows = changed
+    return sorted(rows, key=repr)
+
+
 def _snapshot(conn: sqlite3.Connection) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
     """Every row of every table, in the columns it has now, in a stable order."""
     found = {}
@@ -211,7 +255,8 @@ def _snapshot(conn: sqlite3.Connection) -> dict[str, tuple[list[str], list[tuple
     return found
 
 
-@pytest.mark.parametrize("version", range(1, LATEST_VERSION))
+# Every schema a Heedful shipped or a branch added (versions may skip numbers until merged).
+@pytest.mark.parametrize("version", [m.version for m in MIGRATIONS if m.version < LATEST_VERSION])
 def test_upgrading_from_each_version_keeps_every_row_and_finds_every_mention(
     tmp_path: Path, version: int
 ) -> None:
@@ -231,7 +276,8 @@ def test_upgrading_from_each_version_keeps_every_row_and_finds_every_mention(
             now_columns, _rows = after[table]
             assert set(columns) <= set(now_columns), table
             kept = conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
-            assert sorted(kept, key=repr) == rows, f"{table} changed from schema {version}"
+            expected = _as_migrated(table, columns, rows, version)
+            assert sorted(kept, key=repr) == expected, f"{table} changed from schema {version}"
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         conn.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('integrity-check')")

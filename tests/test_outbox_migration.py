@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from storage.accounts import AccountRepository
 from storage.mentions import MentionRepository
 from storage.outbox import OutboxRepository
 from storage.records import OutboxState, utc_now
 from storage.store import open_store
 
-from tests.factories import brand_account, mention
+from tests.factories import add_account_as_schema_1, brand_account, mention
 
 BEFORE = 9  # the last schema without the outbox's new states (10 is another change)
 
@@ -24,7 +23,7 @@ def test_upgrading_keeps_every_reply_and_makes_a_cut_short_send_an_outcome_unkno
 ) -> None:
     path = tmp_path / "heedful.db"
     old = open_store(path, target_version=BEFORE)
-    account_id = AccountRepository(old).add(brand_account()).id
+    account_id = add_account_as_schema_1(old, brand_account())
     MentionRepository(old).ingest([mention(account_id, n) for n in range(4)])
     mention_ids = [int(r[0]) for r in old.conn.execute("SELECT id FROM mentions ORDER BY id")]
     for number, (mention_id, state) in enumerate(
@@ -59,7 +58,7 @@ def test_upgrading_keeps_every_reply_and_makes_a_cut_short_send_an_outcome_unkno
             row[0]
             for row in store.conn.execute("SELECT name FROM sqlite_master WHERE type='index'")
         }
-        assert indexes_after == indexes_before
+        assert indexes_before <= indexes_after  # the outbox's among them, after its rebuild
         assert store.conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
         # The new states are allowed now, and nothing else is.

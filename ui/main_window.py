@@ -31,6 +31,7 @@ from ui.sync.channel_health import ChannelHealthDialog
 from ui.sync.controller import SyncController
 from ui.sync.outbox_panel import OutboxStateLine, OutboxWindow
 from ui.tasks import Tasks
+from ui.team.window import install_team
 from ui.tray import install_inbox_tray
 from ui.write_guard import WriteGuard
 
@@ -138,6 +139,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self.triage_actions = install_triage_actions(self, workspace.triage)
+        self.team = install_team(self, workspace)  # the shared inbox, when joined to a team
         # Filtered requests, opened posts looked at again, whether a DM would be taken.
         self.remote_actions = install_remote_actions(self, workspace)
         self._restore_ui_state()
@@ -426,6 +428,7 @@ class MainWindow(QMainWindow):
             return
         self._save_ui_state()
         self.sync.stop()
+        self.team.stop()
         self.inbox_panel.stop()
         self.triage_actions.stop()
         self.tray.hide()

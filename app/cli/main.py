@@ -28,6 +28,7 @@ from app.cli.snippets import (
     record_snippet_use,
     snippets_command,
 )
+from app.cli.team import add_team_parser, run_team, share_at_once
 from app.cli.triage import add_triage_parser, run_triage
 from app.compose.replies import ReplyRefused, describe_outbox_item
 from app.inbox.qualifiers import help_lines
@@ -39,6 +40,7 @@ from app.networks.registry import NETWORKS, NetworkInfo, SignIn, find_network
 from app.paths import AppPaths
 from app.secrets import KeyringUnavailable
 from app.sync.outbox import outbox_line
+from app.team.claims import held_by_text
 from app.text.display import age, iso_time, one_line
 
 EXIT_OK = 0
@@ -136,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_triage_parser(commands)
     add_requests_parser(commands)
     add_analyse_parser(commands)
+    add_team_parser(commands)
     return parser
 
 
@@ -196,7 +199,8 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         "sync": _sync,
         "reply": _reply,
         "outbox": _outbox,
-        "triage": run_triage,
+        "triage": _triage_and_share,
+        "team": run_team,
         "snippets": snippets_command,
         "brand": brand_command,
         "requests": run_requests,
@@ -213,6 +217,14 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return _fail("stopped", EXIT_FAILED)
     finally:
         workspace.close()
+
+
+def _triage_and_share(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    """In a workspace joined to a team, triage from the command line is published at once
+    (or waits in the team outbox while the team's server cannot be reached)."""
+    code = run_triage(workspace, args, out)
+    share_at_once(workspace)
+    return code
 
 
 def _fail(message: str, code: int) -> int:
@@ -382,7 +394,9 @@ def _sync(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
         for report in reports:
             out.write(
                 f"{report.account.handle}: {report.added} new, {report.sent} sent, "
-                f"{report.failed} failed, {report.skipped} skipped — {report.state.value}"
+                f"{report.failed} failed, {report.skipped} skipped"
+                + (f", {report.held} held by a teammate's reply" if report.held else "")
+                + f" — {report.state.value}"
                 f"{': ' + report.detail if report.detail else ''}\n"
             )
         now = utc_now()
@@ -410,9 +424,16 @@ def _reply(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     except KeyError:
         return _fail(f"there is no mention {args.mention_id}", EXIT_FAILED)
     record_snippet_use(workspace, snippet_id, args.mention_id)
-    workspace.sync.sync_account(workspace.accounts.get(item.account_id), pull=False)
+    share_at_once(workspace)  # a teammate's laptop shows it queued here
+    report = workspace.sync.sync_account(workspace.accounts.get(item.account_id), pull=False)
     item = workspace.outbox.get(item.id)
     out.write(describe_outbox_item(item) + "\n")
+    if report.held and (hold := workspace.team.holds.get(item.id)) is not None:
+        return _fail(
+            f"held, nothing was posted: {held_by_text(hold)}. Choose with 'heedful team "
+            f"send-anyway {item.id}', 'discard {item.id}' or 'edit {item.id}'.",
+            EXIT_FAILED,
+        )
     return EXIT_FAILED if item.state is OutboxState.FAILED else EXIT_OK
 
 

@@ -43,6 +43,7 @@ from app.networks.errors import (
     Rejected,
     ServerTrouble,
 )
+from app.team.claims import GateDecision, ReplyGate
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class SendReport:
 
     sent: int = 0
     failed: int = 0
+    held: int = 0  # a teammate holds the mention's reply claim: nothing was posted
     moved: list[int] = field(default_factory=list)  # outbox items whose state changed
 
     def changes(self, outbox: OutboxRepository) -> Changes:
@@ -80,11 +82,15 @@ class SendingService:
         *,
         clock: Callable[[], datetime],
         stop: threading.Event,
+        reply_gate: ReplyGate | None = None,
     ) -> None:
         self._mentions = mentions
         self._outbox = outbox
         self._clock = clock
         self._stop = stop
+        # In a team, a reply takes its mention's claim before it goes from queued to sending
+        # (app.team.claims): a teammate's answer holds it, and nothing is posted.
+        self._reply_gate = reply_gate
 
     def send_due(
         self,
@@ -128,6 +134,8 @@ class SendingService:
                 self._record_sent(item, found, mention, report)
                 return
             log.info("reply %d is not on the network: it goes now", item.id)
+        if self._reply_gate is not None and not self._passes_gate(item, report):
+            return
         if not self._outbox.claim(item.id, self._clock(), by=holder, expected=item.state):
             return  # another sync took it (or it moved) meanwhile
         try:
@@ -156,6 +164,18 @@ class SendingService:
             report.moved.append(item.id)
             return
         self._record_sent(item, sent, mention, report)
+
+    def _passes_gate(self, item: OutboxItem, report: SendReport) -> bool:
+        assert self._reply_gate is not None
+        answer = self._reply_gate.check(item)
+        if answer.decision is GateDecision.HOLD:
+            report.held += 1
+            return False
+        if answer.decision is GateDecision.WAIT:
+            self._outbox.mark_retry(item.id, answer.detail, self._clock() + timedelta(seconds=30))
+            report.moved.append(item.id)
+            return False
+        return True
 
     def _look_for(
         self, item: OutboxItem, post: OutgoingPost, connector: Connector
@@ -187,6 +207,8 @@ class SendingService:
         if self._outbox.mark_sent(item.id, sent.platform_id, sent.url):
             report.sent += 1
             report.moved.append(item.id)
+            if self._reply_gate is not None:  # teammates' histories say it was answered
+                self._reply_gate.sent(item, sent.url, sent.platform_id)
         if sent.as_mention is None:
             return
         own = replace(

@@ -26,6 +26,7 @@ from app.secrets import KeyringUnavailable
 from app.sync.afterwards import AfterwardsService
 from app.sync.pull import ProgressCallback, PullingService, PullReport
 from app.sync.sending import SendingService, SendReport
+from app.team.claims import ReplyGate
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class SyncReport:
     # Another sync (thread or process) held the account, or took it over mid-way: nothing
     # more was done (what was stored before stays, each page whole).
     busy: bool = False
+    held: int = 0  # replies held: a teammate holds the mention's reply claim
     # The mentions added, the outbox items whose state moved (and their mentions), the
     # account when its state was recorded: what the window refreshes.
     changes: Changes = NOTHING
@@ -102,6 +104,7 @@ class SyncService:
         leases: SyncLeases | None = None,
         health: AccountHealthRepository | None = None,
         lease_seconds: float = LEASE_SECONDS,
+        reply_gate: ReplyGate | None = None,
     ) -> None:
         self._store = store
         self._accounts = accounts
@@ -114,7 +117,9 @@ class SyncService:
         self._lease_seconds = lease_seconds
         self._health = health or AccountHealthRepository(store)
         self.pulling = PullingService(store, mentions, cursors, stop=self._stop)
-        self.sending = SendingService(mentions, outbox, clock=clock, stop=self._stop)
+        self.sending = SendingService(
+            mentions, outbox, clock=clock, stop=self._stop, reply_gate=reply_gate
+        )
         self.afterwards = AfterwardsService(
             mentions, cursors, self._health, TriageRepository(store), clock=clock
         )
@@ -157,7 +162,7 @@ class SyncService:
         finally:
             self._leases.release(account.id, self.holder)
             report.added, report.skipped = len(pulled.added), pulled.skipped
-            report.sent, report.failed = sent.sent, sent.failed
+            report.sent, report.failed, report.held = sent.sent, sent.failed, sent.held
             report.changes = (
                 report.changes | Changes.of(added=pulled.added) | sent.changes(self._outbox)
             )

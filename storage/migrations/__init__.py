@@ -9,6 +9,8 @@ from __future__ import annotations
 from storage.migrations import (
     m10_natural_keys,
     m11_outbox_states,
+    m17_team,
+    m18_team_claims,
     m20_what_posts_became,
     m21_inbox_time,
 )
@@ -19,6 +21,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     *SHIPPED,
     m10_natural_keys.MIGRATION,
     m11_outbox_states.MIGRATION,
+    m17_team.MIGRATION,
+    m18_team_claims.MIGRATION,
     m20_what_posts_became.MIGRATION,
     m21_inbox_time.MIGRATION,
 )

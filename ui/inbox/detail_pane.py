@@ -147,6 +147,12 @@ class DetailPane(QWidget):
         self._browser.setProperty("mention", mention_id)
         scroll.setValue(kept)
 
+    def add_banner(self, widget: QWidget) -> None:
+        """A line above the mention (the team's "Kari is typing a reply")."""
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(0, widget)
+
     def add_below_reply_box(self, widget: QWidget) -> None:
         layout = self.layout()
         assert layout is not None
@@ -377,6 +383,10 @@ def _event_text(event: TriageEvent) -> str:
         )
     if event.field == "assignee":
         return f"assigned it to {new}" if event.new_value else f"unassigned it (was {old})"
+    if event.field == "not_applied":  # the team inbox: a teammate had changed it first
+        return f"set {old} to {new or '—'}: not applied, a teammate had changed it first"
+    if event.field == "replied":  # the team inbox: a teammate's reply went out
+        return "replied"
     return f"{html.escape(event.field)} {old or '—'} → {new or '—'}"
 
 

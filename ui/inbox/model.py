@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -77,6 +77,8 @@ class InboxModel(QAbstractTableModel):
         self._cache: OrderedDict[int, InboxRow] = OrderedDict()
         self._bold = QFont()
         self._bold.setBold(True)
+        # More words for a row's chips, by mention id (the team's "Kari here"), or None.
+        self.extra_badges: Callable[[int], list[str]] | None = None
         self._merge_timer = QTimer(self)
         self._merge_timer.setSingleShot(True)
         self._merge_timer.setInterval(MERGE_DELAY_MS)
@@ -237,7 +239,10 @@ class InboxModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return row
         if role == BADGES_ROLE:
-            return badges(row) if index.column() == MESSAGE_COLUMN else []
+            if index.column() != MESSAGE_COLUMN:
+                return []
+            more = [] if self.extra_badges is None else self.extra_badges(row.id)
+            return [*badges(row), *more]
         if role == Qt.ItemDataRole.FontRole:
             return self._bold if row.status is TriageStatus.NEW else None
         if role == Qt.ItemDataRole.ToolTipRole:
