@@ -146,7 +146,6 @@ class HeldBack:
     policy: dict[str, str]  # each category: accept, filter or drop
     requests_waiting: int  # accounts whose notifications wait
     notifications_waiting: int
-    waiting_authors: frozenset[str]  # their platform ids
 
 
 @runtime_checkable
@@ -155,6 +154,10 @@ class FiltersNotifications(Protocol):
 
     def held_back(self) -> HeldBack | None:
         """As the last fetch learned it; None when the server filters nothing."""
+        ...
+
+    def waiting_authors(self) -> frozenset[str]:
+        """The platform ids of the authors whose requests wait now (asks the server)."""
         ...
 
     def from_author(self, author_platform_id: str, *, as_filtered: bool) -> list[NewMention]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -22,12 +22,19 @@ from storage.accounts import AccountHealthRepository, AccountRepository
 from storage.cursors import CursorRepository
 from storage.mentions import MentionRepository
 from storage.mentions.afterwards import LookedAt
-from storage.records import Account, Mention, TriageStatus, to_timestamp, utc_now
+from storage.records import (
+    Account,
+    Mention,
+    TriageStatus,
+    from_timestamp,
+    to_timestamp,
+    utc_now,
+)
 from storage.triage import TriageRepository
 
 from app.changes import Changes
 from app.networks.base import Connector, FiltersNotifications, LooksAgain
-from app.networks.errors import NeedsSignIn, NetworkError, Offline, RateLimited
+from app.networks.errors import NeedsSignIn, NetworkError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +43,7 @@ LOOKED_STREAM = "looked_again"  # when recent posts were last looked at again
 LOOK_EVERY = timedelta(minutes=10)  # a calm pace: a few requests per account and hour
 LOOK_BACK = timedelta(days=3)  # edits and deletions matter while the work is fresh
 LOOK_BATCH = 40
+SETTLE_EVERY = timedelta(minutes=5)  # waiting requests read again, when their count holds
 OPENED_FRESH = timedelta(minutes=1)  # an opened post looked at this recently is not asked again
 
 
@@ -68,16 +76,17 @@ class AfterwardsService:
     def after_pull(
         self, account: Account, connector: Connector, keep_lease: Callable[[], None]
     ) -> Changes:
-        """Both steps; a failure of either (other than one the whole sync must report) is
-        logged and left for the next sync."""
+        """Both steps, at their own pace; a failure of either (other than a sign-in or rate
+        limit the account's state must show) is logged and left for the next sync."""
         changes = Changes()
         for step in (self.settle_requests, self.look_again):
             keep_lease()
             try:
                 changes |= step(account, connector)
-            except (NeedsSignIn, RateLimited, Offline):
-                raise
+            except (NeedsSignIn, RateLimited):
+                raise  # the account's state must say so
             except NetworkError as problem:
+                # The new mentions are in; this is done again at the next sync.
                 log.warning("%s: %s", account.handle, problem)
         return changes
 
@@ -93,23 +102,49 @@ class AfterwardsService:
         self._health.record_held_back(
             account.id, held.description, held.requests_waiting, held.notifications_waiting
         )
-        before = self._known_waiting(account.id)
+        before, settled_at = self._known_waiting(account.id)
+        now = self._clock()
+        # The requests are read only while some wait (or waited): at once when their number
+        # moved, else every SETTLE_EVERY (one accepted as another arrives).
+        if not held.requests_waiting and not before:
+            return Changes()
+        due = settled_at is None or now - settled_at >= SETTLE_EVERY
+        if held.requests_waiting == len(before) and not due:
+            return Changes()
+        waiting = connector.waiting_authors()
+        if len(waiting) != held.requests_waiting:  # the policy's summary was read earlier
+            self._health.record_held_back(
+                account.id, held.description, len(waiting),
+                held.notifications_waiting if waiting else 0,
+            )  # fmt: skip
         changed: set[int] = set()
-        for author in sorted(held.waiting_authors - before):
+        for author in sorted(waiting - before):
             # Seen for the first time: what it held before Heedful's cursor got there too.
             changed |= self._take_held(account, connector, author)
-        for author in sorted(before - held.waiting_authors):
+        for author in sorted(before - waiting):
             # Accepted or dismissed in the web interface (or another Heedful).
             changed |= self._settle(account, connector, author, by="")
-        self._cursors.put(account.id, REQUESTS_STREAM, json.dumps(sorted(held.waiting_authors)))
+        self._remember_waiting(account.id, waiting, now)
         return Changes.of(mentions=changed, accounts=[account.id]) if changed else Changes()
 
-    def _known_waiting(self, account_id: int) -> set[str]:
+    def _known_waiting(self, account_id: int) -> tuple[set[str], datetime | None]:
+        """The authors whose requests waited at the last look, and when that was."""
         try:
-            known = json.loads(self._cursors.get(account_id, REQUESTS_STREAM) or "[]")
+            known = json.loads(self._cursors.get(account_id, REQUESTS_STREAM) or "{}")
         except ValueError:
-            return set()
-        return {str(author) for author in known} if isinstance(known, list) else set()
+            return set(), None
+        if isinstance(known, list):  # as the first steps of this version wrote it
+            return {str(author) for author in known}, None
+        if not isinstance(known, dict) or not isinstance(known.get("authors"), list):
+            return set(), None
+        at = known.get("at")
+        return {str(a) for a in known["authors"]}, (
+            from_timestamp(at) if isinstance(at, str) and at else None
+        )
+
+    def _remember_waiting(self, account_id: int, authors: Iterable[str], at: datetime) -> None:
+        state = {"authors": sorted(authors), "at": to_timestamp(at)}
+        self._cursors.put(account_id, REQUESTS_STREAM, json.dumps(state))
 
     def _take_held(
         self, account: Account, connector: FiltersNotifications, author: str
@@ -286,5 +321,5 @@ class RequestsService:
 
     def _forget(self, account_id: int, author: str) -> None:
         """Heedful settled it itself: the next sync must not settle it again."""
-        known = self._afterwards._known_waiting(account_id) - {author}
-        self._cursors.put(account_id, REQUESTS_STREAM, json.dumps(sorted(known)))
+        known, _at = self._afterwards._known_waiting(account_id)
+        self._afterwards._remember_waiting(account_id, known - {author}, utc_now())

@@ -12,7 +12,10 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
+from storage.errors import StoreError
+
 from app.bootstrap import Workspace
+from app.networks.errors import NetworkError
 from app.sync.afterwards import NoRequest, RequestOutcome
 
 from ui.tasks import Lane
@@ -141,9 +144,12 @@ class RemoteActions(QObject):
 
 
 def _why(error: Exception) -> str:
-    if isinstance(error, NoRequest | KeyError):
-        return str(error) if isinstance(error, NoRequest) else "That mention is gone."
-    return f"Could not reach the server: {error}"
+    """What to tell the person: the service's and the networks' errors say it themselves."""
+    if isinstance(error, KeyError):
+        return "That mention is gone."
+    if isinstance(error, NoRequest | NetworkError | StoreError):
+        return str(error)
+    return f"Could not do that: {error}"
 
 
 def install_remote_actions(window: MainWindow, workspace: Workspace) -> RemoteActions:

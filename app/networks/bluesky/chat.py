@@ -46,6 +46,13 @@ MAX_MESSAGE_CHARS = 10_000  # chat.bsky.convo.defs#messageInput
 CLOCK_SLACK = timedelta(minutes=10)
 
 
+NO_CHAT_ACCESS = (
+    "This Bluesky app password cannot reach direct messages. Make a new one with 'Allow access "
+    "to your direct messages' ticked (Settings → Privacy and security → App passwords) and add "
+    "the account again."
+)
+
+
 class ChatUnavailable(Rejected):
     """Direct messages cannot be reached with this sign-in (an app password made without
     "Allow access to your direct messages"), or the customer does not accept them."""
@@ -186,11 +193,7 @@ class BlueskyChat:
         except NeedsSignIn as problem:
             # The session works for posts (it was just refreshed): a PDS that will not pass
             # chat calls on says so with InvalidToken, "Bad token method".
-            raise ChatUnavailable(
-                "This Bluesky app password cannot reach direct messages. Make a new one with "
-                "'Allow access to your direct messages' ticked (Settings → Privacy and "
-                f"security → App passwords) and add the account again. ({problem})"
-            ) from problem
+            raise ChatUnavailable(f"{NO_CHAT_ACCESS} ({problem})") from problem
 
     @staticmethod
     def _answer(response: Any) -> Mapping[str, Any]:

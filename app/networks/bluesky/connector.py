@@ -34,6 +34,7 @@ from app.networks.base import (
     SentPost,
 )
 from app.networks.bluesky.chat import (
+    NO_CHAT_ACCESS,
     BlueskyChat,
     ChatState,
     ChatUnavailable,
@@ -62,6 +63,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PAGE_SIZE = 100  # the most listNotifications returns at once
+# Access tokens whose scope lets the PDS pass chat calls on (packages/pds: PRIVILEGED_METHODS).
+CHAT_SCOPES = {"com.atproto.access", "com.atproto.appPassPrivileged"}
+CHAT_SKIP_ID = "chat.bsky"  # what channel health files a direct-message problem under
 POSTS_BATCH = 25  # the most getPosts looks up at once
 REQUEST_TIMEOUT_S = 20
 KEPT_REASONS = {
@@ -587,11 +591,15 @@ class BlueskyConnector:
             yield last
         notifications_state = last.cursor if last is not None else (cursor or "{}")
         try:
+            if not self._may_read_chat():
+                raise ChatUnavailable(NO_CHAT_ACCESS)
             items, skipped, after = self._chat.fetch_new(ChatState.load(chat_state))
-        except ChatUnavailable as problem:
+        except (ChatUnavailable, ServerTrouble, Rejected) as problem:
+            # Direct messages failing never holds up the posts. Said once per reason (the
+            # skipped items keep one row per account, platform id and reason).
             log.warning("direct messages of %s: %s", self._own_did, problem)
             yield FetchedPage(
-                items=[], cursor=notifications_state, skipped=[f"?: direct messages: {problem}"]
+                items=[], cursor=notifications_state, skipped=[f"{CHAT_SKIP_ID}: {problem}"]
             )
             return
         for reason in skipped:
@@ -663,11 +671,22 @@ class BlueskyConnector:
             author_platform_id=mention.author.platform_id,
         )
 
+    def _may_read_chat(self) -> bool:
+        """Whether this session may reach direct messages: the PDS passes chat calls on only
+        for a full session or an app password made with access to them (its token's scope
+        says which), so Heedful does not ask in vain at every sync."""
+        session = self._client._session
+        payload = None if session is None else session.access_jwt_payload
+        scope = getattr(payload, "scope", None)
+        return scope is None or scope in CHAT_SCOPES
+
     def why_no_direct_message(self, mention: Mention) -> str:
         """Why a direct message to the author would be refused now ("" when it would go):
         their chat settings, or an app password without access to direct messages."""
         if split_message_id(mention.platform_id) is not None:
             return ""  # they wrote to the brand: the conversation is open
+        if not self._may_read_chat():
+            return NO_CHAT_ACCESS
         try:
             can, _convo = self._chat.can_message(mention.author.platform_id)
         except ChatUnavailable as problem:

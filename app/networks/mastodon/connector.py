@@ -11,7 +11,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -48,8 +48,12 @@ from app.networks.languages import read_language
 from app.networks.lengths import mastodon_length
 from app.networks.mastodon.filtering import (
     FilterContext,
+    NotificationPolicy,
     Relationship,
     WaitingRequest,
+    may_be_filtered,
+    policy_from_json,
+    policy_to_json,
     read_policy,
     read_request,
 )
@@ -66,6 +70,7 @@ PAGE_SIZE = 80  # the most /api/v1/notifications returns at once
 REQUEST_PAGES = 5  # notification requests read per sync (the server counts to 100)
 AUTHOR_PAGES = 5  # one author's notifications read back after an accept
 STATUS_BATCH = 20  # the most /api/v1/statuses?id[] looks up at once
+_POLICY_PATH = "/api/v2/notifications/policy"
 REQUEST_TIMEOUT_S = 20
 # Below this many requests left in the window, wait for the window to reset instead of
 # spending the last ones: other clients of the same account need some too.
@@ -354,20 +359,51 @@ def _quoted_context(
     return [replace(post, is_context=not post.is_own)]
 
 
-# Cursors written since filtered notifications are read too. One an older Heedful wrote
-# (a bare id) may have moved past filtered notifications it never read, which an accept
-# later merged back below it: reading starts again from the oldest the server keeps, once
-# (the store keeps each post once).
-CURSOR_VERSION = "2:"
+# The cursor: where reading got to (a notification id), and the notification policy as last
+# read, with when (it is read again every POLICY_EVERY, not at every sync: a sync is one
+# request when nothing is new). One an older Heedful wrote (a bare id) may have moved past
+# filtered notifications it never read, which an accept later merged back below it: reading
+# starts again from the oldest the server keeps, once (the store keeps each post once).
+CURSOR_VERSION = "3:"
+POLICY_EVERY = timedelta(minutes=10)
 
 
-def read_cursor(cursor: str | None) -> str:
-    """The notification id to read on from."""
+@dataclass
+class CursorState:
+    min_id: str = "0"
+    policy: NotificationPolicy | None = None
+    policy_known: bool = False
+    policy_at: datetime | None = None
+
+
+def read_cursor(cursor: str | None) -> CursorState:
     if cursor and cursor.startswith(CURSOR_VERSION):
-        return cursor[len(CURSOR_VERSION) :] or "0"
+        try:
+            data = json.loads(cursor[len(CURSOR_VERSION) :])
+        except ValueError:
+            data = None
+        if isinstance(data, Mapping) and _is_id(data.get("min_id")):
+            at = _optional_time(data.get("policy_at"))
+            return CursorState(
+                min_id=str(data["min_id"]),
+                policy=policy_from_json(data.get("policy")),
+                policy_known=bool(data.get("policy_known")) and at is not None,
+                policy_at=at,
+            )
+    if cursor and cursor.startswith("2:") and _is_id(cursor[2:]):
+        return CursorState(min_id=cursor[2:])  # written by this version's first steps
     if cursor:
         log.info("notifications were read without the filtered ones: reading them all again")
-    return "0"
+    return CursorState()
+
+
+def write_cursor(state: CursorState) -> str:
+    data: dict[str, Any] = {"min_id": state.min_id, "policy_known": state.policy_known}
+    if state.policy is not None:
+        data["policy"] = policy_to_json(state.policy)
+    if state.policy_at is not None:
+        data["policy_at"] = state.policy_at.isoformat()
+    return CURSOR_VERSION + json.dumps(data, sort_keys=True)
 
 
 def _reason_of(reasons: Mapping[str, str], notification: Mapping[str, Any]) -> str | None:
@@ -442,7 +478,11 @@ class MastodonConnector:
         self.heartbeat: Heartbeat | None = None
         self._max_characters: int | None = None
         self._types: tuple[str, ...] = KEPT_TYPES
-        self._filtering: FilterContext | None = None
+        # The notification policy as this sync knows it (read, or kept in the cursor), and
+        # whether it is known at all; the requests that wait, once asked.
+        self._policy: NotificationPolicy | None = None
+        self._policy_known = False
+        self._waiting: dict[str, WaitingRequest] | None = None
         # Quitting cuts open connections: a stalled server never holds the app open.
         self._watch = SocketWatch(self._stop)
         self._api = mastodon_py.Mastodon(
@@ -565,13 +605,14 @@ class MastodonConnector:
         # server keeps notifications. Filtered notifications (Mastodon 4.3+) come too, as
         # they arrive: accepting one later merges it back below this cursor, where a
         # forward-only reader would never see it.
-        position = read_cursor(cursor)
-        filtering = self._learn_filtering()
+        state = read_cursor(cursor)
+        position = state.min_id
+        self._learn_policy(state)
         while True:
             batch = self._notifications(min_id=position, include_filtered=True)
             if not batch:
                 return
-            reasons = self._filter_reasons(batch, position, filtering)
+            reasons = self._filter_reasons(batch, position)
             page = notifications_to_page(
                 list(batch),
                 account_id=self._account_id,
@@ -582,10 +623,14 @@ class MastodonConnector:
             )
             for reason in page.skipped:
                 log.warning("skipped a Mastodon item: %s", reason)
-            yield replace(page, cursor=CURSOR_VERSION + page.cursor)
+            yield replace(page, cursor=self._cursor_after(page.cursor, state))
             if page.cursor == position:
                 return
             position = page.cursor
+
+    def _cursor_after(self, min_id: str, state: CursorState) -> str:
+        return write_cursor(replace(state, min_id=min_id, policy=self._policy,
+                                    policy_known=self._policy_known))  # fmt: skip
 
     def _notifications(self, **params: Any) -> list[Any]:
         """One page of /api/v1/notifications (mentions and quotes), oldest cursor first.
@@ -612,29 +657,57 @@ class MastodonConnector:
 
     # --- filtered notifications: the policy and its requests (Mastodon 4.3+) ----------------
 
-    def _learn_filtering(self) -> FilterContext:
-        """The account's notification policy and the requests that wait (with the brand's
-        relationship to each author, when the policy filters on it). A server without a
-        policy (before 4.3, other Mastodon-API servers) filters nothing."""
+    def _learn_policy(self, state: CursorState) -> None:
+        """The account's notification policy: read again every POLICY_EVERY (one request),
+        else as the cursor kept it. A server without one (before 4.3, other Mastodon-API
+        servers) filters nothing; when it cannot be read now, the one kept stands, or (none
+        kept) every notification is compared with the main list."""
+        now = datetime.now(UTC)
+        fresh = state.policy_at is not None and now - state.policy_at < POLICY_EVERY
+        self._policy, self._policy_known = state.policy, state.policy_known
+        if fresh:
+            return
+        try:
+            self._policy = read_policy(
+                self._call("reading the notification policy", self._get, _POLICY_PATH, {})
+            )
+            self._policy_known = True
+            state.policy_at = now
+        except Rejected:  # 404: no policy on this server
+            self._policy, self._policy_known = None, True
+            state.policy_at = now
+        except (ServerTrouble, Offline) as problem:
+            log.info("notification policy not read now: %s", problem)
+
+    def _filter_reasons(self, batch: list[Any], position: str) -> dict[str, str]:
+        """Which notifications of this page the server filtered, and why. Only those its
+        policy could have filtered are suspects; a suspect is filtered unless the server's
+        main list (without `include_filtered`) has it too: one more request, only for pages
+        with suspects."""
+        if self._policy_known and self._policy is None:
+            return {}
+        now = datetime.now(UTC)
+        policy = self._policy if self._policy_known else None
+        suspects = [n for n in batch if isinstance(n, Mapping) and may_be_filtered(n, policy, now)]
+        if not suspects:
+            return {}
+        shown = {str(n.get("id")) for n in self._notifications(min_id=position)}
+        filtered = [n for n in suspects if str(n.get("id")) not in shown]
+        if not filtered:
+            return {}
+        context = self._context([_author_of(n) for n in filtered])
+        return {str(n.get("id")): context.reason(n, now) for n in filtered}
+
+    def _context(self, authors: list[str]) -> FilterContext:
+        """What it takes to say why: the policy, and (when it filters on following) the
+        brand's relationship to these authors."""
         host = urlsplit(self._server).hostname or self._server
-        policy = None
-        for path in ("/api/v2/notifications/policy", "/api/v1/notifications/policy"):
-            try:
-                policy = read_policy(self._call("reading the notification policy", self._get,
-                                                path, {}))  # fmt: skip
-            except Rejected:
-                continue
-            if policy is not None:
-                break
-        context = FilterContext(host, policy)
-        if policy is not None:
-            for request in self._waiting_requests():
-                context.waiting[request.author_platform_id] = request
-            if context.waiting and (
-                policy.filters("for_not_following") or policy.filters("for_not_followers")
-            ):
-                context.relationships = self._relationships(sorted(context.waiting))
-        self._filtering = context
+        context = FilterContext(host, self._policy)
+        policy = self._policy
+        if policy is not None and (
+            policy.filters("for_not_following") or policy.filters("for_not_followers")
+        ):
+            context.relationships = self._relationships(sorted(set(authors)))
         return context
 
     def _waiting_requests(self) -> list[WaitingRequest]:
@@ -673,62 +746,50 @@ class MastodonConnector:
                     )
         return found
 
-    def _filter_reasons(
-        self, batch: list[Any], position: str, filtering: FilterContext
-    ) -> dict[str, str]:
-        """Which notifications of this page the server filtered, and why. A notification
-        from an author with a waiting request is filtered unless it is also among those the
-        server shows without `include_filtered` (asked only for pages that need it)."""
-        suspects = [
-            n for n in batch
-            if isinstance(n, Mapping) and _author_of(n) in filtering.waiting
-        ]  # fmt: skip
-        if not suspects:
-            return {}
-        shown = {str(n.get("id")) for n in self._notifications(min_id=position)}
-        now = datetime.now(UTC)
-        return {
-            str(n.get("id")): filtering.reason(n, now)
-            for n in suspects
-            if str(n.get("id")) not in shown
-        }
-
     def held_back(self) -> HeldBack | None:
-        """What the server holds back, as the last fetch learned it (asked now if no fetch
-        ran); None when the server has no notification policy."""
-        filtering = self._filtering or self._learn_filtering()
-        if filtering.policy is None:
+        """What the server holds back, as the last fetch read its policy (read now if no
+        fetch ran); None when the server has no notification policy."""
+        if not self._policy_known:
+            self._learn_policy(CursorState())
+        policy = self._policy
+        if policy is None:
             return None
         return HeldBack(
-            description=filtering.policy.describe(),
-            policy=dict(filtering.policy.rules),
-            requests_waiting=max(filtering.policy.requests_waiting, len(filtering.waiting)),
-            notifications_waiting=filtering.policy.notifications_waiting,
-            waiting_authors=frozenset(filtering.waiting),
+            description=policy.describe(),
+            policy=dict(policy.rules),
+            requests_waiting=policy.requests_waiting,
+            notifications_waiting=policy.notifications_waiting,
         )
+
+    def waiting_authors(self) -> frozenset[str]:
+        """The authors whose notification requests wait now (one request a page of them)."""
+        if self._waiting is None:
+            self._waiting = {r.author_platform_id: r for r in self._waiting_requests()}
+        return frozenset(self._waiting)
 
     def from_author(self, author_platform_id: str, *, as_filtered: bool) -> list[NewMention]:
         """Every mention and quote the server has from this author, filtered or not (asking by
         account includes the filtered ones): what an accepted request merged back, wherever
         it sits below the cursor. Newest pages first, up to AUTHOR_PAGES of them.
-        `as_filtered`: each carries the reason its request waits (for those not stored yet:
-        the ones stored already came through the main list, unfiltered)."""
+        `as_filtered`: each carries the reason the server could have had (for those not stored
+        yet: the ones stored already came through the main list, unfiltered)."""
         items: list[NewMention] = []
         max_id: str | None = None
-        filtering = self._filtering or self._learn_filtering()
+        context = self._context([author_platform_id]) if as_filtered else None
+        now = datetime.now(UTC)
         for _page in range(AUTHOR_PAGES):
             batch = self._notifications(account_id=author_platform_id, max_id=max_id)
             if not batch:
                 break
-            waiting = as_filtered and author_platform_id in filtering.waiting
-            now = datetime.now(UTC)
             page = notifications_to_page(
                 batch,
                 account_id=self._account_id,
                 own_user_id=self._own_user_id,
                 server=self._server,
                 cursor=None,
-                filtered_reason=functools.partial(filtering.reason, now=now) if waiting else None,
+                filtered_reason=None
+                if context is None
+                else functools.partial(context.reason, now=now),
             )
             items += page.items
             if len(batch) < PAGE_SIZE:
@@ -738,8 +799,10 @@ class MastodonConnector:
         return items
 
     def _request_for(self, author_platform_id: str) -> WaitingRequest:
-        filtering = self._learn_filtering()  # fresh: the request may have gone meanwhile
-        request = filtering.waiting.get(author_platform_id)
+        self._waiting = None  # asked fresh: the request may have gone meanwhile
+        self.waiting_authors()
+        waiting: dict[str, WaitingRequest] = self._waiting or {}
+        request = waiting.get(author_platform_id)
         if request is None:
             raise Rejected(
                 f"{self._server} has no waiting request from this author any more: it was "
@@ -753,14 +816,14 @@ class MastodonConnector:
         request = self._request_for(author_platform_id)
         self._call("accepting the request", self._api.accept_notification_request,
                    request.request_id)  # fmt: skip
-        self._filtering = None
+        self._waiting = None
 
     def dismiss_request(self, author_platform_id: str) -> None:
         """Dismiss the author's notification request (the server deletes what it held)."""
         request = self._request_for(author_platform_id)
         self._call("dismissing the request", self._api.dismiss_notification_request,
                    request.request_id)  # fmt: skip
-        self._filtering = None
+        self._waiting = None
 
     # --- posts looked up again: edits and deletions -------------------------------------------
 

@@ -101,6 +101,46 @@ def _count(value: Any) -> int:
         return 0
 
 
+def may_be_filtered(
+    notification: Mapping[str, Any], policy: NotificationPolicy | None, now: datetime
+) -> bool:
+    """Whether the policy could have filtered this notification (None: the policy is not
+    known, so any could have): only those are compared with the server's main list."""
+    if policy is None:
+        return True
+    status = notification.get("status")
+    status = status if isinstance(status, Mapping) else {}
+    author = notification.get("account") or status.get("account")
+    author = author if isinstance(author, Mapping) else {}
+    created = _time(author.get("created_at"))
+    return (
+        (policy.filters("for_private_mentions") and status.get("visibility") in (
+            "private", "direct"))
+        or (policy.filters("for_limited_accounts") and author.get("limited") is True)
+        or (policy.filters("for_new_accounts") and (created is None
+                                                    or now - created < NEW_ACCOUNT_AGE))
+        or policy.filters("for_not_following")
+        or policy.filters("for_not_followers")
+    )  # fmt: skip
+
+
+def policy_to_json(policy: NotificationPolicy) -> dict[str, Any]:
+    return {
+        "rules": dict(policy.rules),
+        "requests": policy.requests_waiting,
+        "notifications": policy.notifications_waiting,
+    }
+
+
+def policy_from_json(value: Any) -> NotificationPolicy | None:
+    if not isinstance(value, Mapping) or not isinstance(value.get("rules"), Mapping):
+        return None
+    rules = {str(k): str(v) for k, v in value["rules"].items() if str(v) in _CHOICES}
+    return NotificationPolicy(
+        rules, _count(value.get("requests")), _count(value.get("notifications"))
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class WaitingRequest:
     """A notification request: one account whose notifications the server holds back."""
