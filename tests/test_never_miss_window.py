@@ -17,6 +17,7 @@ from storage.records import Account, Network, NewAccount, utc_now
 from app.bootstrap import Workspace
 from app.inbox.service import InboxView, inbox_filter
 
+from ui.inbox.model import BADGES_ROLE, MESSAGE_COLUMN
 from ui.main_window import MainWindow
 from ui.shortcuts_help import all_actions
 
@@ -72,6 +73,12 @@ def test_the_detail_pane_says_what_the_network_said_afterwards(
         )
     window = open_window(qtbot, workspace)
 
+    model = window.inbox_panel.model
+    shown = {model.mention_id(r): r for r in range(model.rowCount())}
+    badge = model.index(shown[ids["@fjellform my "]], MESSAGE_COLUMN).data(BADGES_ROLE)
+    assert badge[0] == "filtered by your server"  # the list says it too
+    gone = model.index(shown[ids["@fjellform the"]], MESSAGE_COLUMN).data(BADGES_ROLE)
+    assert gone[0] == "deleted"
     select(qtbot, window, ids["@fjellform my "])
     assert "Filtered by your server — Filtered by social.example: a private mention" in (
         shown_text(window)

@@ -266,6 +266,8 @@ class InboxModel(QAbstractTableModel):
             tip = f"{network_info(row.network).label} account {row.account_handle}"
         elif name == "Status" and row.assignee:
             tip = f"{_STATUS_LABELS[row.status]}, assigned to {row.assignee}"
+        elif name == "Kind" and row.filtered:
+            tip = row.filtered  # the server's reason
         else:
             tip = None
         if row.status is TriageStatus.NEW:
@@ -314,6 +316,12 @@ class InboxModel(QAbstractTableModel):
 def badges(row: InboxRow) -> list[str]:
     """The short words a row carries besides its tags, in the order they are drawn."""
     found = []
+    if row.filtered and not row.filtered.startswith("Dismissed"):
+        found.append("filtered by your server")
+    if row.deleted:
+        found.append("deleted")
+    elif row.edited:
+        found.append("edited")
     if row.has_draft:
         found.append("draft")
     if row.reply_state is not None and row.reply_state.waiting:

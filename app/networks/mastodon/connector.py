@@ -406,6 +406,10 @@ def write_cursor(state: CursorState) -> str:
     return CURSOR_VERSION + json.dumps(data, sort_keys=True)
 
 
+class NotFound(Rejected):
+    """The server has no such thing (404): a status its author deleted."""
+
+
 def _reason_of(reasons: Mapping[str, str], notification: Mapping[str, Any]) -> str | None:
     return reasons.get(str(notification.get("id")))
 
@@ -542,7 +546,7 @@ class MastodonConnector:
                     "Heedful will try again."
                 ) from error
             except mastodon_py.MastodonNotFoundError as error:
-                raise Rejected(f"Not found on {self._server} while {what}.") from error
+                raise NotFound(f"Not found on {self._server} while {what}.") from error
             except mastodon_py.MastodonAPIError as error:
                 if _status(error) is None:
                     # No HTTP error at all: the answer itself could not be read (malformed
@@ -842,7 +846,11 @@ class MastodonConnector:
             except Rejected:  # before Mastodon 4.3: one at a time
                 answer = []
                 for platform_id in batch:
-                    single = self._one_status(platform_id)
+                    try:
+                        single = self._one_status(platform_id)
+                    except NotFound:
+                        gone.append(platform_id)
+                        continue
                     if single is not None:
                         answer.append(single)
             for status in answer if isinstance(answer, list) else []:
@@ -850,12 +858,17 @@ class MastodonConnector:
                     found[str(status["id"])] = status
         for platform_id in wanted:
             status = found.get(platform_id)
+            if platform_id in gone:
+                continue
             if status is None:
                 # Missing from a batch can also mean "not visible now": asked on its own, a
-                # 404 says it is gone.
-                status = self._one_status(platform_id)
+                # 404 says it is gone (another refusal says nothing: asked again later).
+                try:
+                    status = self._one_status(platform_id)
+                except NotFound:
+                    gone.append(platform_id)
+                    continue
             if status is None:
-                gone.append(platform_id)
                 continue
             try:
                 current.append(self._to_mention(status))
@@ -864,8 +877,11 @@ class MastodonConnector:
         return LookedAgain(current=current, gone=gone)
 
     def _one_status(self, platform_id: str) -> Mapping[str, Any] | None:
+        """The status now; None when the server will not say (NotFound: it is gone)."""
         try:
             status = self._call("looking at a post again", self._api.status, platform_id)
+        except NotFound:
+            raise
         except Rejected:
             return None
         return status if isinstance(status, Mapping) else None
