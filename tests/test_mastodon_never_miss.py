@@ -355,3 +355,27 @@ def test_a_notification_whose_post_is_gone_is_a_deletion_not_an_unreadable_item(
     [channel] = workspace.health.channels()
     assert channel.skipped_text() == "none"
     assert channel.deleted_text() == "1 deleted by their authors before fetching"
+
+
+def test_a_quiet_sync_asks_no_more_of_the_server_than_before(
+    workspace: Workspace, mastodon_peer: MastodonPeer, brand: PeerAccount, customer: PeerAccount
+) -> None:
+    """The policy is read every ten minutes, the requests only while some wait: following
+    the policy costs a quiet sync nothing (the server allows 300 requests in 5 minutes)."""
+    from tests.test_mastodon_server_address import SubPathServer
+
+    counting = SubPathServer(mastodon_peer.base_url)
+    try:
+        account = workspace.account_service.finish_mastodon_sign_in(counting.url, brand.token)
+        customer.post(f"@{brand.username} hello")
+        workspace.sync.sync_account(account)
+        first = list(counting.paths)
+        counting.paths.clear()
+
+        workspace.sync.sync_account(workspace.accounts.get(account.id))
+
+        asked = [path.split("?")[0].removeprefix("/social").rstrip("/") for path in counting.paths]
+    finally:
+        counting.close()
+    assert any("/notifications/policy" in path for path in first)  # read at the first sync
+    assert asked == ["/api/v1/notifications", "/api/v2/instance"]

@@ -173,12 +173,11 @@ class Relationship:
 
 @dataclass
 class FilterContext:
-    """What it takes to say why a notification was filtered: the policy, the requests that
-    wait (by the author's account id), and the brand's relationship to each author."""
+    """What it takes to say why a notification was filtered: the policy, and the brand's
+    relationship to each author (when the policy filters on it)."""
 
     server_name: str
     policy: NotificationPolicy | None
-    waiting: dict[str, WaitingRequest] = field(default_factory=dict)
     relationships: dict[str, Relationship] = field(default_factory=dict)
 
     def reason(self, notification: Mapping[str, Any], now: datetime) -> str:
