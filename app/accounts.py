@@ -7,6 +7,8 @@ from storage.records import Account, AccountState, Network, NewAccount
 
 from app.networks.errors import NeedsSignIn, Offline, ServerTrouble
 from app.networks.mastodon.auth import MastodonSignIn, normalize_server
+from app.networks.x.auth import API_SERVER as X_API_SERVER
+from app.networks.x.auth import Tokens, XSignIn
 from app.secrets import SecretStore, account_secret_name
 
 BLUESKY_SERVER = "https://bsky.social"
@@ -108,4 +110,57 @@ class AccountService:
             return self._accounts.get(known.id)
         return self._accounts.add(
             NewAccount(Network.BLUESKY, server, session.handle, platform_user_id=session.did)
+        )
+
+    def begin_x_sign_in(
+        self,
+        client_id: str | None,
+        *,
+        server: str = X_API_SERVER,
+        port: int | None = None,
+        pasted: bool = False,
+    ) -> XSignIn:
+        """Sign-in through the person's own X app (its client id is asked for once)."""
+        return XSignIn(self._secrets, client_id=client_id, server=server, port=port, pasted=pasted)
+
+    def finish_x_sign_in(self, sign_in: XSignIn, tokens: Tokens) -> Account:
+        """Check whose tokens they are, keep them in the keyring, add (or refresh) the account."""
+        return self.add_x_signed_in(sign_in.client_id, tokens, server=sign_in.server)
+
+    def add_x_signed_in(
+        self, client_id: str, tokens: Tokens, *, server: str = X_API_SERVER
+    ) -> Account:
+        """An X account from tokens its owner's app was given (a sign-in just finished, or
+        the live tests' saved sign-in): whose they are is asked of X itself."""
+        from app.networks.x.auth import TokenKeeper
+        from app.networks.x.client import XClient
+        from app.networks.x.connector import XConnector
+
+        client = XClient(server, None)
+        saved: dict[str, object] = {}
+        client.tokens = TokenKeeper(
+            server, tokens.as_secret(client_id), saved.update, client.session
+        )
+        probe = XConnector(account_id=0, client=client, own_user_id="", own_handle="")
+        try:
+            identity = probe.verify()
+        finally:
+            probe.close()
+        current = client.tokens.tokens  # a refresh during the check rotated them
+        self._secrets.put(
+            account_secret_name(Network.X.value, server, identity.handle),
+            current.as_secret(client_id),
+        )
+        known = self._accounts.find(Network.X, server, identity.handle)
+        if known is not None:
+            self._accounts.set_state(known.id, AccountState.OK)
+            return self._accounts.get(known.id)
+        return self._accounts.add(
+            NewAccount(
+                Network.X,
+                server,
+                identity.handle,
+                identity.display_name,
+                platform_user_id=identity.platform_user_id,
+            )
         )

@@ -23,6 +23,7 @@ from storage.skipped import SkippedItemRepository
 from storage.snippets import BrandProfileRepository, SentReplies, SnippetRepository
 from storage.store import Store, open_store
 from storage.triage import TriageRepository
+from storage.usage import UsageRepository
 from storage.views import SavedViewRepository
 
 from app.accounts import AccountService
@@ -163,11 +164,12 @@ def _assemble(
     outbox = OutboxRepository(store)
     drafts = DraftRepository(store)
     health = AccountHealthRepository(store)
+    usage = UsageRepository(store)  # what metered networks (X) spend
     # Secrets are filed under the profile's own random id: two workspaces never share them,
     # and moving the folder does not lose them.
     secrets_store = SecretStore(namespace=f"profile:{ProfileFacts(store).profile_id()}")
     cursors = CursorRepository(store)
-    connector_for = ConnectorFactory(secrets_store, stop)
+    connector_for = ConnectorFactory(secrets_store, stop, usage)
     snippets = SnippetService(SnippetRepository(store))
     brand = BrandService(BrandProfileRepository(store))
     composer = ComposerService(
@@ -212,7 +214,7 @@ def _assemble(
         account_service=AccountService(accounts, secrets_store),
         replies=ReplyService(accounts, mentions, outbox, drafts),
         sync=sync,
-        health=HealthService(accounts, health, outbox, SkippedItemRepository(store)),
+        health=HealthService(accounts, health, outbox, SkippedItemRepository(store), usage),
         outbox_service=OutboxService(outbox, drafts),
         triage=triage,
         snippets=snippets,

@@ -39,7 +39,7 @@ from app.team.status import TeamStatus
 
 from benchmarks.report import Measure
 from benchmarks.sync import MemoryKeyring
-from tests.peers.nats import NatsPeer
+from tests.peers.nats_server import NatsPeer
 from tests.team_helpers import laptop, mention_ids
 
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 class Network(StrEnum):
     MASTODON = "mastodon"
     BLUESKY = "bluesky"
+    X = "x"
 
 
 class MentionKind(StrEnum):

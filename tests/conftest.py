@@ -23,7 +23,7 @@ from app.paths import DEMO_PROFILE, HOME_VARIABLE, AppPaths
 
 from tests.peers.bluesky import BlueskyPeer
 from tests.peers.mastodon import MastodonPeer
-from tests.peers.nats import NatsPeer
+from tests.peers.nats_server import NatsPeer
 
 # Demo data is generated relative to this moment in tests, so assertions about ages are stable.
 DEMO_NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ from app.__main__ import main
 if __name__ == "__main__":
     arguments = sys.argv[1:]
     network = os.environ.get("HEEDFUL_TEST_NETWORK")
-    if network in ("mastodon", "bluesky"):
+    if network in ("mastodon", "bluesky", "x"):  # X's pages hold at least 5
         connector = importlib.import_module(f"app.networks.{network}.connector")
         page_size = int(os.environ.get("HEEDFUL_TEST_PAGE_SIZE", "0"))
         if page_size > 0:

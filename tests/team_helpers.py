@@ -18,7 +18,7 @@ from app.bootstrap import StartupOptions, Workspace, build_workspace
 
 from tests.factories import mention
 from tests.peers.mastodon import MastodonPeer, PeerAccount
-from tests.peers.nats import NatsPeer, Relay
+from tests.peers.nats_server import NatsPeer, Relay
 
 BRAND = NewAccount(
     Network.MASTODON, "https://social.example", "fjellform", "Fjellform", platform_user_id="4242"

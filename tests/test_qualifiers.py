@@ -62,7 +62,7 @@ def test_a_wrong_value_says_what_was_typed_and_what_would_do() -> None:
     (problem,) = parse_query("tag:").problems
     assert problem == "tag: needs a value, e.g. tag:billing"
     (problem,) = parse_query("network:myspace").problems
-    assert problem == "network:myspace is not known (use mastodon or bluesky)"
+    assert problem == "network:myspace is not known (use mastodon or bluesky or x)"
 
 
 def test_qualifiers_on_the_same_field_must_all_hold() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from storage.records import TriageStatus
 
-from tests.peers.nats import NatsPeer
+from tests.peers.nats_server import NatsPeer
 from tests.team_helpers import mention_ids, team_of
 
 

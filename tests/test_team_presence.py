@@ -22,7 +22,7 @@ from app.team.runtime import TeamRuntime
 from app.team.status import TeamStatus
 
 from tests.peers.mastodon import wait_until
-from tests.peers.nats import NatsPeer
+from tests.peers.nats_server import NatsPeer
 from tests.team_helpers import mention_ids, team_of
 
 pytestmark = pytest.mark.usefixtures("secret_service")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.peers.mastodon import MastodonPeer
-from tests.peers.nats import NatsPeer
+from tests.peers.nats_server import NatsPeer
 from tests.team_helpers import team_of_laptops
 
 pytestmark = [pytest.mark.usefixtures("secret_service"), pytest.mark.mastodon]

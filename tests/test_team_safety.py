@@ -31,7 +31,7 @@ from app.team.status import TeamStatus
 from app.team.wire import TeamLayout, make_event
 
 from tests.peers.mastodon import wait_until
-from tests.peers.nats import NatsPeer, Relay
+from tests.peers.nats_server import NatsPeer, Relay
 from tests.team_helpers import mention_ids, shared_state, stream_event_ids, team_of
 
 pytestmark = pytest.mark.usefixtures("secret_service")

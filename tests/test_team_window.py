@@ -15,7 +15,7 @@ from storage.records import TriageStatus
 from ui.main_window import MainWindow
 
 from tests.peers.mastodon import MastodonPeer
-from tests.peers.nats import NatsPeer
+from tests.peers.nats_server import NatsPeer
 from tests.team_helpers import team_of_laptops
 
 pytestmark = [pytest.mark.usefixtures("secret_service"), pytest.mark.mastodon]

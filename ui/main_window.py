@@ -26,7 +26,11 @@ from ui.inbox.panel import InboxPanel, ViewKey
 from ui.inbox.remote_actions import install_remote_actions
 from ui.inbox.triage_actions import install_triage_actions
 from ui.status_bar import SyncStatus, watch_reachability
-from ui.sync.accounts_dialog import AddBlueskyAccountDialog, AddMastodonAccountDialog
+from ui.sync.accounts_dialog import (
+    AddBlueskyAccountDialog,
+    AddMastodonAccountDialog,
+    AddXAccountDialog,
+)
 from ui.sync.channel_health import ChannelHealthDialog
 from ui.sync.controller import SyncController
 from ui.sync.outbox_panel import OutboxStateLine, OutboxWindow
@@ -178,6 +182,7 @@ class MainWindow(QMainWindow):
         accounts_menu = self.menuBar().addMenu("&Accounts")
         self._action(accounts_menu, "Add &Mastodon account…", self.add_mastodon_account)
         self._action(accounts_menu, "Add &Bluesky account…", self.add_bluesky_account)
+        self._action(accounts_menu, "Add &X account…", self.add_x_account)
         sync_action = self._action(
             accounts_menu, "&Sync now", self.sync.sync_now, QKeySequence("F5")
         )
@@ -233,8 +238,13 @@ class MainWindow(QMainWindow):
         self._show_account_dialog(dialog)
         return dialog
 
+    def add_x_account(self) -> AddXAccountDialog:
+        dialog = AddXAccountDialog(self._workspace_for_accounts(), self.tasks, None)
+        self._show_account_dialog(dialog)
+        return dialog
+
     def _show_account_dialog(
-        self, dialog: AddMastodonAccountDialog | AddBlueskyAccountDialog
+        self, dialog: AddMastodonAccountDialog | AddBlueskyAccountDialog | AddXAccountDialog
     ) -> None:
         dialog.setParent(self, dialog.windowFlags())
         dialog.account_was_added.connect(self._account_added)
@@ -256,7 +266,9 @@ class MainWindow(QMainWindow):
         return window
 
     def show_channel_health(self) -> ChannelHealthDialog:
-        dialog = ChannelHealthDialog(self._workspace.health, self.sync, self)
+        dialog = ChannelHealthDialog(
+            self._workspace.health, self.sync, self, guard=self.guard, changes=self.changes
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog

@@ -18,6 +18,8 @@ from storage.records import Account, InboxRow, OutboxItem, OutboxState, utc_now
 from app import __version__
 from app.bootstrap import StartupOptions, Workspace, build_workspace
 from app.cli.analyse import add_analyse_parser, run_analyse
+from app.cli.budget import add_budget_parser, budget_command
+from app.cli.report import add_report_commands, report_command, sla_command
 from app.cli.requests import add_requests_parser, run_requests
 from app.cli.snippets import (
     add_brand_commands,
@@ -37,6 +39,7 @@ from app.inbox.service import InboxView, inbox_filter, mention_json
 from app.logs import configure_logging
 from app.networks.errors import NetworkError
 from app.networks.registry import NETWORKS, NetworkInfo, SignIn, find_network
+from app.networks.x.auth import DEFAULT_CALLBACK_PORT as X_CALLBACK_PORT
 from app.paths import AppPaths
 from app.secrets import KeyringUnavailable
 from app.sync.outbox import outbox_line
@@ -112,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     account_list = account_commands.add_parser("list", help="each account and its state")
     account_list.add_argument("--json", action="store_true", help="print a JSON array")
+    add_budget_parser(account_commands)
     add = account_commands.add_parser("add", help="connect an account")
     add_networks = add.add_subparsers(dest="network", metavar="NETWORK", required=True)
     for network in NETWORKS:
@@ -139,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_requests_parser(commands)
     add_analyse_parser(commands)
     add_team_parser(commands)
+    add_report_commands(commands)
     return parser
 
 
@@ -160,9 +165,31 @@ def _app_password_options(parser: argparse.ArgumentParser, network: NetworkInfo)
     parser.add_argument("--server", default=network.default_server, help="your PDS")
 
 
+def _own_app_options(parser: argparse.ArgumentParser, network: NetworkInfo) -> None:
+    parser.add_argument(
+        "--client-id",
+        help="your X app's OAuth 2.0 client id (needed once; kept in the keyring)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        help=f"the port of the callback address registered in your app (default {X_CALLBACK_PORT})",
+    )
+    parser.add_argument("--server", default=network.default_server, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--oob",
+        action="store_true",
+        help="paste the address the browser ends on instead of returning to this computer",
+    )
+    parser.add_argument(
+        "--no-browser", action="store_true", help="print the sign-in address, open nothing"
+    )
+
+
 _SIGN_IN_OPTIONS: dict[SignIn, Callable[[argparse.ArgumentParser, NetworkInfo], None]] = {
     SignIn.BROWSER: _browser_sign_in_options,
     SignIn.APP_PASSWORD: _app_password_options,
+    SignIn.OWN_APP: _own_app_options,
 }
 
 
@@ -204,6 +231,8 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         "snippets": snippets_command,
         "brand": brand_command,
         "requests": run_requests,
+        "report": report_command,
+        "sla": sla_command,
     }
     try:
         return commands[args.command](workspace, args, out)
@@ -245,6 +274,8 @@ def _refuse_in_demo(workspace: Workspace) -> int | None:
 
 
 def _add_example(network: NetworkInfo) -> str:
+    if network.sign_in is SignIn.OWN_APP:
+        return f"heedful accounts add {network.name} --client-id YOUR_CLIENT_ID"
     if network.sign_in is SignIn.APP_PASSWORD:
         you = "YOU." + network.handle_example.partition(".")[2]
         return f"heedful accounts add {network.name} --handle {you}"
@@ -321,6 +352,8 @@ def _accounts(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> in
                 f"{account.state.value:<13}  synced {synced}  {detail}\n"
             )
         return EXIT_OK
+    if args.accounts_command == "budget":
+        return budget_command(workspace, args, out)
     if (refused := _refuse_in_demo(workspace)) is not None:
         return refused
     network = find_network(args.network)
@@ -362,9 +395,33 @@ def _sign_in_with_browser(workspace: Workspace, args: argparse.Namespace, out: T
     return EXIT_OK
 
 
+def _sign_in_with_own_app(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    sign_in = workspace.account_service.begin_x_sign_in(
+        args.client_id, server=args.server, port=args.port, pasted=args.oob
+    )
+    address = sign_in.start()
+    out.write(
+        f"Your X app must list this callback address: {sign_in.redirect_uri}\n"
+        f"Open this address in your browser to sign in:\n  {address}\n"
+    )
+    out.flush()
+    if args.oob:
+        tokens = sign_in.finish_from_address(input("Paste the address your browser ended on: "))
+    else:
+        if not args.no_browser:
+            webbrowser.open(address)
+        out.write("Waiting for the browser...\n")
+        out.flush()
+        tokens = sign_in.wait_for_browser()
+    account = workspace.account_service.finish_x_sign_in(sign_in, tokens)
+    out.write(f"Added @{account.handle} on X (account {account.id}).\n")
+    return EXIT_OK
+
+
 _SIGN_IN: dict[SignIn, Callable[[Workspace, argparse.Namespace, TextIO], int]] = {
     SignIn.BROWSER: _sign_in_with_browser,
     SignIn.APP_PASSWORD: _sign_in_with_app_password,
+    SignIn.OWN_APP: _sign_in_with_own_app,
 }
 
 

@@ -48,7 +48,9 @@ class ReplyTarget:
     author_handle: str = ""
     visibility: str | None = None  # Mastodon: a reply to a direct message stays direct
     mentioned_handles: tuple[str, ...] = ()  # other participants to keep in the reply
-    author_platform_id: str = ""  # Bluesky: the author's DID, whom a direct message goes to
+    # The author's own id on the network, whom a direct message goes to (X: user id,
+    # Bluesky: DID).
+    author_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

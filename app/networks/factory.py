@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast
 
 from storage.records import Account
+from storage.usage import UsageRepository
 
 from app.networks.base import Connector
 from app.networks.errors import NeedsSignIn
@@ -40,9 +41,15 @@ def signed_in(account: Account, secret: Mapping[str, Any], key: str, what: str) 
 
 
 class ConnectorFactory:
-    def __init__(self, secrets_store: SecretStore, stop: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        secrets_store: SecretStore,
+        stop: threading.Event | None = None,
+        usage: UsageRepository | None = None,
+    ) -> None:
         self._secrets = secrets_store
         self._stop = stop
+        self._usage = usage  # where metered networks (X) count what they spend
 
     def __call__(self, account: Account) -> Connector:
         # Before anything is read from the keyring: a token never goes to a server over
@@ -55,6 +62,22 @@ class ConnectorFactory:
             self._secrets.put(name, value)
 
         # Imported here: only accounts that sync need their network's library loaded.
-        module = importlib.import_module(network_info(account.network).connector_module)
+        info = network_info(account.network)
+        module = importlib.import_module(info.connector_module)
+        if info.metered:
+            # Billed per use: its connector counts reads and posts as it goes. Its refresh
+            # tokens rotate: a renewal reads the keyring again under a lease in the store.
+            return cast(
+                Connector,
+                module.connect(
+                    account,
+                    secret,
+                    save_secret,
+                    self._stop,
+                    usage=self._usage,
+                    load_secret=lambda: self._secrets.get(name),
+                    secret_name=name,
+                ),
+            )
         connect = cast(Connect, module.connect)
         return connect(account, secret, save_secret, self._stop)

@@ -62,3 +62,13 @@ MASTODON_LENGTH = LengthRule(
     mastodon_length, MASTODON_DEFAULT_MAX_CHARACTERS, server_sets_limit=True
 )
 BLUESKY_LENGTH = LengthRule(grapheme_length, BLUESKY_MAX_GRAPHEMES, unit="graphemes")
+
+
+def x_length(text: str) -> int:
+    """Characters as X counts them (weighted: links 23, emoji and CJK 2)."""
+    from app.networks.x.length import weighted_length  # only when an X reply is written
+
+    return weighted_length(text)
+
+
+X_LENGTH = LengthRule(x_length, 280)

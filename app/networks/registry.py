@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from storage.records import Network
 
-from app.networks.lengths import BLUESKY_LENGTH, MASTODON_LENGTH, LengthRule
+from app.networks.lengths import BLUESKY_LENGTH, MASTODON_LENGTH, X_LENGTH, LengthRule
 
 
 class SignIn(StrEnum):
@@ -24,6 +24,7 @@ class SignIn(StrEnum):
 
     BROWSER = "browser"  # OAuth on a server the person names, finished in the browser
     APP_PASSWORD = "app_password"  # a handle and an app password made for Heedful
+    OWN_APP = "own_app"  # OAuth in the browser, through the person's own developer app
 
 
 class Addressing(StrEnum):
@@ -64,6 +65,9 @@ class NetworkInfo:
     # Visibilities a post can have but a reply cannot be sent with (it would need more than
     # the name, such as which list): a reply goes one narrower.
     unpostable_visibilities: frozenset[str] = frozenset()
+    # Billed per read and per post (X): its connector is given the spend ledger, and
+    # channel health shows what it spent against the person's daily read budget.
+    metered: bool = False
 
     @property
     def name(self) -> str:
@@ -145,7 +149,23 @@ BLUESKY = NetworkInfo(
     connector_module="app.networks.bluesky.connect",
 )
 
-NETWORKS: tuple[NetworkInfo, ...] = (MASTODON, BLUESKY)
+X = NetworkInfo(
+    network=Network.X,
+    label="X",
+    mark="𝕏",
+    length=X_LENGTH,
+    direct_messages=DirectMessages(True, "an X direct message", visibility="direct"),
+    visibilities=("public", "direct"),
+    addressing=Addressing.THREAD,
+    handle_example="kari_nordmann",
+    sign_in=SignIn.OWN_APP,
+    sign_in_help="sign in through your own X developer app (its OAuth 2.0 client id)",
+    default_server="https://api.x.com",
+    connector_module="app.networks.x.connect",
+    metered=True,
+)
+
+NETWORKS: tuple[NetworkInfo, ...] = (MASTODON, BLUESKY, X)
 
 _BY_NETWORK = {info.network: info for info in NETWORKS}
 

@@ -203,10 +203,12 @@ class TeamService:
         return True
 
     def claim_call(self) -> ClaimCall:
-        """What the reply gate calls to take a mention's claim (blocking, its own connection)."""
-        from app.team.link import claim_once
+        """What the reply gate calls to take a mention's claim (blocking, its own connection).
+        The NATS client is imported at the first claim, never when the workspace is built."""
 
         def claim(key: TeamMentionKey, mine: Claim, force: bool) -> ClaimResult:
+            from app.team.link import claim_once
+
             membership = self.memberships.get()
             if membership is None:
                 return ClaimResult(ClaimAnswer.GRANTED)

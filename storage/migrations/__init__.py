@@ -9,8 +9,11 @@ from __future__ import annotations
 from storage.migrations import (
     m10_natural_keys,
     m11_outbox_states,
-    m17_team,
-    m18_team_claims,
+    m12_team,
+    m13_team_claims,
+    m14_x_network,
+    m15_service_levels,
+    m16_report_facts,
     m20_what_posts_became,
     m21_inbox_time,
 )
@@ -21,8 +24,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     *SHIPPED,
     m10_natural_keys.MIGRATION,
     m11_outbox_states.MIGRATION,
-    m17_team.MIGRATION,
-    m18_team_claims.MIGRATION,
+    m12_team.MIGRATION,
+    m13_team_claims.MIGRATION,
+    m14_x_network.MIGRATION,
+    m15_service_levels.MIGRATION,
+    m16_report_facts.MIGRATION,
     m20_what_posts_became.MIGRATION,
     m21_inbox_time.MIGRATION,
 )

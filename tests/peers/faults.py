@@ -275,6 +275,11 @@ class _Handler(BaseHTTPRequestHandler):
         proxy = self.server.proxy
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The client died (or hung up) mid-request: a server never acts on half a
+            # request, so neither is it relayed.
+            self.close_connection = True
+            return
         number, fault = proxy._begin(self.command, self.path)
         if proxy.on_arrival is not None:
             fault = proxy.on_arrival(number, self.command, self.path) or fault

@@ -668,7 +668,7 @@ class BlueskyConnector:
             root_platform_id=root_uri,
             root_platform_cid=root_cid,
             author_handle=mention.author.handle,
-            author_platform_id=mention.author.platform_id,
+            author_id=mention.author.platform_id,
         )
 
     def _may_read_chat(self) -> bool:
@@ -804,9 +804,9 @@ class BlueskyConnector:
         answering = split_message_id(target.platform_id)
         if answering is not None:
             return answering[0]  # a reply to their direct message: the same conversation
-        if not target.author_platform_id:
+        if not target.author_id:
             raise Rejected("The author's Bluesky identity is missing; sync again.")
-        return self._chat.convo_with(target.author_platform_id, target.author_handle)
+        return self._chat.convo_with(target.author_id, target.author_handle)
 
     def _send_direct(self, post: OutgoingPost) -> SentPost:
         target = post.reply_to

@@ -11,7 +11,7 @@ from __future__ import annotations
 from storage.migrations.machinery import Migration
 
 MIGRATION = Migration(
-    18,
+    13,
     "replies held by a teammate's claim on the mention, and the agent's decision",
     statements=[
         """

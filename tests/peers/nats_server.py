@@ -168,7 +168,7 @@ class NatsPeer:
             f"password: {_quoted(self.passwords[OTHER_ACCOUNT_USER])}}}"
         )
         return f"""\
-# Written by tests/peers/nats.py for one test session.
+# Written by tests/peers/nats_server.py for one test session.
 listen: "{HOST}:{port}"
 server_name: heedful_tests
 ports_file_dir: {_quoted(str(self.root))}

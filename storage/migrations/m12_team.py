@@ -126,7 +126,7 @@ _TEAM_TABLES = [
 ]
 
 MIGRATION = Migration(
-    17,
+    12,
     "the team inbox: membership, the team outbox, shared triage state by natural key",
     statements=_TEAM_TABLES,
 )
