@@ -17,14 +17,43 @@
 
 from __future__ import annotations
 
+import re
+import sqlite3
+
 from storage.migrations.machinery import Migration
+
+# Triggers that fire on any change of a mention (the reports' "look at it again" mark).
+_ANY_UPDATE = re.compile(r"AFTER\s+UPDATE\s+ON\s+mentions\b", re.IGNORECASE)
+
+
+def _fill_new_columns(conn: sqlite3.Connection) -> None:
+    """Each mention's inbox time is its own time, its languages its tag. New columns filled
+    in, not a change of what the mention says: the triggers that mark a changed mention for
+    the reports are held off meanwhile, or a million mentions would all be looked at again
+    for nothing."""
+    held = [
+        (str(name), str(sql))
+        for name, sql in conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'mentions'"
+        )
+        if _ANY_UPDATE.search(str(sql))
+    ]
+    for name, _sql in held:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    conn.execute("UPDATE mentions SET arrived_at = created_at")
+    conn.execute(
+        "UPDATE mentions SET languages = coalesce(language, '') WHERE language IS NOT NULL"
+    )
+    for _name, sql in held:
+        conn.execute(sql)
+
 
 MIGRATION = Migration(
     20,
     "arrival time, filtered notifications, edits, deletions, all languages; notification policy",
+    run=_fill_new_columns,
     statements=[
         "ALTER TABLE mentions ADD COLUMN arrived_at TEXT NOT NULL DEFAULT ''",
-        "UPDATE mentions SET arrived_at = created_at",
         # A writer that does not know the column yet (an older tool, a bulk loader) still
         # gets a sensible order: the post's own time.
         """
@@ -38,7 +67,6 @@ MIGRATION = Migration(
         "ALTER TABLE mentions ADD COLUMN deleted_at TEXT",
         "ALTER TABLE mentions ADD COLUMN checked_at TEXT",
         "ALTER TABLE mentions ADD COLUMN languages TEXT NOT NULL DEFAULT ''",
-        "UPDATE mentions SET languages = coalesce(language, '') WHERE language IS NOT NULL",
         "ALTER TABLE mentions ADD COLUMN language_source TEXT NOT NULL DEFAULT 'network'"
         " CHECK (language_source IN ('network', 'detected'))",
         "ALTER TABLE account_health ADD COLUMN notification_policy TEXT",  # JSON, as served
