@@ -36,6 +36,7 @@ from app.networks.factory import ConnectorFactory
 from app.paths import DEFAULT_PROFILE, DEMO_PROFILE, AppPaths, ProfilePaths
 from app.secrets import SecretStore
 from app.settings import Settings, load_settings, save_settings
+from app.sync.afterwards import RequestsService
 from app.sync.health import HealthService
 from app.sync.outbox import OutboxService
 from app.sync.service import SyncService
@@ -98,6 +99,7 @@ class Workspace:
     snippets: SnippetService
     brand: BrandService
     composer: ComposerService
+    requests: RequestsService  # accepting or dismissing what the server filtered
     team: TeamService
 
     @property
@@ -166,6 +168,8 @@ def _assemble(
     # Secrets are filed under the profile's own random id: two workspaces never share them,
     # and moving the folder does not lose them.
     secrets_store = SecretStore(namespace=f"profile:{ProfileFacts(store).profile_id()}")
+    cursors = CursorRepository(store)
+    connector_for = ConnectorFactory(secrets_store, stop, usage)
     snippets = SnippetService(SnippetRepository(store))
     brand = BrandService(BrandProfileRepository(store))
     composer = ComposerService(
@@ -189,9 +193,9 @@ def _assemble(
         store,
         accounts,
         mentions,
-        CursorRepository(store),
+        cursors,
         outbox,
-        ConnectorFactory(secrets_store, stop, usage),
+        connector_for,
         stop=stop,
         health=health,
         reply_gate=reply_gate,
@@ -217,6 +221,15 @@ def _assemble(
         brand=brand,
         composer=composer,
         team=team,
+        requests=RequestsService(
+            accounts,
+            mentions,
+            sync.afterwards,
+            cursors,
+            TriageRepository(store, journal=team_journal),
+            connector_for,
+            agent_name,
+        ),
     )
     opened.append(workspace)
     return workspace
