@@ -9,11 +9,9 @@ pane says so); the tags are kept.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from app.text import language as language_tools
 
@@ -46,36 +44,12 @@ Guesser = Callable[[str], LanguageGuess]
 
 
 def guess_language(text: str) -> LanguageGuess:
-    """The detector's guess and how sure it is. The one place that knows which detector:
-    `app.analysis.langid` (numpy-free, with a confidence) once it is installed, else the
-    py3langid model behind `app.text.language`."""
-    detect = _analysis_detector()
-    if detect is not None:
-        guess = detect(text)
-        return LanguageGuess(
-            language_tools.normalise(getattr(guess, "language", None)),
-            float(getattr(guess, "confidence", 0.0)),
-        )
-    cleaned = language_tools._NOISE.sub(" ", text)
-    if sum(ch.isalpha() for ch in cleaned) < language_tools.MIN_LETTERS:
-        return LanguageGuess(None, 0.0)
-    code, confidence = language_tools._model().classify(cleaned)
-    return LanguageGuess(language_tools.normalise(str(code)), float(confidence))
+    """The on-device detector's guess (`app.analysis.langid`, loaded on first use) and how
+    sure it is."""
+    from app.analysis import langid
 
-
-_ANALYSIS: list[Any] = []
-
-
-def _analysis_detector() -> Callable[[str], Any] | None:
-    if not _ANALYSIS:
-        try:
-            module = importlib.import_module("app.analysis.langid")
-        except ImportError:
-            _ANALYSIS.append(None)
-        else:
-            _ANALYSIS.append(getattr(module, "detect", None))
-    detect: Callable[[str], Any] | None = _ANALYSIS[0]
-    return detect
+    guess = langid.detect(text)
+    return LanguageGuess(language_tools.normalise(guess.language), guess.confidence)
 
 
 def primary_tags(tags: Sequence[object]) -> tuple[str, ...]:

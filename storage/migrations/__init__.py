@@ -14,8 +14,8 @@ from storage.migrations import (
     m14_x_network,
     m15_service_levels,
     m16_report_facts,
-    m20_what_posts_became,
-    m21_inbox_time,
+    m17_what_posts_became,
+    m18_inbox_time,
 )
 from storage.migrations.machinery import Migration, MigrationError, rebuild_table
 from storage.migrations.schema_1_to_9 import SHIPPED
@@ -29,8 +29,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     m14_x_network.MIGRATION,
     m15_service_levels.MIGRATION,
     m16_report_facts.MIGRATION,
-    m20_what_posts_became.MIGRATION,
-    m21_inbox_time.MIGRATION,
+    m17_what_posts_became.MIGRATION,
+    m18_inbox_time.MIGRATION,
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

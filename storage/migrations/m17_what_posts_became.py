@@ -1,4 +1,4 @@
-"""Schema 20: what the networks say about a post after it arrived, and when it arrived.
+"""Schema 17: what the networks say about a post after it arrived, and when it arrived.
 
 - `arrived_at`: when the post reached the brand, the inbox's order and age. The network's
   own time for it (a Mastodon notification's time, Bluesky's `sortAt`), or when Heedful
@@ -49,7 +49,7 @@ def _fill_new_columns(conn: sqlite3.Connection) -> None:
 
 
 MIGRATION = Migration(
-    20,
+    17,
     "arrival time, filtered notifications, edits, deletions, all languages; notification policy",
     run=_fill_new_columns,
     statements=[

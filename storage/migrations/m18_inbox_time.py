@@ -1,4 +1,4 @@
-"""Schema 21: the inbox is ordered and aged by when a post arrived (`arrived_at`, schema 20).
+"""Schema 18: the inbox is ordered and aged by when a post arrived (`arrived_at`, schema 17).
 
 The indexes that walk the inbox in order are made again on the arrival time, so every view
 stays a walk of an index that stops at the page's end; counting Unanswered (which leaves
@@ -11,7 +11,7 @@ from __future__ import annotations
 from storage.migrations.machinery import Migration
 
 MIGRATION = Migration(
-    21,
+    18,
     "inbox order by arrival; re-check and filtered-request indexes",
     statements=[
         "DROP INDEX mentions_inbox_order",
