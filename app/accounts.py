@@ -42,6 +42,10 @@ class AccountService:
         """Check whose token it is, keep it in the keyring, and add (or refresh) the account."""
         from app.networks.mastodon.connector import MastodonConnector
 
+        # In the one spelling the account is stored under, or the keyring entry would be
+        # filed where the sync never looks (`social.example/` is `https://social.example`).
+        server = normalize_server(server)
+
         probe = MastodonConnector(
             account_id=0, server=server, access_token=access_token, own_user_id="", own_handle=""
         )

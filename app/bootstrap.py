@@ -36,6 +36,7 @@ from app.networks.factory import ConnectorFactory
 from app.paths import DEFAULT_PROFILE, DEMO_PROFILE, AppPaths, ProfilePaths
 from app.secrets import SecretStore
 from app.settings import Settings, load_settings, save_settings
+from app.sync.afterwards import RequestsService
 from app.sync.health import HealthService
 from app.sync.outbox import OutboxService
 from app.sync.service import SyncService
@@ -99,6 +100,7 @@ class Workspace:
     snippets: SnippetService
     brand: BrandService
     composer: ComposerService
+    requests: RequestsService  # accepting or dismissing what the server filtered
     team: TeamService
 
     @property
@@ -167,6 +169,8 @@ def _assemble(
     # Secrets are filed under the profile's own random id: two workspaces never share them,
     # and moving the folder does not lose them.
     secrets_store = SecretStore(namespace=f"profile:{ProfileFacts(store).profile_id()}")
+    cursors = CursorRepository(store)
+    connector_for = ConnectorFactory(secrets_store, stop, usage)
     opened: list[Workspace] = []  # the triage service reads the agent name as it is now
 
     def agent_name() -> str:
@@ -200,9 +204,9 @@ def _assemble(
         store,
         accounts,
         mentions,
-        CursorRepository(store),
+        cursors,
         outbox,
-        ConnectorFactory(secrets_store, stop, usage),
+        connector_for,
         stop=stop,
         health=health,
         reply_gate=reply_gate,
@@ -228,6 +232,15 @@ def _assemble(
         brand=brand,
         composer=composer,
         team=team,
+        requests=RequestsService(
+            accounts,
+            mentions,
+            sync.afterwards,
+            cursors,
+            TriageRepository(store, journal=team_journal),
+            connector_for,
+            agent_name,
+        ),
     )
     opened.append(workspace)
     return workspace

@@ -98,7 +98,7 @@ def language_detection() -> str:
     wrong = {expected: got for expected, got in found.items() if got != expected}
     if wrong:
         raise CheckFailed(f"language detection got {wrong} (expected the keys)")
-    return "py3langid tells Norwegian from English"
+    return "the on-device language detector tells Norwegian from English"
 
 
 def search(workspace: Workspace) -> str:

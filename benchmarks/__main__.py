@@ -23,9 +23,9 @@ from pathlib import Path
 from benchmarks import stores
 from benchmarks.report import Measure, machine, table
 
-SECTIONS = ("startup", "search", "paging", "ingest", "sync", "team", "care")
+SECTIONS = ("startup", "search", "paging", "ingest", "sync", "reports", "team", "care")
 # Care scores quality rather than speed, in a table of its own: it runs when asked for.
-DEFAULT_SECTIONS = ("startup", "search", "paging", "ingest", "sync", "team")
+DEFAULT_SECTIONS = ("startup", "search", "paging", "ingest", "sync", "reports", "team")
 STORE_SECTIONS = {"startup", "search", "paging", "ingest"}
 
 
@@ -165,6 +165,14 @@ def main(argv: list[str] | None = None) -> int:
 
         say(f"sync of {args.sync_mentions:,} mentions from a local Mastodon server")
         measures += sync.run(args.sync_mentions, repeat=1 if args.quick else 2)
+    if "reports" in args.sections:
+        from benchmarks import reports
+
+        ends = sorted({min(args.sizes), largest})
+        say(
+            f"reports, {' and '.join(f'{size:,}' for size in ends)} mentions with a year of history"
+        )
+        measures += reports.run(ends, runs=1 if args.quick else 3)
     if "team" in args.sections:
         from benchmarks import team
 

@@ -150,6 +150,11 @@ class AccountHealth:
     rate_resets_at: datetime | None = None
     token_expires_at: datetime | None = None
     last_attempt_at: datetime | None = None
+    # What the brand's server holds back (Mastodon 4.3+ notification policy); None: the
+    # server filters nothing, or no sync has asked yet.
+    notification_policy: str | None = None  # the policy in a line, for people
+    requests_waiting: int | None = None
+    notifications_waiting: int | None = None
 
 
 class AccountHealthRepository:
@@ -172,7 +177,27 @@ class AccountHealthRepository:
             rate_resets_at=_maybe_time(row["rate_resets_at"]),
             token_expires_at=_maybe_time(row["token_expires_at"]),
             last_attempt_at=_maybe_time(row["last_attempt_at"]),
+            notification_policy=row["notification_policy"],
+            requests_waiting=row["requests_waiting"],
+            notifications_waiting=row["notifications_waiting"],
         )
+
+    def record_held_back(
+        self, account_id: int, policy: str | None, requests: int | None, notifications: int | None
+    ) -> None:
+        """What the account's server holds back, as the last sync learned it (None: nothing
+        is filtered there)."""
+        with self._store.write() as db:
+            db.execute(
+                "INSERT INTO account_health (account_id) VALUES (?)"
+                " ON CONFLICT (account_id) DO NOTHING",
+                [account_id],
+            )
+            db.execute(
+                "UPDATE account_health SET notification_policy = ?, requests_waiting = ?,"
+                " notifications_waiting = ? WHERE account_id = ?",
+                [policy, requests, notifications, account_id],
+            )
 
     def record_attempt(
         self,

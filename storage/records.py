@@ -100,6 +100,19 @@ class NewMention:
     raw: str | None = None  # the network's payload as received (JSON text)
     status: TriageStatus = TriageStatus.NEW
     tags: tuple[str, ...] = field(default=())
+    # When it reached the brand (the inbox's order and age): the network's time for the
+    # notification; None: the post's own time. A post that turned up below what earlier syncs
+    # had read (a backdated Bluesky post) passes when Heedful first saw it.
+    arrived_at: datetime | None = None
+    # Why the brand's server filtered it (Mastodon's notification policy), while it waits as
+    # a notification request; None: it reached the inbox. Only inbox items (not context, not
+    # the brand's own) set or clear it.
+    filtered: str | None = None
+    edited_at: datetime | None = None  # the author's latest edit, as the network says
+    languages: tuple[str, ...] = ()  # every language the network tags it with
+    # "network": `language` is the network's tag; "detected": on-device detection was
+    # confident and disagreed with the tag (which stays in `languages`).
+    language_source: str = "network"
 
 
 # --- What the store hands back ----------------------------------------------------------
@@ -198,6 +211,15 @@ class InboxRow:
     reply_state: OutboxState | None = None  # the latest reply queued for this mention
     answered: bool = False  # the brand replied to it (sent, or seen in the thread)
     snoozed_until: datetime | None = None
+    arrived_at: datetime | None = None  # the inbox's order and age (None: created_at)
+    filtered: str | None = None  # why the brand's server filtered it, while it waits
+    deleted: bool = False  # its author deleted it (kept for the record)
+    edited: bool = False
+
+    @property
+    def inbox_time(self) -> datetime:
+        """When it reached the brand: what the inbox sorts and ages by."""
+        return self.arrived_at or self.created_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,3 +249,19 @@ class Mention:
     tags: tuple[str, ...]
     platform_cid: str | None = None
     raw: str | None = None
+    arrived_at: datetime | None = None  # when it reached the brand (None: created_at)
+    filtered: str | None = None  # why the brand's server filtered it, while it waits
+    edited_at: datetime | None = None
+    original_text: str | None = None  # the text first stored, when it was edited since
+    deleted_at: datetime | None = None  # when Heedful learned its author deleted it
+    checked_at: datetime | None = None  # when it was last looked up again on the network
+    languages: tuple[str, ...] = ()  # every language the network tags it with
+    language_source: str = "network"  # or "detected" (see NewMention)
+
+    @property
+    def inbox_time(self) -> datetime:
+        return self.arrived_at or self.created_at
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None

@@ -36,17 +36,27 @@ class SkippedItemRepository:
                 rows,
             )
 
-    def count(self, account_id: int) -> int:
+    def count(self, account_id: int, *, except_reason: str | None = None) -> int:
         row = self._store.conn.execute(
-            "SELECT count(*) FROM skipped_items WHERE account_id = ?", [account_id]
+            "SELECT count(*) FROM skipped_items WHERE account_id = ? AND reason IS NOT ?",
+            [account_id, except_reason],
         ).fetchone()
         return int(row[0])
 
-    def recent(self, account_id: int, limit: int = 20) -> list[tuple[str | None, str]]:
+    def count_of(self, account_id: int, reason: str) -> int:
+        row = self._store.conn.execute(
+            "SELECT count(*) FROM skipped_items WHERE account_id = ? AND reason = ?",
+            [account_id, reason],
+        ).fetchone()
+        return int(row[0])
+
+    def recent(
+        self, account_id: int, limit: int = 20, *, except_reason: str | None = None
+    ) -> list[tuple[str | None, str]]:
         """(platform id, reason), newest first: what channel health can list."""
         rows = self._store.conn.execute(
             "SELECT platform_id, reason FROM skipped_items WHERE account_id = ?"
-            " ORDER BY id DESC LIMIT ?",
-            [account_id, limit],
+            " AND reason IS NOT ? ORDER BY id DESC LIMIT ?",
+            [account_id, except_reason, limit],
         ).fetchall()
         return [(row[0], row[1]) for row in rows]

@@ -143,7 +143,7 @@ def build(path: Path, size: int = SIZE) -> BigStore:
                 SELECT 0 UNION ALL SELECT n + 1 FROM numbers WHERE n + 1 < {int(size)}
             )
             INSERT INTO mentions (account_id, platform_id, author_id, kind, text, language,
-                                  created_at, fetched_at, status, assignee)
+                                  created_at, arrived_at, fetched_at, status, assignee)
             SELECT {account_ids[0]} + n % {len(account_ids)},
                    'post-' || n,
                    {author_ids[0]} + (n * 31) % {len(author_ids)},
@@ -153,6 +153,8 @@ def build(path: Path, size: int = SIZE) -> BigStore:
                        THEN {first_words} || ' {RARE_WORD} ' || {last_words}
                        ELSE {words} END || ' #' || n,
                    CASE n % {len(LANGUAGES)} {languages} END,
+                   strftime('%Y-%m-%dT%H:%M:%S', '{START:%Y-%m-%d %H:%M:%S}',
+                            '+' || (n / 2) || ' minutes') || '.000000Z',
                    strftime('%Y-%m-%dT%H:%M:%S', '{START:%Y-%m-%d %H:%M:%S}',
                             '+' || (n / 2) || ' minutes') || '.000000Z',
                    '{fetched}',

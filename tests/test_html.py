@@ -47,3 +47,26 @@ def test_sanitiser_keeps_links_and_drops_everything_active_or_remote() -> None:
         assert forbidden not in clean
     assert 'href="https://ok.example"' in clean
     assert "noopener" in clean
+
+
+def test_lists_quotes_and_preformatted_text_read_as_separate_lines() -> None:
+    # What Mastodon 4.2+ sends for Markdown-ish posts from other servers (Misskey, Akkoma).
+    html = (
+        "<p>Before:</p><ul><li>tent</li><li>boots <em>size 42</em></li></ul>"
+        '<ol start="3"><li>third</li><li>fourth</li></ol>'
+        "<blockquote><p>you promised two days</p><p>and a refund</p></blockquote>"
+        "<pre><code>order FF-1\n  status: lost</code></pre>after"
+    )
+    assert html_to_text(html) == (
+        "Before:\n\n• tent\n• boots size 42\n3. third\n4. fourth\n\n"
+        "> you promised two days\n>\n> and a refund\n\norder FF-1\n  status: lost\n\nafter"
+    )
+
+
+def test_the_quote_fallback_paragraph_is_left_out_only_when_asked() -> None:
+    html = (
+        '<p class="quote-inline">RE: <a href="https://social.example/@b/1">'
+        "https://social.example/@b/1</a></p><p>so true</p>"
+    )
+    assert html_to_text(html, hide_quote_fallback=True) == "so true"
+    assert html_to_text(html).startswith("RE: https://social.example/@b/1")

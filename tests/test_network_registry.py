@@ -61,10 +61,11 @@ def test_replies_are_addressed_and_kept_private_as_each_network_does() -> None:
     assert not MASTODON.is_private("private")  # followers only: not a direct message
     assert not BLUESKY.is_private(None)
     assert MASTODON.strictest("unlisted", "direct", None) == "direct"
-    assert MASTODON.strictest(None, "weird") == "public"
+    # A visibility the registry does not know is never widened (a privacy leak).
+    assert MASTODON.strictest(None, "weird") == "direct"
+    assert MASTODON.strictest(None, None) == "public"
     assert MASTODON.direct_messages.supported
-    assert not BLUESKY.direct_messages.supported
-    assert "Bluesky" in BLUESKY.direct_messages.why_not
+    assert BLUESKY.direct_messages.supported  # through Bluesky's chat service
 
 
 class _EmptyKeyring(SecretStore):

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from storage.mentions import MentionRepository
 from storage.outbox import OutboxRepository
 from storage.records import OutboxState, utc_now
 from storage.store import open_store
 
-from tests.factories import add_account_as_schema_1, brand_account, mention
+from tests.factories import add_account_as_schema_1, brand_account, ingest_as_schema_1, mention
 
 BEFORE = 9  # the last schema without the outbox's new states (10 is another change)
 
@@ -24,7 +23,8 @@ def test_upgrading_keeps_every_reply_and_makes_a_cut_short_send_an_outcome_unkno
     path = tmp_path / "heedful.db"
     old = open_store(path, target_version=BEFORE)
     account_id = add_account_as_schema_1(old, brand_account())
-    MentionRepository(old).ingest([mention(account_id, n) for n in range(4)])
+    # Written as that schema's Heedful wrote them (today's ingest knows later columns).
+    ingest_as_schema_1(old, [mention(account_id, n) for n in range(4)])
     mention_ids = [int(r[0]) for r in old.conn.execute("SELECT id FROM mentions ORDER BY id")]
     for number, (mention_id, state) in enumerate(
         zip(mention_ids, ["queued", "sending", "sent", "failed"], strict=True)

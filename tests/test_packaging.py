@@ -125,7 +125,13 @@ def test_the_bundle_leaves_out_what_heedful_never_uses(bundle: Path) -> None:
     assert [name for name in files if any(part in name for part in unused)] == []
     assert [name for name in files if "/translations/" in name and "PySide6" in name] == []
     assert [name for name in files if "libgtk-3" in name or "/PIL/" in name] == []
+    # The language detector and the sentiment model run without numpy (42 MB with OpenBLAS);
+    # their training corpus stays in the repository.
+    assert [name for name in files if "numpy" in name or "py3langid" in name] == []
+    assert [name for name in files if "resources/analysis/training/" in name] == []
     # What it does need: the platform plugins, the demo data and the icon.
     assert any(name.endswith(("libqxcb.so", "qwindows.dll", "libqcocoa.dylib")) for name in files)
     assert any(name.endswith("resources/demo/mentions.json") for name in files)
     assert any(name.endswith("resources/icons/heedful.svg") for name in files)
+    assert any(name.endswith("resources/analysis/langid.model") for name in files)
+    assert any(name.endswith("resources/analysis/sentiment.model") for name in files)

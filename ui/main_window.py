@@ -23,6 +23,7 @@ from ui.changes import ChangeDispatcher
 from ui.compose.composer import install_composer
 from ui.inbox.detail_pane import DetailPane
 from ui.inbox.panel import InboxPanel, ViewKey
+from ui.inbox.remote_actions import install_remote_actions
 from ui.inbox.triage_actions import install_triage_actions
 from ui.status_bar import SyncStatus, watch_reachability
 from ui.sync.accounts_dialog import (
@@ -143,6 +144,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.triage_actions = install_triage_actions(self, workspace.triage)
         self.team = install_team(self, workspace)  # the shared inbox, when joined to a team
+        # Filtered requests, opened posts looked at again, whether a DM would be taken.
+        self.remote_actions = install_remote_actions(self, workspace)
         self._restore_ui_state()
         current = self.inbox_panel.current_mention_id()
         if current is not None:

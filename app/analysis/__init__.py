@@ -1,1 +1,2 @@
-"""Care intelligence on the laptop: personal data, deflections, repeats, clusters, urgency."""
+"""Care intelligence on the laptop: language, sentiment, personal data, deflections, repeats,
+clusters and urgency, in pure Python, offline."""

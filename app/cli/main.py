@@ -19,6 +19,8 @@ from app import __version__
 from app.bootstrap import StartupOptions, Workspace, build_workspace
 from app.cli.analyse import add_analyse_parser, run_analyse
 from app.cli.budget import add_budget_parser, budget_command
+from app.cli.report import add_report_commands, report_command, sla_command
+from app.cli.requests import add_requests_parser, run_requests
 from app.cli.snippets import (
     add_brand_commands,
     add_reply_options,
@@ -138,8 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_list = outbox_commands.add_parser("list", help="every reply in the outbox")
     outbox_list.add_argument("--json", action="store_true", help="print a JSON array")
     add_triage_parser(commands)
+    add_requests_parser(commands)
     add_analyse_parser(commands)
     add_team_parser(commands)
+    add_report_commands(commands)
     return parser
 
 
@@ -226,6 +230,9 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         "team": run_team,
         "snippets": snippets_command,
         "brand": brand_command,
+        "requests": run_requests,
+        "report": report_command,
+        "sla": sla_command,
     }
     try:
         return commands[args.command](workspace, args, out)
@@ -316,7 +323,7 @@ def _print_rows(rows: Sequence[InboxRow], out: TextIO, *, as_json: bool) -> None
     now = utc_now()
     for row in rows:
         out.write(
-            f"{row.id:>7}  {age(row.created_at, now):>6}  {row.network.value:<8}  "
+            f"{row.id:>7}  {age(row.inbox_time, now):>6}  {row.network.value:<8}  "
             f"{row.status.value:<7}  {row.kind.value:<7}  {(row.language or '?'):<3} "
             f"{one_line(row.author_handle, 28):<28}  {one_line(row.text, 90)}\n"
         )

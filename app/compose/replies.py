@@ -61,6 +61,8 @@ class ReplyService:
         if not text.strip():
             raise ReplyRefused("The reply is empty: write something first.")
         mention = self._mentions.get(mention_id)
+        if mention.deleted_at is not None:
+            raise ReplyRefused(deleted_reason(mention))
         account = self._accounts.get(mention.account_id)
         limit = max_length(account.network, account.max_post_length)
         length = post_length(account.network, text.strip())
@@ -229,6 +231,19 @@ class ComposerService:
     def dm_note(self, mention: Mention) -> str:
         lang = language.normalise(mention.language) or "en"
         return DM_NOTES.get(lang, DM_NOTES["en"])
+
+
+def deleted_reason(mention: Mention) -> str:
+    """Why a reply to a deleted post is refused, for the person writing it."""
+    when = (
+        ""
+        if mention.deleted_at is None
+        else f" (seen {mention.deleted_at.astimezone():%d %b %H:%M})"
+    )
+    return (
+        f"The author deleted this post{when}: there is nothing left to reply to. It stays in "
+        "Heedful for the record."
+    )
 
 
 def describe_outbox_item(item: OutboxItem) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from storage.records import Mention, Network, NewMention
 
@@ -17,6 +17,11 @@ class AccountIdentity:
     platform_user_id: str
     handle: str
     display_name: str
+
+
+# Why a notification whose post is gone (`status: null` on Mastodon) was left out: not an
+# unreadable item, and channel health counts it apart.
+DELETED_BEFORE_FETCH = "deleted by its author before Heedful fetched it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +48,9 @@ class ReplyTarget:
     author_handle: str = ""
     visibility: str | None = None  # Mastodon: a reply to a direct message stays direct
     mentioned_handles: tuple[str, ...] = ()  # other participants to keep in the reply
-    author_id: str | None = None  # X: the author's user id, to open a DM with them
+    # The author's own id on the network, whom a direct message goes to (X: user id,
+    # Bluesky: DID).
+    author_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,4 +134,65 @@ class Connector(Protocol):
 
     def close(self) -> None:
         """Let go of network connections."""
+        ...
+
+
+# --- what some networks also do ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBack:
+    """What the brand's server holds back as notification requests (Mastodon 4.3+)."""
+
+    description: str  # the policy in a line ("filters private mentions, …")
+    policy: dict[str, str]  # each category: accept, filter or drop
+    requests_waiting: int  # accounts whose notifications wait
+    notifications_waiting: int
+
+
+@runtime_checkable
+class FiltersNotifications(Protocol):
+    """A network whose server can hold notifications back until the brand accepts them."""
+
+    def held_back(self) -> HeldBack | None:
+        """As the last fetch learned it; None when the server filters nothing."""
+        ...
+
+    def waiting_authors(self) -> frozenset[str]:
+        """The platform ids of the authors whose requests wait now (asks the server)."""
+        ...
+
+    def from_author(self, author_platform_id: str, *, as_filtered: bool) -> list[NewMention]:
+        """Everything the server has from this author, filtered or not."""
+        ...
+
+    def accept_request(self, author_platform_id: str) -> None: ...
+
+    def dismiss_request(self, author_platform_id: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LookedAgain:
+    current: list[NewMention]  # the posts as they are now (an edit shows in their text)
+    gone: list[str]  # platform ids the network no longer has: deleted by their authors
+
+
+@runtime_checkable
+class LooksAgain(Protocol):
+    """A network whose posts can be looked up again, for edits and deletions."""
+
+    def look_again(self, platform_ids: Sequence[str]) -> LookedAgain: ...
+
+    def first_version(self, platform_id: str) -> str | None:
+        """A post's text as first written (its edit history), where the network keeps one."""
+        ...
+
+
+@runtime_checkable
+class ChecksDirectMessages(Protocol):
+    """A network where a person may not accept direct messages (Bluesky's chat settings)."""
+
+    def why_no_direct_message(self, mention: Mention) -> str:
+        """Why a direct message to this mention's author would be refused now ("" when it
+        would go)."""
         ...

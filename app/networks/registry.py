@@ -43,6 +43,8 @@ class DirectMessages:
     # The post visibility that makes a post private (a reply to it stays private).
     visibility: str | None = None
     why_not: str = ""  # what to tell someone who asks for a DM where there is none
+    # A person may refuse DMs (Bluesky's chat settings): ask the network before writing one.
+    may_be_closed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,9 @@ class NetworkInfo:
     sign_in_help: str  # what `heedful accounts add NETWORK` does
     default_server: str | None  # None: the person names their server
     connector_module: str  # imported only when an account syncs: it has `connect()`
+    # Visibilities a post can have but a reply cannot be sent with (it would need more than
+    # the name, such as which list): a reply goes one narrower.
+    unpostable_visibilities: frozenset[str] = frozenset()
     # Billed per read and per post (X): its connector is given the spend ledger, and
     # channel health shows what it spent against the person's daily read budget.
     metered: bool = False
@@ -81,9 +86,26 @@ class NetworkInfo:
         return visibility is not None and visibility == self.direct_messages.visibility
 
     def strictest(self, *visibilities: str | None) -> str:
-        """The narrowest of these visibilities (unknown ones ignored; the widest by default)."""
-        known = [v for v in visibilities if v in self.visibilities]
-        return max(known, key=self.visibilities.index) if known else self.visibilities[0]
+        """The narrowest of these visibilities; the widest when none is given (None: the
+        post says nothing about its audience). A visibility this network does not list (a
+        server's own, such as Akkoma's `mutuals`) is never widened: it counts as the
+        narrowest there is, so a reply never reaches more people than its post did."""
+        given = [v for v in visibilities if v is not None]
+        if not given:
+            return self.visibilities[0]
+        narrowest = len(self.visibilities) - 1
+        return self.visibilities[
+            max(self.visibilities.index(v) if v in self.visibilities else narrowest for v in given)
+        ]
+
+    def reply_visibility(self, *visibilities: str | None) -> str:
+        """The visibility to post a reply with: the strictest, made one this network can post
+        (an audience a reply cannot name, such as a Pleroma list, becomes the next narrower
+        one it can)."""
+        chosen = self.strictest(*visibilities)
+        while chosen in self.unpostable_visibilities:
+            chosen = self.visibilities[self.visibilities.index(chosen) + 1]
+        return chosen
 
 
 MASTODON = NetworkInfo(
@@ -94,13 +116,16 @@ MASTODON = NetworkInfo(
     direct_messages=DirectMessages(
         True, "a post only the people it mentions can see", visibility="direct"
     ),
-    visibilities=("public", "unlisted", "private", "direct"),
+    # Pleroma and Akkoma (Mastodon-API servers) add `local` (this server's people only) and
+    # `list` (the members of one of the author's lists, named as `list:ID` when posting).
+    visibilities=("public", "unlisted", "local", "private", "list", "direct"),
     addressing=Addressing.HANDLE_IN_TEXT,
     handle_example="kari@toot.example",
     sign_in=SignIn.BROWSER,
     sign_in_help="sign in to a Mastodon server",
     default_server=None,
     connector_module="app.networks.mastodon.connect",
+    unpostable_visibilities=frozenset({"list"}),
 )
 
 BLUESKY = NetworkInfo(
@@ -109,9 +134,11 @@ BLUESKY = NetworkInfo(
     mark="🦋",
     length=BLUESKY_LENGTH,
     direct_messages=DirectMessages(
-        False,
-        "Bluesky's separate chat service, which Heedful does not reach yet",
-        why_not="Bluesky direct messages are not supported yet: reply without the details.",
+        True,
+        "a chat message (Bluesky's chat service, through the account's own server)",
+        # Bluesky posts are all public; a DM is a chat conversation, not a post.
+        visibility=None,
+        may_be_closed=True,
     ),
     visibilities=("public",),
     addressing=Addressing.THREAD,

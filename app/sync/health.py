@@ -14,6 +14,7 @@ from storage.skipped import SkippedItemRepository
 from storage.usage import AccountLimits, UsageCounts, UsageRepository
 
 from app.changes import Changes
+from app.networks.base import DELETED_BEFORE_FETCH
 from app.networks.registry import network_info
 from app.networks.x.spend import PRICE_NAMES, SMALLEST_PAGE_READS, UnitPrices, billing_day
 from app.text.display import age
@@ -69,6 +70,7 @@ class ChannelHealth:
     facts: AccountHealth
     skipped: int = 0  # items the network sent that could not be stored safely
     last_skip_reason: str = ""
+    deleted_before_fetch: int = 0  # notifications whose post was already gone
     spend: Spend | None = None  # metered networks only
 
     @property
@@ -117,6 +119,23 @@ class ChannelHealth:
             return "none"
         return f"{self.skipped:,} (latest: {self.last_skip_reason})"
 
+    def deleted_text(self) -> str:
+        """Notifications whose post its author deleted before Heedful fetched it."""
+        count = self.deleted_before_fetch
+        return "none" if not count else f"{count:,} deleted by their authors before fetching"
+
+    def held_back_text(self) -> str:
+        """What the brand's server holds back (Mastodon 4.3+ notification policy)."""
+        policy = self.facts.notification_policy
+        if policy is None:
+            return "nothing (the server has no notification policy)"
+        waiting = self.facts.requests_waiting or 0
+        notes = self.facts.notifications_waiting
+        line = f"{waiting:,} request{'s' * (waiting != 1)} waiting"
+        if notes:
+            line += f" ({notes:,} notification{'s' * (notes != 1)})"
+        return f"{line}; the server {policy}"
+
     def summary(self, now: datetime) -> str:
         """One line per account, as `heedful sync --once` prints it."""
         return (
@@ -124,6 +143,7 @@ class ChannelHealth:
             f"last synced {self.last_sync_text(now)}; fetched {self.fetched_text()}; "
             f"rate budget {self.budget_text()}; token expires {self.token_text(now)}; "
             f"skipped {self.skipped_text()}"
+            + (f"; held back {self.held_back_text()}" if self.facts.notification_policy else "")
             + (
                 ""
                 if self.spend is None
@@ -152,7 +172,7 @@ class HealthService:
         return [self._channel(account) for account in self._accounts.all()]
 
     def _channel(self, account: Account) -> ChannelHealth:
-        recent = self._skipped.recent(account.id, limit=1)
+        recent = self._skipped.recent(account.id, limit=1, except_reason=DELETED_BEFORE_FETCH)
         last_reason = ""
         if recent:
             platform_id, why = recent[0]
@@ -160,8 +180,9 @@ class HealthService:
         return ChannelHealth(
             account,
             self._health.get(account.id),
-            skipped=self._skipped.count(account.id),
+            skipped=self._skipped.count(account.id, except_reason=DELETED_BEFORE_FETCH),
             last_skip_reason=last_reason,
+            deleted_before_fetch=self._skipped.count_of(account.id, DELETED_BEFORE_FETCH),
             spend=self.spend(account),
         )
 

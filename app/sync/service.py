@@ -17,11 +17,13 @@ from storage.mentions import MentionRepository
 from storage.outbox import OutboxRepository
 from storage.records import Account, AccountState, utc_now
 from storage.store import Store
+from storage.triage import TriageRepository
 
 from app.changes import NOTHING, Changes
-from app.networks.base import Connector
+from app.networks.base import ChecksDirectMessages, Connector
 from app.networks.errors import NeedsSignIn, NetworkError, Offline, RateLimited
 from app.secrets import KeyringUnavailable
+from app.sync.afterwards import AfterwardsService
 from app.sync.pull import ProgressCallback, PullingService, PullReport
 from app.sync.sending import SendingService, SendReport
 from app.team.claims import ReplyGate
@@ -118,6 +120,9 @@ class SyncService:
         self.sending = SendingService(
             mentions, outbox, clock=clock, stop=self._stop, reply_gate=reply_gate
         )
+        self.afterwards = AfterwardsService(
+            mentions, cursors, self._health, TriageRepository(store), clock=clock
+        )
         # Who holds an account's sync lease: this service, in this process on this machine.
         self.holder = SyncLeases.new_holder()
 
@@ -182,6 +187,8 @@ class SyncService:
                     account, connector, keep_lease=keeper, report=pulled, progress=progress
                 )
                 self._accounts.set_max_post_length(account.id, connector.max_post_length())
+                # Requests the server holds back, edits and deletions of recent posts.
+                report.changes |= self.afterwards.after_pull(account, connector, keeper)
             self.sending.send_due(
                 account.id, connector, holder=self.holder, keep_lease=keeper, report=sent
             )
@@ -219,6 +226,27 @@ class SyncService:
             )
         except Exception:  # health facts are nice to have; never fail a sync over them
             log.exception("could not record the health of %s", account.handle)
+
+    def look_at(self, mention_id: int) -> Changes:
+        """Look at an opened post again on its network: an edit or a deletion shows at once."""
+        mention = self._mentions.get(mention_id)
+        connector = self._connector_for(self._accounts.get(mention.account_id))
+        try:
+            return self.afterwards.look_at(mention, connector)
+        finally:
+            connector.close()
+
+    def why_no_direct_message(self, mention_id: int) -> str:
+        """Why a direct message to the mention's author would be refused now, asked of the
+        network ("" when it would go, or when the network cannot say)."""
+        mention = self._mentions.get(mention_id)
+        connector = self._connector_for(self._accounts.get(mention.account_id))
+        try:
+            if isinstance(connector, ChecksDirectMessages):
+                return connector.why_no_direct_message(mention)
+            return ""
+        finally:
+            connector.close()
 
     def fetch_thread(self, mention_id: int) -> int:
         """Fetch the conversation around a stored mention; returns how many posts were new."""

@@ -27,6 +27,7 @@ class InboxFilter:
     languages: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
     assignees: frozenset[str] = frozenset()
+    # On the inbox's time (when a post arrived, `arrived_at`), which views are ordered by.
     created_after: str | None = None  # inclusive
     created_before: str | None = None  # exclusive; "waiting longer than X" ends up here too
     # Snoozed mentions are hidden while snoozed_until is later than this moment (they come
@@ -41,9 +42,9 @@ class InboxFilter:
 
 @dataclass(frozen=True, slots=True)
 class PageCursor:
-    """Where the last page ended, in inbox order (newest first)."""
+    """Where the last page ended, in inbox order (newest arrival first)."""
 
-    created_at: str
+    arrived_at: str
     id: int
 
 

@@ -56,7 +56,7 @@ def search_page(
         if not taken:
             return found
         end = conn.execute(
-            f"SELECT created_at, id FROM ({sql}) ORDER BY created_at, id LIMIT 1",
+            f"SELECT arrived_at, id FROM ({sql}) ORDER BY arrived_at, id LIMIT 1",
             [*params, chunk],
         ).fetchone()
         sql, params = _chunk_page_query(view, cursor, PageCursor(str(end[0]), int(end[1])))
@@ -78,8 +78,8 @@ def _walk_query(after: PageCursor | None) -> tuple[str, list[Any]]:
     params: list[Any] = []
     before_cursor(where, params, after, table="")
     sql = (
-        "SELECT id, created_at FROM mentions INDEXED BY mentions_inbox_order"
-        f" WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC LIMIT ?"
+        "SELECT id, arrived_at FROM mentions INDEXED BY mentions_inbox_order"
+        f" WHERE {' AND '.join(where)} ORDER BY arrived_at DESC, id DESC LIMIT ?"
     )
     return sql, params
 
@@ -92,13 +92,13 @@ def _chunk_page_query(
     range's lowest and highest id, and the LIMIT)."""
     where, params = without_search(view)
     before_cursor(where, params, after)
-    where.append("(m.created_at > ? OR (m.created_at = ? AND m.id >= ?))")
-    params += [until.created_at, until.created_at, until.id]
+    where.append("(m.arrived_at > ? OR (m.arrived_at = ? AND m.id >= ?))")
+    params += [until.arrived_at, until.arrived_at, until.id]
     sql = (
-        "SELECT m.id, m.created_at FROM mentions AS m INDEXED BY mentions_inbox_order"
+        "SELECT m.id, m.arrived_at FROM mentions AS m INDEXED BY mentions_inbox_order"
         f" WHERE {' AND '.join(where)} AND m.id IN (SELECT rowid FROM mentions_fts"
         " WHERE mentions_fts MATCH ? AND rowid BETWEEN ? AND ?)"
-        " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
+        " ORDER BY m.arrived_at DESC, m.id DESC LIMIT ?"
     )
     return sql, [*params, view.match]
 
@@ -109,8 +109,8 @@ def _hits_page_query(view: InboxFilter, after: PageCursor | None) -> tuple[str, 
     where, params = without_search(view)
     before_cursor(where, params, after)
     sql = (
-        "SELECT m.id, m.created_at FROM mentions_fts CROSS JOIN mentions AS m"
+        "SELECT m.id, m.arrived_at FROM mentions_fts CROSS JOIN mentions AS m"
         f" ON m.id = mentions_fts.rowid WHERE mentions_fts MATCH ? AND {' AND '.join(where)}"
-        " ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
+        " ORDER BY m.arrived_at DESC, m.id DESC LIMIT ?"
     )
     return sql, [view.match, *params]

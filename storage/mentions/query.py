@@ -11,8 +11,8 @@ from storage.mentions.filters import InboxFilter, PageCursor
 
 # The filter's own single-value fields, in the order their conditions are written.
 _STORED_AFTER = NamedCondition("stored after", "m.id > ?")
-_CREATED_FROM = NamedCondition("created from", "m.created_at >= ?")
-_CREATED_BEFORE = NamedCondition("created before", "m.created_at < ?")
+_CREATED_FROM = NamedCondition("arrived from", "m.arrived_at >= ?")
+_CREATED_BEFORE = NamedCondition("arrived before", "m.arrived_at < ?")
 _AWAKE_AT = NamedCondition("awake at", "(m.snoozed_until IS NULL OR m.snoozed_until <= ?)")
 _SNOOZED_PAST = NamedCondition("snoozed past", "m.snoozed_until > ?")
 
@@ -25,8 +25,8 @@ def page_query(
     before_cursor(where, params, after)
     order = "ASC" if oldest_first else "DESC"
     sql = (
-        f"SELECT m.id, m.created_at FROM mentions AS m WHERE {' AND '.join(where)}"
-        f" ORDER BY m.created_at {order}, m.id {order} LIMIT ?"
+        f"SELECT m.id, m.arrived_at FROM mentions AS m WHERE {' AND '.join(where)}"
+        f" ORDER BY m.arrived_at {order}, m.id {order} LIMIT ?"
     )
     return sql, params
 
@@ -45,10 +45,10 @@ def without_search(view: InboxFilter) -> tuple[list[str], list[Any]]:
 def before_cursor(
     where: list[str], params: list[Any], after: PageCursor | None, *, table: str = "m."
 ) -> None:
-    """Only what comes after the cursor in inbox order (newest first; ties by id)."""
+    """Only what comes after the cursor in inbox order (newest arrival first; ties by id)."""
     if after is not None:
-        where.append(f"({table}created_at < ? OR ({table}created_at = ? AND {table}id < ?))")
-        params += [after.created_at, after.created_at, after.id]
+        where.append(f"({table}arrived_at < ? OR ({table}arrived_at = ? AND {table}id < ?))")
+        params += [after.arrived_at, after.arrived_at, after.id]
 
 
 def where_clauses(view: InboxFilter, *, for_page: bool = False) -> tuple[list[str], list[Any]]:
@@ -78,7 +78,12 @@ def where_clauses(view: InboxFilter, *, for_page: bool = False) -> tuple[list[st
     one_of("m.kind", (kind.value for kind in view.kinds))
     one_of("m.assignee", view.assignees)
     if view.languages:
-        one_of("lower(m.language)", (language.lower() for language in view.languages))
+        # The language Heedful reads it in, or any other the post is tagged with.
+        chosen = sorted(language.lower() for language in view.languages)
+        tagged = " OR ".join(["(',' || lower(m.languages) || ',') LIKE ?"] * len(chosen))
+        where.append(f"(lower(m.language) IN ({', '.join('?' * len(chosen))}) OR {tagged})")
+        params.extend(chosen)
+        params.extend(f"%,{language},%" for language in chosen)
     if view.networks or view.account_handles:
         accounts = ["1"]
         if view.networks:
@@ -110,6 +115,8 @@ def where_clauses(view: InboxFilter, *, for_page: bool = False) -> tuple[list[st
         where.append(sql)
         params.extend(values)
     if view.unanswered:
+        # A deleted post is kept for the record, but there is nothing left to answer.
+        where.append("m.deleted_at IS NULL")
         where.append(
             "NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.mention_id = m.id"
             " AND o.state IN ('queued', 'sending', 'unknown', 'check', 'sent'))"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from storage.mentions import afterwards
 from storage.mentions import ingest as ingesting
 from storage.mentions import rows as reading
 from storage.mentions.filters import InboxFilter, InboxPage, PageCursor
@@ -26,6 +27,73 @@ class MentionRepository:
         Returns how many were new. Authors are created or updated (renames) on the way.
         """
         return ingesting.ingest(self._store, items)
+
+    # --- what the networks say afterwards ------------------------------------------------
+
+    def posts_to_look_at(
+        self, account_id: int, *, arrived_since: datetime, checked_before: datetime, limit: int
+    ) -> list[str]:
+        """Recent open posts due to be looked at again for edits and deletions."""
+        return afterwards.posts_to_look_at(
+            self._store,
+            account_id,
+            arrived_since=arrived_since,
+            checked_before=checked_before,
+            limit=limit,
+        )
+
+    def record_looked_at(
+        self,
+        account_id: int,
+        asked: Sequence[str],
+        current: Sequence[NewMention],
+        gone: Sequence[str],
+        at: datetime,
+    ) -> afterwards.LookedAt:
+        """Edits replace the text; posts no longer there are marked deleted."""
+        return afterwards.record_looked_at(self._store, account_id, asked, current, gone, at)
+
+    def set_original_text(self, mention_id: int, text: str) -> None:
+        afterwards.set_original_text(self._store, mention_id, text)
+
+    def filtered_by_author(self, account_id: int, author_platform_id: str) -> list[int]:
+        return afterwards.filtered_by_author(self._store, account_id, author_platform_id)
+
+    def clear_filtered(self, mention_ids: Sequence[int]) -> None:
+        afterwards.clear_filtered(self._store, mention_ids)
+
+    def mark_dismissed(self, mention_ids: Sequence[int], why: str) -> None:
+        afterwards.mark_dismissed(self._store, mention_ids, why)
+
+    def ids_of(
+        self, account_id: int, platform_ids: Sequence[str], *, inbox: bool = False
+    ) -> dict[str, int]:
+        """Local ids of these posts of the account, where stored (`inbox`: only those stored
+        as inbox work, not as thread context or the brand's own)."""
+        found: dict[str, int] = {}
+        only = " AND is_context = 0 AND is_own = 0" if inbox else ""
+        for start in range(0, len(platform_ids), 400):
+            batch = list(platform_ids[start : start + 400])
+            with self._store.guard():
+                rows = self._store.conn.execute(
+                    "SELECT platform_id, id FROM mentions WHERE account_id = ?"
+                    f" AND platform_id IN ({', '.join('?' * len(batch))}){only}",
+                    [account_id, *batch],
+                ).fetchall()
+            found.update({str(row[0]): int(row[1]) for row in rows})
+        return found
+
+    def waiting_filtered(self, *, limit: int = 500) -> list[int]:
+        """Mentions that wait as a filtered notification request (not dismissed), newest
+        arrival first."""
+        with self._store.guard():
+            rows = self._store.conn.execute(
+                "SELECT id FROM mentions INDEXED BY mentions_filtered"
+                " WHERE filtered IS NOT NULL AND filtered NOT LIKE 'Dismissed%'"
+                " ORDER BY arrived_at DESC, id DESC LIMIT ?",
+                [limit],
+            ).fetchall()
+        return [int(row[0]) for row in rows]
 
     # --- reading -----------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ included."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from storage.records import (
@@ -21,7 +22,8 @@ from storage.records import (
 ROW_SELECT = """
     SELECT m.id, ac.network, ac.handle AS account_handle, au.handle AS author_handle,
            au.display_name AS author_name, m.kind, {text} AS text, m.language, m.created_at,
-           m.status, m.assignee, m.is_own, m.snoozed_until,
+           m.status, m.assignee, m.is_own, m.snoozed_until, m.arrived_at, m.filtered,
+           m.deleted_at IS NOT NULL AS deleted, m.edited_at IS NOT NULL AS edited,
            (SELECT group_concat(t.name, char(31)) FROM mention_tags AS mt
               JOIN tags AS t ON t.id = mt.tag_id WHERE mt.mention_id = m.id) AS tags,
            EXISTS (SELECT 1 FROM drafts AS d WHERE d.mention_id = m.id) AS has_draft,
@@ -72,7 +74,19 @@ def inbox_row(row: dict[str, Any]) -> InboxRow:
         snoozed_until=None
         if row["snoozed_until"] is None
         else from_timestamp(row["snoozed_until"]),
+        arrived_at=_maybe_time(row["arrived_at"]),
+        filtered=row["filtered"],
+        deleted=bool(row["deleted"]),
+        edited=bool(row["edited"]),
     )
+
+
+def _maybe_time(text: str | None) -> datetime | None:
+    return from_timestamp(text) if text else None
+
+
+def _languages(text: str | None) -> tuple[str, ...]:
+    return tuple(code for code in (text or "").split(",") if code)
 
 
 def mention(row: dict[str, Any], tags: tuple[str, ...]) -> Mention:
@@ -108,4 +122,12 @@ def mention(row: dict[str, Any], tags: tuple[str, ...]) -> Mention:
         tags=tags,
         platform_cid=row["platform_cid"],
         raw=row["raw"],
+        arrived_at=_maybe_time(row["arrived_at"]),
+        filtered=row["filtered"],
+        edited_at=_maybe_time(row["edited_at"]),
+        original_text=row["original_text"],
+        deleted_at=_maybe_time(row["deleted_at"]),
+        checked_at=_maybe_time(row["checked_at"]),
+        languages=_languages(row["languages"]),
+        language_source=row["language_source"],
     )

@@ -12,7 +12,11 @@ from storage.migrations import (
     m12_team,
     m13_team_claims,
     m14_x_network,
-    m15_team_library,
+    m15_service_levels,
+    m16_report_facts,
+    m17_what_posts_became,
+    m18_inbox_time,
+    m19_team_library,
 )
 from storage.migrations.machinery import Migration, MigrationError, rebuild_table
 from storage.migrations.schema_1_to_9 import SHIPPED
@@ -24,7 +28,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     m12_team.MIGRATION,
     m13_team_claims.MIGRATION,
     m14_x_network.MIGRATION,
-    m15_team_library.MIGRATION,
+    m15_service_levels.MIGRATION,
+    m16_report_facts.MIGRATION,
+    m17_what_posts_became.MIGRATION,
+    m18_inbox_time.MIGRATION,
+    m19_team_library.MIGRATION,
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

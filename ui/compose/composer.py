@@ -134,6 +134,8 @@ class ComposerEditor(QPlainTextEdit):
 class Composer(QWidget):
     reply_was_requested = Signal(int, str)  # mention id, text
     direct_reply_was_requested = Signal(int, str, str)  # mention id, private text, public note
+    # Switched to DM on a network where the author may refuse DMs: ask the network (mention id).
+    direct_check_was_requested = Signal(int)
     draft_did_change = Signal(int, str, str)  # mention id, text, 'public' | 'direct' (debounced)
     findings_did_change = Signal(list)  # [Finding] for the current text
     suggestions_did_arrive = Signal()
@@ -522,6 +524,21 @@ class Composer(QWidget):
         self._show_addressee()
         self._check_soon()
         self.editor.setFocus()
+        mention = self._mention
+        if self.direct and mention and network_info(mention.network).direct_messages.may_be_closed:
+            self.direct_check_was_requested.emit(mention.id)
+
+    def direct_was_refused(self, mention_id: int, why: str) -> None:
+        """The network says the author takes no DM from the brand: back to a public reply,
+        the text as it is, and why on screen."""
+        if mention_id != self._mention_id or not why:
+            return
+        if self.direct:
+            self.direct = False
+            self._draft_timer.start()
+            self._show_addressee()
+            self._check_soon()
+        self.show_outcome(why)
 
     def _show_addressee(self) -> None:
         mention = self._mention

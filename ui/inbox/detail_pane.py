@@ -200,6 +200,50 @@ class _TriageFacts:
         self.now = now  # the triage clock: a snooze has ended when it says so
 
 
+def _language_fact(mention: Mention) -> str:
+    """The language the mention is read in, and where that came from when the network's
+    tag said otherwise (Mastodon apps tag posts with their interface language)."""
+    if mention.language is None:
+        return "language unknown"
+    if mention.language_source == "detected":
+        tagged = ", ".join(mention.languages) or "nothing"
+        return f"{mention.language} (detected on this computer; the post was tagged {tagged})"
+    others = [code for code in mention.languages if code != mention.language]
+    return mention.language + (f" (also tagged {', '.join(others)})" if others else "")
+
+
+def _network_notices(mention: Mention, now: datetime) -> list[str]:
+    """What the network said about the post after it arrived: held back by the server,
+    deleted, edited; and its own time when that is far from when it arrived."""
+    notices: list[str] = []
+    if mention.filtered:
+        notices.append(
+            "<p style='color:#8a6d00'><b>Filtered by your server</b> — "
+            f"{html.escape(mention.filtered)}. Mention → Accept or Dismiss filtered request.</p>"
+            if not mention.filtered.startswith("Dismissed")
+            else f"<p style='color:gray'>{html.escape(mention.filtered)}.</p>"
+        )
+    if mention.deleted_at is not None:
+        notices.append(
+            "<p style='color:#b00020'><b>Deleted by its author</b> "
+            f"({_ago(mention.deleted_at, now)}). Kept here for the record; there is nothing "
+            "left to reply to.</p>"
+        )
+    if mention.edited_at is not None:
+        first = mention.original_text
+        said = f" First version: “{html.escape(one_line(first, 300))}”" if first else ""
+        notices.append(
+            f"<p style='color:gray'>Edited by its author {_ago(mention.edited_at, now)}.{said}</p>"
+        )
+    if abs(mention.inbox_time - mention.created_at) > timedelta(days=1):
+        notices.append(
+            f"<p style='color:gray'>It says it was posted "
+            f"{mention.created_at.astimezone():%d %b %Y %H:%M}; it reached the brand "
+            f"{_ago(mention.inbox_time, now)}.</p>"
+        )
+    return notices
+
+
 def _render(
     mention: Mention,
     thread: list[InboxRow],
@@ -214,9 +258,9 @@ def _render(
     facts = [
         mention.network.value.capitalize(),
         f"to @{html.escape(mention.account_handle)}",
-        _ago(mention.created_at, now),
+        _ago(mention.inbox_time, now),
         mention.kind.value,
-        mention.language or "language unknown",
+        _language_fact(mention),
     ]
     if triage is None:  # otherwise the triage header says it
         facts.append(mention.status.value)
@@ -226,6 +270,7 @@ def _render(
         parts.append(_triage_header(triage.state, triage.now))
     elif mention.tags:
         parts.append("<p>" + " ".join(f"<b>#{html.escape(t)}</b>" for t in mention.tags) + "</p>")
+    parts += _network_notices(mention, now)
     if mention.spoiler_text:
         parts.append(f"<p><b>Content warning:</b> {html.escape(mention.spoiler_text)}</p>")
     if mention.html:

@@ -184,7 +184,7 @@ class InboxModel(QAbstractTableModel):
             del fresh[fresh.index(last) + 1 :]
             row = self._inbox.rows([last], preview_chars=0).get(last)
             if row is not None:
-                return fresh, PageCursor(to_timestamp(row.created_at), last)
+                return fresh, PageCursor(to_timestamp(row.inbox_time), last)
         return fresh, cursor
 
     # --- Qt's model interface ---------------------------------------------------------------
@@ -266,6 +266,8 @@ class InboxModel(QAbstractTableModel):
             tip = f"{network_info(row.network).label} account {row.account_handle}"
         elif name == "Status" and row.assignee:
             tip = f"{_STATUS_LABELS[row.status]}, assigned to {row.assignee}"
+        elif name == "Kind" and row.filtered:
+            tip = row.filtered  # the server's reason
         else:
             tip = None
         if row.status is TriageStatus.NEW:
@@ -286,7 +288,7 @@ class InboxModel(QAbstractTableModel):
             # The brand's accounts often share a name: the server part tells them apart.
             return one_line(row.account_handle, 60)
         if name == "Age":
-            return age(row.created_at, utc_now())
+            return age(row.inbox_time, utc_now())
         if row.assignee:
             return f"{_STATUS_LABELS[row.status]} · {one_line(row.assignee, 30)}"
         return _STATUS_LABELS[row.status]
@@ -314,6 +316,12 @@ class InboxModel(QAbstractTableModel):
 def badges(row: InboxRow) -> list[str]:
     """The short words a row carries besides its tags, in the order they are drawn."""
     found = []
+    if row.filtered and not row.filtered.startswith("Dismissed"):
+        found.append("filtered by your server")
+    if row.deleted:
+        found.append("deleted")
+    elif row.edited:
+        found.append("edited")
     if row.has_draft:
         found.append("draft")
     if row.reply_state is not None and row.reply_state.waiting:

@@ -69,6 +69,7 @@ class ChannelHealthDialog(QDialog):
         layout.addWidget(buttons)
         self.state_labels: dict[int, QLabel] = {}  # account id -> its state, for tests
         self.skipped_labels: dict[int, QLabel] = {}
+        self.held_back_labels: dict[int, QLabel] = {}
         self.spend_labels: dict[int, QLabel] = {}  # metered accounts (X) only
         self.budget_editors: dict[int, BudgetEditor] = {}
         sync.account_did_sync.connect(lambda _report: self.refresh())
@@ -84,6 +85,7 @@ class ChannelHealthDialog(QDialog):
                 widget.deleteLater()
         self.state_labels.clear()
         self.skipped_labels.clear()
+        self.held_back_labels.clear()
         self.spend_labels.clear()
         self.budget_editors.clear()
         self.online_label.setText(
@@ -122,6 +124,18 @@ class ChannelHealthDialog(QDialog):
         skipped.setToolTip("Items the network sent that Heedful could not store safely")
         self.skipped_labels[account.id] = skipped
         form.addRow("Items skipped:", skipped)
+        if channel.deleted_before_fetch:
+            form.addRow("Deleted before fetching:", _plain(channel.deleted_text()))
+        if account.network.value == "mastodon":
+            held = _plain(channel.held_back_text())
+            held.setWordWrap(True)
+            held.setToolTip(
+                "Mastodon 4.3+ holds notifications back as requests (its notification policy);"
+                " Heedful shows them in the inbox, marked filtered: accept or dismiss them from"
+                " the Mention menu."
+            )
+            self.held_back_labels[account.id] = held
+            form.addRow("Held back by the server:", held)
         if channel.spend is not None:
             spend = channel.spend
             spent = _plain(f"{spend.text()}\n{spend.budget_text()}")

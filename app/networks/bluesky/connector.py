@@ -11,8 +11,9 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -26,10 +27,19 @@ from app.networks.base import (
     AccountIdentity,
     FetchedPage,
     Heartbeat,
+    LookedAgain,
     OutgoingPost,
     RateLimitState,
     ReplyTarget,
     SentPost,
+)
+from app.networks.bluesky.chat import (
+    NO_CHAT_ACCESS,
+    BlueskyChat,
+    ChatState,
+    ChatUnavailable,
+    closed_message,
+    split_message_id,
 )
 from app.networks.errors import (
     NeedsSignIn,
@@ -40,6 +50,7 @@ from app.networks.errors import (
     ServerTrouble,
 )
 from app.networks.interrupt import SocketWatch, WatchedTransport
+from app.networks.languages import read_language
 from app.networks.lengths import BLUESKY_MAX_GRAPHEMES as MAX_GRAPHEMES
 from app.networks.lengths import grapheme_length
 from app.networks.safety import MAX_TEXT_CHARS, SkipItem, storable
@@ -52,6 +63,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PAGE_SIZE = 100  # the most listNotifications returns at once
+# Access tokens whose scope lets the PDS pass chat calls on (packages/pds: PRIVILEGED_METHODS).
+CHAT_SCOPES = {"com.atproto.access", "com.atproto.appPassPrivileged"}
+CHAT_SKIP_ID = "chat.bsky"  # what channel health files a direct-message problem under
+POSTS_BATCH = 25  # the most getPosts looks up at once
 REQUEST_TIMEOUT_S = 20
 KEPT_REASONS = {
     "mention": MentionKind.MENTION,
@@ -139,15 +154,18 @@ def facets_to_html(text: str, facets: Any) -> str:
 
 
 def _embed_text(embed: Any) -> str:
-    """Quoted posts and link cards, as a line of text under the post."""
+    """What an embed adds to what the customer said, as lines under the post: the quoted
+    post, the link card, and the alt text of images and video, a quote with media included
+    (`recordWithMedia`)."""
     if not isinstance(embed, Mapping):
         return ""
     kind = str(embed.get("$type", embed.get("py_type", "")))
+    if kind.startswith("app.bsky.embed.recordWithMedia"):
+        inner = embed.get("record")
+        return _embed_text(inner) + _embed_text(embed.get("media"))
     if "external" in embed and isinstance(embed["external"], Mapping):
         card = embed["external"]
         return f"\n[link: {card.get('title') or ''} {card.get('uri') or ''}]".rstrip()
-    if kind.startswith("app.bsky.embed.recordWithMedia"):
-        return _embed_text(embed.get("record"))
     if "record" in embed and isinstance(embed["record"], Mapping):
         return f"\n[quoting {embed['record'].get('uri', 'a post')}]"
     if "images" in embed and isinstance(embed["images"], list):
@@ -155,11 +173,65 @@ def _embed_text(embed: Any) -> str:
             str(i.get("alt")) for i in embed["images"] if isinstance(i, Mapping) and i.get("alt")
         ]
         return "".join(f"\n[image: {note}]" for note in notes)
+    if kind.startswith("app.bsky.embed.video") or "video" in embed:
+        alt = embed.get("alt")
+        return f"\n[video: {alt}]" if isinstance(alt, str) and alt.strip() else ""
     return ""
 
 
+# Labels (self-labels and a labeller's) as a person reads them in a content warning.
+_LABEL_WORDS = {
+    "porn": "adult content",
+    "sexual": "sexually suggestive",
+    "nudity": "nudity",
+    "graphic-media": "graphic media",
+    "gore": "graphic media",
+    "!warn": "content warning",
+    "!hide": "hidden by a moderator",
+    "spam": "spam",
+    "impersonation": "impersonation",
+    "misleading": "misleading",
+    "intolerant": "intolerance",
+    "rude": "rude",
+    "threat": "threats",
+    "self-harm": "self-harm",
+}
+
+
+def labels_warning(notification: Mapping[str, Any]) -> str:
+    """The post's labels as a content warning ("" when it has none): the author's own
+    (`record.labels`, self-labels) and those moderation services put on it (the view's
+    `labels`; a negated one cancels)."""
+    values: list[str] = []
+    record = notification.get("record")
+    own = record.get("labels") if isinstance(record, Mapping) else None
+    for label in own.get("values", []) if isinstance(own, Mapping) else []:
+        if isinstance(label, Mapping) and isinstance(label.get("val"), str):
+            values.append(label["val"])
+    negated: set[str] = set()
+    uri = notification.get("uri")
+    for label in notification.get("labels") or []:
+        if not isinstance(label, Mapping) or not isinstance(label.get("val"), str):
+            continue
+        if label.get("uri") not in (None, uri):
+            continue  # a label on the author's profile, not this post
+        (negated.add if label.get("neg") is True else values.append)(label["val"])
+    shown = [
+        _LABEL_WORDS.get(value, value.replace("-", " "))
+        for value in dict.fromkeys(values)
+        if value not in negated and len(value) <= 128
+    ]
+    return "Labelled: " + ", ".join(dict.fromkeys(shown)) if shown else ""
+
+
+INVALID_HANDLE = "handle.invalid"
+
+
 def post_url(handle: str, uri: str) -> str:
-    return f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}"
+    """The post on the web, by handle (or by DID, which works for a handle that no longer
+    resolves too)."""
+    who = uri.split("/")[2] if handle in ("", INVALID_HANDLE) and uri.count("/") >= 4 else handle
+    return f"https://bsky.app/profile/{who}/post/{uri.rsplit('/', 1)[-1]}"
 
 
 def _time(value: Any) -> datetime:
@@ -173,8 +245,15 @@ def _time(value: Any) -> datetime:
 
 
 def notification_to_mention(
-    notification: Mapping[str, Any], *, account_id: int, own_did: str
+    notification: Mapping[str, Any],
+    *,
+    account_id: int,
+    own_did: str,
+    arrived_at: datetime | None = None,
 ) -> NewMention:
+    """One notification as a store record. It arrived (the inbox's time) when the AppView
+    says, `indexedAt` (its `sortAt`: the earlier of the post's own time and when it was
+    indexed), unless `arrived_at` says otherwise (a late arrival: when Heedful saw it)."""
     reason = notification.get("reason")
     if not isinstance(reason, str):
         raise SkipItem("notification without a reason")
@@ -191,6 +270,9 @@ def notification_to_mention(
     did, handle = author.get("did"), author.get("handle")
     if not isinstance(did, str) or not isinstance(handle, str):
         raise SkipItem("author without DID or handle")
+    if handle == INVALID_HANDLE or not handle.strip():
+        # Their handle no longer resolves: the DID still names them, and links work by it.
+        handle = did
     if did == own_did:
         raise SkipItem("the brand's own post")
     text = record.get("text")
@@ -199,6 +281,9 @@ def notification_to_mention(
     text = encodable(text)
     reply: Mapping[str, Any] = record["reply"] if isinstance(record.get("reply"), Mapping) else {}
     langs = record.get("langs")
+    embedded = _embed_text(record.get("embed"))
+    full_text = text + embedded
+    reading = read_language(langs if isinstance(langs, list) else [], full_text)
     display_name = author.get("displayName", author.get("display_name"))
     if not isinstance(display_name, str):
         display_name = ""
@@ -215,24 +300,40 @@ def notification_to_mention(
             avatar_url=author.get("avatar") if isinstance(author.get("avatar"), str) else None,
         ),
         kind=KEPT_REASONS[reason],
-        text=text + _embed_text(record.get("embed")),
+        text=full_text,
         # A post too long to be real is shown as its (cut) plain text.
-        html=facets_to_html(text, record.get("facets")) if len(text) <= MAX_TEXT_CHARS else None,
-        created_at=_time(record.get("createdAt", record.get("created_at"))),
-        language=(
-            langs[0].split("-")[0]
-            if isinstance(langs, list) and langs and isinstance(langs[0], str)
+        html=(
+            facets_to_html(text, record.get("facets")) + _lines_html(embedded)
+            if len(text) <= MAX_TEXT_CHARS
             else None
         ),
+        created_at=_time(record.get("createdAt", record.get("created_at"))),
+        language=reading.language,
+        languages=reading.languages,
+        language_source=reading.source,
+        spoiler_text=labels_warning(notification),
         url=post_url(handle, uri),
         parent_platform_id=_ref_uri(reply.get("parent")),
         root_platform_id=_ref_uri(reply.get("root")),
         raw=raw,
+        arrived_at=arrived_at or _optional_time(notification.get("indexedAt")),
     )
     # A reply to a huge post still needs its thread's root: keep just that.
     return storable(
         mention, raw_when_too_long=json.dumps({"record": {"reply": reply}}, default=str)
     )
+
+
+def _lines_html(lines: str) -> str:
+    """What an embed adds (quote, link card, alt text), as paragraphs of the shown HTML."""
+    return "".join(f"<p>{html.escape(line)}</p>" for line in lines.split("\n") if line)
+
+
+def _optional_time(value: Any) -> datetime | None:
+    try:
+        return _time(value)
+    except SkipItem:
+        return None
 
 
 def _ref_uri(ref: Any) -> str | None:
@@ -250,41 +351,78 @@ def _load_state(cursor: str | None) -> dict[str, Any]:
     return state if isinstance(state, dict) else {}
 
 
+# The AppView sorts notifications by `sortAt`, the earlier of the post's own `createdAt`
+# and when it was indexed: a post from a phone with a slow clock, indexed late, or imported
+# from an archive lands *below* where the last sync stopped. Each sync reads on past that
+# point, for this long or this many notifications (whichever ends first); once a day much
+# further. Every notification read is offered to the store, which keeps each post once.
+OVERLAP = timedelta(days=2)
+OVERLAP_ITEMS = 50  # mostly within the page that reaches the stopping point
+DEEP_EVERY = timedelta(days=1)
+DEEP_OVERLAP = timedelta(days=3650)  # imported archives
+DEEP_ITEMS = 1_000
+
+
 def notifications_to_pages(
     fetch: Callable[[str | None], tuple[list[dict[str, Any]], str | None]],
     cursor: str | None,
     *,
     account_id: int,
     own_did: str,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Iterator[FetchedPage]:
-    """Page newest → oldest until the last sync's newest item, saving after every page where
-    to resume, so an interrupted backfill re-fetches at most one page.
+    """Page newest → oldest until a little past the last sync's newest item (the overlap),
+    saving after every page where to resume, so an interrupted backfill re-fetches at most
+    one page.
 
-    Notifications come newest first; `seen` is the newest `indexedAt` already stored.
+    `seen` is the newest `indexedAt` a finished pass stored. A notification below it that is
+    new to the store arrived late: its inbox time is now, when Heedful first saw it, not
+    its (early) `sortAt`, so a backdated post is today's work.
     """
     state = _load_state(cursor)
     seen: str | None = state.get("seen")
+    seen_at = _optional_time(seen)
+    now = clock()
     pending: dict[str, Any] = state["pending"] if isinstance(state.get("pending"), dict) else {}
     top: str | None = pending.get("top")
     api_cursor: str | None = pending.get("next")
+    below = int(pending.get("below", 0)) if str(pending.get("below", 0)).isdigit() else 0
+    deep_at = _optional_time(state.get("deep"))
+    deep = bool(pending.get("deep")) or (
+        seen_at is not None and (deep_at is None or now - deep_at >= DEEP_EVERY)
+    )
+    overlap, most_below = (DEEP_OVERLAP, DEEP_ITEMS) if deep else (OVERLAP, OVERLAP_ITEMS)
     while True:
         fetched, next_cursor = fetch(api_cursor)
         items: list[NewMention] = []
         skipped: list[str] = []
         notifications: list[Mapping[str, Any]] = []
         for candidate in fetched if isinstance(fetched, list) else []:
-            if isinstance(candidate, Mapping) and isinstance(candidate.get("indexedAt"), str):
+            moment = (
+                _optional_time(candidate.get("indexedAt")) if isinstance(candidate, Mapping)
+                else None
+            )  # fmt: skip
+            if isinstance(candidate, Mapping) and moment is not None:
                 notifications.append(candidate)
             else:
-                skipped.append("?: notification without indexedAt")
+                skipped.append("?: notification without a readable indexedAt")
         if top is None:
             top = str(notifications[0].get("indexedAt")) if notifications else seen
-        fresh = [n for n in notifications if seen is None or str(n.get("indexedAt")) >= seen]
-        finished = len(fresh) < len(notifications) or not next_cursor or not notifications
-        for notification in reversed(fresh):
+        oldest: datetime | None = None
+        for notification in reversed(notifications):
+            moment = _optional_time(notification.get("indexedAt"))
+            assert moment is not None
+            oldest = moment if oldest is None else min(oldest, moment)
+            late = seen_at is not None and moment < seen_at
+            below += late
             try:
                 items.append(
-                    notification_to_mention(notification, account_id=account_id, own_did=own_did)
+                    notification_to_mention(
+                        notification,
+                        account_id=account_id,
+                        own_did=own_did,
+                        arrived_at=now if late else None,
+                    )
                 )
             except (
                 SkipItem,
@@ -298,14 +436,34 @@ def notifications_to_pages(
                     uri = notification.get("uri")
                     where = uri[:200] if isinstance(uri, str) else "?"
                     skipped.append(f"{where}: {why or type(why).__name__}")
+        past_overlap = seen_at is not None and (
+            (oldest is not None and oldest < seen_at - overlap) or below >= most_below
+        )
+        finished = past_overlap or not next_cursor or not notifications
         if finished:
-            new_state: dict[str, Any] = {"seen": top}
+            new_state: dict[str, Any] = {"seen": _newest(top, seen)}
+            new_state["deep"] = _stamp(now) if deep or deep_at is None else state.get("deep")
         else:
-            new_state = {"seen": seen, "pending": {"top": top, "next": next_cursor}}
+            new_state = {
+                "seen": seen,
+                "pending": {"top": top, "next": next_cursor, "below": below, "deep": deep},
+            }
+            if state.get("deep"):
+                new_state["deep"] = state["deep"]
         yield FetchedPage(items=items, cursor=json.dumps(new_state), skipped=skipped)
         if finished:
             return
         api_cursor = next_cursor
+
+
+def _newest(top: str | None, seen: str | None) -> str | None:
+    """The later of two `indexedAt` stamps (a late arrival on top must not move `seen` back)."""
+    times = [(moment, text) for text in (top, seen) if (moment := _optional_time(text))]
+    return max(times)[1] if times else None
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- The connector ------------------------------------------------------------------------------
@@ -346,6 +504,7 @@ class BlueskyConnector:
         self._client.on_session_change(
             lambda _event, _session: save_session(self._client.export_session_string())
         )
+        self._chat = BlueskyChat(self._call, self._client, account_id=account_id, own_did=own_did)
         self._call("resuming the session", self._client.login, session_string=session,
                    fetch_bsky_profile=False)  # fmt: skip
 
@@ -418,12 +577,76 @@ class BlueskyConnector:
         # at once as "needs sign-in again", and the rotated refresh token is kept.
         # (atproto 0.0.73 has no public call for this.)
         self._call("refreshing the session", self._client._refresh_and_set_session)
+        # One cursor for both streams: the notifications' state, and where reading direct
+        # messages got to (under "chat").
+        state = _load_state(cursor)
+        chat_state = state.get("chat")
+        last: FetchedPage | None = None
         for page in notifications_to_pages(
             self._notifications, cursor, account_id=self._account_id, own_did=self._own_did
         ):
             for reason in page.skipped:
                 log.warning("skipped a Bluesky item: %s", reason)
-            yield page
+            last = replace(page, cursor=_with_chat(page.cursor, chat_state))
+            yield last
+        notifications_state = last.cursor if last is not None else (cursor or "{}")
+        try:
+            if not self._may_read_chat():
+                raise ChatUnavailable(NO_CHAT_ACCESS)
+            items, skipped, after = self._chat.fetch_new(ChatState.load(chat_state))
+        except (ChatUnavailable, ServerTrouble, Rejected) as problem:
+            # Direct messages failing never holds up the posts. Said once per reason (the
+            # skipped items keep one row per account, platform id and reason).
+            log.warning("direct messages of %s: %s", self._own_did, problem)
+            yield FetchedPage(
+                items=[], cursor=notifications_state, skipped=[f"{CHAT_SKIP_ID}: {problem}"]
+            )
+            return
+        for reason in skipped:
+            log.warning("skipped a Bluesky direct message: %s", reason)
+        yield FetchedPage(
+            items=items,
+            cursor=_with_chat(notifications_state, after.dump()),
+            skipped=skipped,
+        )
+
+    def look_again(self, platform_ids: Sequence[str]) -> LookedAgain:
+        """Which of these posts are gone: Bluesky has no edits, but a post whose record its
+        author deleted drops out of `getPosts`; a post missing there is gone when its thread
+        says NotFound (a block or a takedown hides it without deleting it)."""
+        wanted = [uri for uri in dict.fromkeys(platform_ids) if uri.startswith("at://")]
+        present: set[str] = set()
+        for start in range(0, len(wanted), POSTS_BATCH):
+            batch = wanted[start : start + POSTS_BATCH]
+            answer = self._call(
+                "looking at posts again",
+                self._client.invoke_query,
+                "app.bsky.feed.getPosts",
+                params=models.AppBskyFeedGetPosts.Params(uris=batch),
+                output_encoding="application/json",
+            )
+            content = answer.content if isinstance(answer.content, Mapping) else {}
+            for post in content.get("posts") or []:
+                if isinstance(post, Mapping) and isinstance(post.get("uri"), str):
+                    present.add(post["uri"])
+        gone = [uri for uri in wanted if uri not in present and self._is_gone(uri)]
+        return LookedAgain(current=[], gone=gone)
+
+    def _is_gone(self, uri: str) -> bool:
+        try:
+            self._client.invoke_query(
+                "app.bsky.feed.getPostThread",
+                params=models.AppBskyFeedGetPostThread.Params(uri=uri, depth=0, parent_height=0),
+                output_encoding="application/json",
+            )
+        except atproto_errors.BadRequestError as error:
+            return _error_name(error) == "NotFound"
+        except atproto_errors.AtProtocolError:
+            return False  # unknown: asked again at the next look
+        return False
+
+    def first_version(self, platform_id: str) -> str | None:
+        return None  # Bluesky posts are not edited
 
     def fetch_thread(self, platform_id: str) -> list[NewMention]:
         return []  # the detail pane's missing-parent fetch comes with the sync thread
@@ -445,7 +668,30 @@ class BlueskyConnector:
             root_platform_id=root_uri,
             root_platform_cid=root_cid,
             author_handle=mention.author.handle,
+            author_id=mention.author.platform_id,
         )
+
+    def _may_read_chat(self) -> bool:
+        """Whether this session may reach direct messages: the PDS passes chat calls on only
+        for a full session or an app password made with access to them (its token's scope
+        says which), so Heedful does not ask in vain at every sync."""
+        session = self._client._session
+        payload = None if session is None else session.access_jwt_payload
+        scope = getattr(payload, "scope", None)
+        return scope is None or scope in CHAT_SCOPES
+
+    def why_no_direct_message(self, mention: Mention) -> str:
+        """Why a direct message to the author would be refused now ("" when it would go):
+        their chat settings, or an app password without access to direct messages."""
+        if split_message_id(mention.platform_id) is not None:
+            return ""  # they wrote to the brand: the conversation is open
+        if not self._may_read_chat():
+            return NO_CHAT_ACCESS
+        try:
+            can, _convo = self._chat.can_message(mention.author.platform_id)
+        except ChatUnavailable as problem:
+            return str(problem)
+        return "" if can else closed_message(mention.author.handle)
 
     def _resolve(self, handle: str) -> str | None:
         try:
@@ -455,8 +701,8 @@ class BlueskyConnector:
         return str(answer.did)
 
     def send(self, post: OutgoingPost) -> SentPost:
-        if post.direct:
-            raise Rejected("Direct messages on Bluesky are not supported yet.")
+        if _is_direct(post):
+            return self._send_direct(post)
         length = grapheme_length(post.text)
         if length > MAX_GRAPHEMES:
             raise Rejected(f"The reply is {length} characters; Bluesky allows {MAX_GRAPHEMES}.")
@@ -542,12 +788,60 @@ class BlueskyConnector:
         self, post: OutgoingPost, *, since: datetime, known: frozenset[str]
     ) -> SentPost | None:
         """Our post under the reply's record key (chosen when it was queued, the same on
-        every attempt): getRecord says for certain whether the network has it."""
+        every attempt): getRecord says for certain whether the network has it. A direct
+        message has no record key: it is looked for in its conversation."""
+        if _is_direct(post):
+            return self._find_direct(post, since=since, known=known)
         existing = self._existing(post.idempotency_key)
         if existing is None:
             return None
         uri, cid = existing
         return self._sent_post(post, uri, cid, None)
+
+    # --- direct messages (chat.bsky.convo.*, through the PDS) --------------------------------
+
+    def _convo_for(self, target: ReplyTarget) -> str:
+        answering = split_message_id(target.platform_id)
+        if answering is not None:
+            return answering[0]  # a reply to their direct message: the same conversation
+        if not target.author_id:
+            raise Rejected("The author's Bluesky identity is missing; sync again.")
+        return self._chat.convo_with(target.author_id, target.author_handle)
+
+    def _send_direct(self, post: OutgoingPost) -> SentPost:
+        target = post.reply_to
+        if target is None:
+            raise Rejected("A direct message needs someone to go to.")
+        convo_id = self._convo_for(target)
+        try:
+            message = self._chat.send(convo_id, post.text)
+        except (ServerTrouble, Offline) as problem:
+            if isinstance(problem, Offline) and _never_connected(problem):
+                raise
+            # The chat service may have it: looked for before it is sent again.
+            raise OutcomeUnknown(
+                f"{problem} Heedful looks for the message before sending it again."
+            ) from problem
+        return self._sent_direct(convo_id, message, target)
+
+    def _sent_direct(
+        self, convo_id: str, message: Mapping[str, Any], target: ReplyTarget
+    ) -> SentPost:
+        try:
+            own = self._chat.own_message(convo_id, message, parent=target.platform_id)
+        except SkipItem as why:
+            raise OutcomeUnknown(f"Unreadable answer from Bluesky's chat service ({why}).") from why
+        return SentPost(platform_id=own.platform_id, url=own.url, as_mention=own)
+
+    def _find_direct(
+        self, post: OutgoingPost, *, since: datetime, known: frozenset[str]
+    ) -> SentPost | None:
+        target = post.reply_to
+        if target is None:
+            return None
+        convo_id = self._convo_for(target)
+        message = self._chat.sent_message(convo_id, post.text, since=since, known=known)
+        return None if message is None else self._sent_direct(convo_id, message, target)
 
     def _existing(self, rkey: str) -> tuple[str, str] | None:
         """The brand's post with this record key, or None when the PDS says there is none;
@@ -589,6 +883,19 @@ class BlueskyConnector:
     def close(self) -> None:
         self._watch.unregister()
         self._client.request.close()
+
+
+def _is_direct(post: OutgoingPost) -> bool:
+    """A direct message: asked for, or a reply to one (Bluesky DMs are chat messages)."""
+    answering = post.reply_to.platform_id if post.reply_to is not None else ""
+    return post.direct or split_message_id(answering) is not None
+
+
+def _with_chat(cursor: str, chat_state: Any) -> str:
+    state = _load_state(cursor)
+    if chat_state is not None:
+        state["chat"] = chat_state
+    return json.dumps(state)
 
 
 def _never_connected(error: Exception) -> bool:

@@ -29,7 +29,14 @@ from app.secrets import SecretStore
 
 # The narrowest scopes Heedful works with: read who we are, our notifications and
 # statuses (threads), and post replies. No follows, no deletes, no account changes.
-SCOPES = ("read:accounts", "read:notifications", "read:statuses", "write:statuses")
+# write:notifications: accepting or dismissing a notification request the server filtered.
+SCOPES = (
+    "read:accounts",
+    "read:notifications",
+    "read:statuses",
+    "write:statuses",
+    "write:notifications",
+)
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 CALLBACK_PATH = "/callback"
 TIMEOUT_S = 20

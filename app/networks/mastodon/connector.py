@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import html
 import json
 import logging
 import re
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -21,9 +23,12 @@ import urllib3
 from storage.records import Mention, MentionKind, Network, NewAuthor, NewMention
 
 from app.networks.base import (
+    DELETED_BEFORE_FETCH,
     AccountIdentity,
     FetchedPage,
     Heartbeat,
+    HeldBack,
+    LookedAgain,
     OutgoingPost,
     RateLimitState,
     ReplyTarget,
@@ -39,16 +44,33 @@ from app.networks.errors import (
     ServerTrouble,
 )
 from app.networks.interrupt import SocketWatch, requests_session
+from app.networks.languages import read_language
 from app.networks.lengths import mastodon_length
+from app.networks.mastodon.filtering import (
+    FilterContext,
+    NotificationPolicy,
+    Relationship,
+    WaitingRequest,
+    may_be_filtered,
+    policy_from_json,
+    policy_to_json,
+    read_policy,
+    read_request,
+)
+from app.networks.registry import MASTODON
 from app.networks.safety import MAX_HTML_CHARS, MAX_TEXT_CHARS, SkipItem, cut_note, storable
 from app.networks.waiting import pause
-from app.text.html import html_to_text, sanitize_html
+from app.text.html import html_to_text, sanitize_html, without_quote_fallback
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 PAGE_SIZE = 80  # the most /api/v1/notifications returns at once
+REQUEST_PAGES = 5  # notification requests read per sync (the server counts to 100)
+AUTHOR_PAGES = 5  # one author's notifications read back after an accept
+STATUS_BATCH = 20  # the most /api/v1/statuses?id[] looks up at once
+_POLICY_PATH = "/api/v2/notifications/policy"
 REQUEST_TIMEOUT_S = 20
 # Below this many requests left in the window, wait for the window to reset instead of
 # spending the last ones: other clients of the same account need some too.
@@ -108,8 +130,13 @@ def status_to_mention(
     own_user_id: str,
     server: str,
     raw: str | None = None,
+    arrived_at: datetime | None = None,
+    filtered: str | None = None,
 ) -> NewMention:
-    """One status as a store record. Raises SkipItem for what cannot be stored safely."""
+    """One status as a store record. Raises SkipItem for what cannot be stored safely.
+
+    `arrived_at`: when it reached the brand (its notification's time); `filtered`: why the
+    brand's server filtered that notification, while it waits as a request."""
     if not isinstance(status, Mapping):
         raise SkipItem("status is not an object")
     status_id = status.get("id")
@@ -124,13 +151,10 @@ def status_to_mention(
     visibility = _text_field(status, "visibility") or None
     is_own = author_id == own_user_id
     parent = status.get("in_reply_to_id")
-    quote = status.get("quote")
-    quoted = quote.get("quoted_status") if isinstance(quote, Mapping) else None
+    quoted = quoted_status(status)
     if visibility == "direct":
         kind = MentionKind.DIRECT
-    elif (
-        isinstance(quoted, Mapping) and str((quoted.get("account") or {}).get("id")) == own_user_id
-    ):
+    elif quoted is not None and _author_id(quoted) == own_user_id:
         kind = MentionKind.QUOTE
     elif (parent is not None and str(status.get("in_reply_to_account_id")) == own_user_id) or (
         is_own and parent is not None
@@ -138,20 +162,20 @@ def status_to_mention(
         kind = MentionKind.REPLY
     else:
         kind = MentionKind.MENTION
+    # A quote Heedful shows itself: Mastodon's "RE: <link>" fallback would say it twice.
+    is_quote = isinstance(status.get("quote"), Mapping)
+    if is_quote:
+        content = without_quote_fallback(content)
     if len(content) > MAX_HTML_CHARS:
         # Reading megabytes of HTML only to cut the text at MAX_TEXT_CHARS wastes seconds.
         text = html_to_text(content[: MAX_HTML_CHARS * 2])[: MAX_TEXT_CHARS - 100]
         text += cut_note(len(content))
     else:
         text = html_to_text(content)
-    # Image descriptions are part of what the customer said.
-    attachments = status.get("media_attachments")
-    for attachment in attachments if isinstance(attachments, list) else []:
-        if isinstance(attachment, Mapping) and isinstance(attachment.get("description"), str):
-            kind_of_media = attachment.get("type")
-            label = kind_of_media if isinstance(kind_of_media, str) else "media"
-            text += f"\n[{label}: {attachment['description']}]"
-    language = status.get("language")
+    extras = status_extras(status, server)
+    text += extras
+    tags = [status.get("language")]
+    reading = read_language(tags, text)
     mention = NewMention(
         account_id=account_id,
         platform_id=str(status_id),
@@ -164,17 +188,80 @@ def status_to_mention(
         ),
         kind=kind,
         text=text,
-        html=sanitize_html(content) if content and len(content) <= MAX_HTML_CHARS else None,
+        html=(
+            sanitize_html(content) + extras_html(extras)
+            if content and len(content) <= MAX_HTML_CHARS
+            else None
+        ),
         created_at=_time(status.get("created_at")),
-        language=language if isinstance(language, str) and language else None,
+        language=reading.language,
         url=_text_field(status, "url") or _text_field(status, "uri") or None,
         spoiler_text=_text_field(status, "spoiler_text"),
         visibility=visibility,
         parent_platform_id=str(parent) if _is_id(parent) else None,
         is_own=is_own,
         raw=raw,
+        arrived_at=arrived_at,
+        filtered=filtered,
+        edited_at=_optional_time(status.get("edited_at")),
+        languages=reading.languages,
+        language_source=reading.source,
     )
     return storable(mention)
+
+
+def quoted_status(status: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The post a Mastodon 4.5 quote quotes, when the server included it (a `Quote`; a
+    `ShallowQuote` only names its id)."""
+    quote = status.get("quote")
+    quoted = quote.get("quoted_status") if isinstance(quote, Mapping) else None
+    return quoted if isinstance(quoted, Mapping) else None
+
+
+def _author_id(status: Mapping[str, Any]) -> str:
+    author = status.get("account")
+    return str(author.get("id")) if isinstance(author, Mapping) else ""
+
+
+def status_extras(status: Mapping[str, Any], server: str) -> str:
+    """What the customer said beyond the HTML, as lines under it: the quoted post, the
+    poll's options and the descriptions of images and videos."""
+    lines: list[str] = []
+    quoted = quoted_status(status)
+    if quoted is not None:
+        who = _text_field(quoted.get("account") or {}, "acct") if isinstance(
+            quoted.get("account"), Mapping) else ""  # fmt: skip
+        said = " ".join(html_to_text(_text_field(quoted, "content")[:2_000]).split())
+        said = said if len(said) <= 140 else said[:139] + "…"
+        lines.append(f"[quoting @{full_handle(who, server) if who else '?'}: {said}]")
+    poll = status.get("poll")
+    options = poll.get("options") if isinstance(poll, Mapping) else None
+    for option in options if isinstance(options, list) else []:
+        title = option.get("title") if isinstance(option, Mapping) else None
+        if isinstance(title, str) and title.strip():
+            lines.append(f"[poll option: {title.strip()}]")
+    attachments = status.get("media_attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if isinstance(attachment, Mapping) and isinstance(attachment.get("description"), str):
+            kind_of_media = attachment.get("type")
+            label = kind_of_media if isinstance(kind_of_media, str) else "media"
+            lines.append(f"[{label}: {attachment['description']}]")
+    return "".join(f"\n{line}" for line in lines)
+
+
+def extras_html(extras: str) -> str:
+    """The lines under a post (quoted post, poll, media descriptions) as paragraphs of the
+    shown HTML too: the text has them, the post's own HTML does not."""
+    return "".join(f"<p>{html.escape(line)}</p>" for line in extras.split("\n") if line)
+
+
+def _optional_time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return _time(value)
+    except SkipItem:
+        return None
 
 
 def _is_id(value: Any) -> bool:
@@ -191,6 +278,13 @@ def _json_text(payload: Any) -> str:
     return json.dumps(payload, default=str, ensure_ascii=False)
 
 
+# What Heedful reads from /api/v1/notifications: mentions, and (Mastodon 4.5) quotes of the
+# brand's posts, which need not @-mention it.
+KEPT_TYPES = ("mention", "quote")
+
+FilterReason = Callable[[Mapping[str, Any]], str | None]
+
+
 def notifications_to_page(
     notifications: list[Mapping[str, Any]],
     *,
@@ -198,8 +292,11 @@ def notifications_to_page(
     own_user_id: str,
     server: str,
     cursor: str | None,
+    filtered_reason: FilterReason | None = None,
 ) -> FetchedPage:
-    """A page of mention notifications, oldest first, with the cursor to keep after it.
+    """A page of mention and quote notifications, oldest first, with the cursor to keep
+    after it. `filtered_reason` says why the brand's server filtered a notification (None:
+    it reached the inbox). A quote brings the quoted post along, as thread context.
 
     Total: an item that cannot be read is skipped with a reason; the rest of the page is
     still returned."""
@@ -215,23 +312,111 @@ def notifications_to_page(
         notification_id = str(notification.get("id"))
         try:
             status = notification.get("status")
-            if notification.get("type") != "mention" or not isinstance(status, Mapping):
+            kind = notification.get("type")
+            if kind not in KEPT_TYPES:
                 raise SkipItem("not a mention")
+            if status is None:
+                # Real servers send `status: null` for a post deleted in between.
+                raise SkipItem(DELETED_BEFORE_FETCH)
+            if not isinstance(status, Mapping):
+                raise SkipItem("a mention without a readable post")
             mention = status_to_mention(
                 status,
                 account_id=account_id,
                 own_user_id=own_user_id,
                 server=server,
                 raw=_json_text(notification),
+                arrived_at=_optional_time(notification.get("created_at")),
+                filtered=None if filtered_reason is None else filtered_reason(notification),
             )
             if mention.is_own:
                 raise SkipItem("the brand's own post")
+            if kind == "quote" and mention.kind is not MentionKind.DIRECT:
+                mention = replace(mention, kind=MentionKind.QUOTE)
+            quoted = quoted_status(status)
+            if quoted is not None:
+                items.extend(_quoted_context(quoted, account_id, own_user_id, server))
             items.append(mention)
         except (SkipItem, ValueError, TypeError, AttributeError, KeyError, RecursionError) as why:
             skipped.append(f"{notification_id[:80]}: {why or type(why).__name__}")
     ids = [str(n.get("id")) for n in readable]
     newest = max(ids, key=_id_order) if ids else cursor
     return FetchedPage(items=items, cursor=newest or "0", skipped=skipped)
+
+
+def _quoted_context(
+    quoted: Mapping[str, Any], account_id: int, own_user_id: str, server: str
+) -> list[NewMention]:
+    """The quoted post as thread context (the brand's own post, usually); an unreadable one
+    is left out, never the quote."""
+    try:
+        post = status_to_mention(
+            quoted, account_id=account_id, own_user_id=own_user_id, server=server,
+            raw=_json_text(quoted),
+        )  # fmt: skip
+    except (SkipItem, ValueError, TypeError, AttributeError, KeyError, RecursionError):
+        return []
+    return [replace(post, is_context=not post.is_own)]
+
+
+# The cursor: where reading got to (a notification id), and the notification policy as last
+# read, with when (it is read again every POLICY_EVERY, not at every sync: a sync is one
+# request when nothing is new). One an older Heedful wrote (a bare id) may have moved past
+# filtered notifications it never read, which an accept later merged back below it: reading
+# starts again from the oldest the server keeps, once (the store keeps each post once).
+CURSOR_VERSION = "3:"
+POLICY_EVERY = timedelta(minutes=10)
+
+
+@dataclass
+class CursorState:
+    min_id: str = "0"
+    policy: NotificationPolicy | None = None
+    policy_known: bool = False
+    policy_at: datetime | None = None
+
+
+def read_cursor(cursor: str | None) -> CursorState:
+    if cursor and cursor.startswith(CURSOR_VERSION):
+        try:
+            data = json.loads(cursor[len(CURSOR_VERSION) :])
+        except ValueError:
+            data = None
+        if isinstance(data, Mapping) and _is_id(data.get("min_id")):
+            at = _optional_time(data.get("policy_at"))
+            return CursorState(
+                min_id=str(data["min_id"]),
+                policy=policy_from_json(data.get("policy")),
+                policy_known=bool(data.get("policy_known")) and at is not None,
+                policy_at=at,
+            )
+    if cursor and cursor.startswith("2:") and _is_id(cursor[2:]):
+        return CursorState(min_id=cursor[2:])  # written by this version's first steps
+    if cursor:
+        log.info("notifications were read without the filtered ones: reading them all again")
+    return CursorState()
+
+
+def write_cursor(state: CursorState) -> str:
+    data: dict[str, Any] = {"min_id": state.min_id, "policy_known": state.policy_known}
+    if state.policy is not None:
+        data["policy"] = policy_to_json(state.policy)
+    if state.policy_at is not None:
+        data["policy_at"] = state.policy_at.isoformat()
+    return CURSOR_VERSION + json.dumps(data, sort_keys=True)
+
+
+class NotFound(Rejected):
+    """The server has no such thing (404): a status its author deleted."""
+
+
+def _reason_of(reasons: Mapping[str, str], notification: Mapping[str, Any]) -> str | None:
+    return reasons.get(str(notification.get("id")))
+
+
+def _author_of(notification: Mapping[str, Any]) -> str:
+    author = notification.get("account")
+    return str(author.get("id")) if isinstance(author, Mapping) else ""
 
 
 def _id_order(value: Any) -> tuple[int, str]:
@@ -243,13 +428,13 @@ def _id_order(value: Any) -> tuple[int, str]:
 # --- Counting and addressing like Mastodon --------------------------------------------------
 
 _HANDLE_IN_TEXT = re.compile(r"(?<![\w/])@([\w.-]*\w(?:@[\w.-]*\w)?)")
-_VISIBILITY_ORDER = ("public", "unlisted", "private", "direct")
 
 
 def strictest_visibility(*visibilities: str | None) -> str:
-    """A reply never reaches more people than the post it answers, or than asked for."""
-    known = [v for v in visibilities if v in _VISIBILITY_ORDER]
-    return max(known, key=_VISIBILITY_ORDER.index) if known else "public"
+    """A reply never reaches more people than the post it answers, or than asked for: the
+    registry's rule, which never widens a visibility it does not know (Pleroma's `local`
+    and `list` among those it does)."""
+    return MASTODON.reply_visibility(*visibilities)
 
 
 def comparable_text(text: str) -> str:
@@ -296,6 +481,12 @@ class MastodonConnector:
         self._stop = stop or threading.Event()
         self.heartbeat: Heartbeat | None = None
         self._max_characters: int | None = None
+        self._types: tuple[str, ...] = KEPT_TYPES
+        # The notification policy as this sync knows it (read, or kept in the cursor), and
+        # whether it is known at all; the requests that wait, once asked.
+        self._policy: NotificationPolicy | None = None
+        self._policy_known = False
+        self._waiting: dict[str, WaitingRequest] | None = None
         # Quitting cuts open connections: a stalled server never holds the app open.
         self._watch = SocketWatch(self._stop)
         self._api = mastodon_py.Mastodon(
@@ -355,7 +546,7 @@ class MastodonConnector:
                     "Heedful will try again."
                 ) from error
             except mastodon_py.MastodonNotFoundError as error:
-                raise Rejected(f"Not found on {self._server} while {what}.") from error
+                raise NotFound(f"Not found on {self._server} while {what}.") from error
             except mastodon_py.MastodonAPIError as error:
                 if _status(error) is None:
                     # No HTTP error at all: the answer itself could not be read (malformed
@@ -415,31 +606,298 @@ class MastodonConnector:
     def fetch_new(self, cursor: str | None) -> Iterator[FetchedPage]:
         # min_id returns the items just above the cursor: paging forward from the oldest
         # unseen one means a crash loses nothing, and "0" reaches back as far as the
-        # server keeps notifications.
-        position = cursor or "0"
+        # server keeps notifications. Filtered notifications (Mastodon 4.3+) come too, as
+        # they arrive: accepting one later merges it back below this cursor, where a
+        # forward-only reader would never see it.
+        state = read_cursor(cursor)
+        position = state.min_id
+        self._learn_policy(state)
         while True:
-            batch = self._call(
-                "fetching mentions",
-                self._api.notifications,
-                types=["mention"],
-                min_id=position,
-                limit=PAGE_SIZE,
-            )
+            batch = self._notifications(min_id=position, include_filtered=True)
             if not batch:
                 return
+            reasons = self._filter_reasons(batch, position)
             page = notifications_to_page(
                 list(batch),
                 account_id=self._account_id,
                 own_user_id=self._own_user_id,
                 server=self._server,
                 cursor=position,
+                filtered_reason=functools.partial(_reason_of, reasons),
             )
             for reason in page.skipped:
                 log.warning("skipped a Mastodon item: %s", reason)
-            yield page
+            yield replace(page, cursor=self._cursor_after(page.cursor, state))
             if page.cursor == position:
                 return
             position = page.cursor
+
+    def _cursor_after(self, min_id: str, state: CursorState) -> str:
+        return write_cursor(replace(state, min_id=min_id, policy=self._policy,
+                                    policy_known=self._policy_known))  # fmt: skip
+
+    def _notifications(self, **params: Any) -> list[Any]:
+        """One page of /api/v1/notifications (mentions and quotes), oldest cursor first.
+        Mastodon.py has no `include_filtered` (4.3+), so the request is made through its
+        internal call, which keeps its rate-limit bookkeeping and error types."""
+        query: dict[str, Any] = {"types[]": list(self._types), "limit": PAGE_SIZE}
+        for name, value in params.items():
+            if value is not None:
+                query[name] = ("true" if value else "false") if isinstance(value, bool) else value
+        try:
+            found = self._call("fetching mentions", self._get, "/api/v1/notifications", query)
+        except Rejected:
+            if len(self._types) == 1:
+                raise
+            # A server that refuses a type it does not know (some Mastodon-API servers)
+            # still gives its mentions.
+            self._types = ("mention",)
+            query["types[]"] = list(self._types)
+            found = self._call("fetching mentions", self._get, "/api/v1/notifications", query)
+        return list(found) if isinstance(found, list) else []
+
+    def _get(self, path: str, params: Mapping[str, Any]) -> Any:
+        return self._api._Mastodon__api_request("GET", path, dict(params))  # type: ignore[attr-defined]
+
+    # --- filtered notifications: the policy and its requests (Mastodon 4.3+) ----------------
+
+    def _learn_policy(self, state: CursorState) -> None:
+        """The account's notification policy: read again every POLICY_EVERY (one request),
+        else as the cursor kept it. A server without one (before 4.3, other Mastodon-API
+        servers) filters nothing; when it cannot be read now, the one kept stands, or (none
+        kept) every notification is compared with the main list."""
+        now = datetime.now(UTC)
+        fresh = state.policy_at is not None and now - state.policy_at < POLICY_EVERY
+        self._policy, self._policy_known = state.policy, state.policy_known
+        if fresh:
+            return
+        try:
+            self._policy = read_policy(
+                self._call("reading the notification policy", self._get, _POLICY_PATH, {})
+            )
+            self._policy_known = True
+            state.policy_at = now
+        except Rejected:  # 404: no policy on this server
+            self._policy, self._policy_known = None, True
+            state.policy_at = now
+        except (ServerTrouble, Offline) as problem:
+            log.info("notification policy not read now: %s", problem)
+
+    def _filter_reasons(self, batch: list[Any], position: str) -> dict[str, str]:
+        """Which notifications of this page the server filtered, and why. Only those its
+        policy could have filtered are suspects; a suspect is filtered unless the server's
+        main list (without `include_filtered`) has it too: one more request, only for pages
+        with suspects."""
+        if self._policy_known and self._policy is None:
+            return {}
+        now = datetime.now(UTC)
+        policy = self._policy if self._policy_known else None
+        suspects = [n for n in batch if isinstance(n, Mapping) and may_be_filtered(n, policy, now)]
+        if not suspects:
+            return {}
+        shown = {str(n.get("id")) for n in self._notifications(min_id=position)}
+        filtered = [n for n in suspects if str(n.get("id")) not in shown]
+        if not filtered:
+            return {}
+        context = self._context([_author_of(n) for n in filtered])
+        return {str(n.get("id")): context.reason(n, now) for n in filtered}
+
+    def _context(self, authors: list[str]) -> FilterContext:
+        """What it takes to say why: the policy, and (when it filters on following) the
+        brand's relationship to these authors."""
+        host = urlsplit(self._server).hostname or self._server
+        context = FilterContext(host, self._policy)
+        policy = self._policy
+        if policy is not None and (
+            policy.filters("for_not_following") or policy.filters("for_not_followers")
+        ):
+            context.relationships = self._relationships(sorted(set(authors)))
+        return context
+
+    def _waiting_requests(self) -> list[WaitingRequest]:
+        found: list[WaitingRequest] = []
+        max_id: str | None = None
+        for _page in range(REQUEST_PAGES):
+            params: dict[str, Any] = {"limit": PAGE_SIZE}
+            if max_id is not None:
+                params["max_id"] = max_id
+            try:
+                batch = self._call("reading notification requests", self._get,
+                                   "/api/v1/notifications/requests", params)  # fmt: skip
+            except Rejected:
+                return found
+            requests_here = [r for r in map(read_request, batch or []) if r is not None]
+            found += requests_here
+            if len(batch or []) < PAGE_SIZE or not requests_here:
+                return found
+            max_id = min((r.request_id for r in requests_here), key=_id_order)
+        return found
+
+    def _relationships(self, author_ids: list[str]) -> dict[str, Relationship]:
+        found: dict[str, Relationship] = {}
+        for start in range(0, len(author_ids), 40):
+            try:
+                answer = self._call("reading relationships", self._get,
+                                    "/api/v1/accounts/relationships",
+                                    {"id[]": author_ids[start : start + 40]})  # fmt: skip
+            except Rejected:
+                return found
+            for item in answer if isinstance(answer, list) else []:
+                if isinstance(item, Mapping) and _is_id(item.get("id")):
+                    found[str(item["id"])] = Relationship(
+                        following=item.get("following") is True,
+                        followed_by=item.get("followed_by") is True,
+                    )
+        return found
+
+    def held_back(self) -> HeldBack | None:
+        """What the server holds back, as the last fetch read its policy (read now if no
+        fetch ran); None when the server has no notification policy."""
+        if not self._policy_known:
+            self._learn_policy(CursorState())
+        policy = self._policy
+        if policy is None:
+            return None
+        return HeldBack(
+            description=policy.describe(),
+            policy=dict(policy.rules),
+            requests_waiting=policy.requests_waiting,
+            notifications_waiting=policy.notifications_waiting,
+        )
+
+    def waiting_authors(self) -> frozenset[str]:
+        """The authors whose notification requests wait now (one request a page of them)."""
+        if self._waiting is None:
+            self._waiting = {r.author_platform_id: r for r in self._waiting_requests()}
+        return frozenset(self._waiting)
+
+    def from_author(self, author_platform_id: str, *, as_filtered: bool) -> list[NewMention]:
+        """Every mention and quote the server has from this author, filtered or not (asking by
+        account includes the filtered ones): what an accepted request merged back, wherever
+        it sits below the cursor. Newest pages first, up to AUTHOR_PAGES of them.
+        `as_filtered`: each carries the reason the server could have had (for those not stored
+        yet: the ones stored already came through the main list, unfiltered)."""
+        items: list[NewMention] = []
+        max_id: str | None = None
+        context = self._context([author_platform_id]) if as_filtered else None
+        now = datetime.now(UTC)
+        for _page in range(AUTHOR_PAGES):
+            batch = self._notifications(account_id=author_platform_id, max_id=max_id)
+            if not batch:
+                break
+            page = notifications_to_page(
+                batch,
+                account_id=self._account_id,
+                own_user_id=self._own_user_id,
+                server=self._server,
+                cursor=None,
+                filtered_reason=None
+                if context is None
+                else functools.partial(context.reason, now=now),
+            )
+            items += page.items
+            if len(batch) < PAGE_SIZE:
+                break
+            max_id = min((str(n.get("id")) for n in batch if isinstance(n, Mapping)),
+                         key=_id_order)  # fmt: skip
+        return items
+
+    def _request_for(self, author_platform_id: str) -> WaitingRequest:
+        self._waiting = None  # asked fresh: the request may have gone meanwhile
+        self.waiting_authors()
+        waiting: dict[str, WaitingRequest] = self._waiting or {}
+        request = waiting.get(author_platform_id)
+        if request is None:
+            raise Rejected(
+                f"{self._server} has no waiting request from this author any more: it was "
+                "accepted or dismissed already (perhaps in the web interface)."
+            )
+        return request
+
+    def accept_request(self, author_platform_id: str) -> None:
+        """Accept the author's notification request: the server merges their notifications
+        back into the main list and accepts the next ones."""
+        request = self._request_for(author_platform_id)
+        self._call("accepting the request", self._api.accept_notification_request,
+                   request.request_id)  # fmt: skip
+        self._waiting = None
+
+    def dismiss_request(self, author_platform_id: str) -> None:
+        """Dismiss the author's notification request (the server deletes what it held)."""
+        request = self._request_for(author_platform_id)
+        self._call("dismissing the request", self._api.dismiss_notification_request,
+                   request.request_id)  # fmt: skip
+        self._waiting = None
+
+    # --- posts looked up again: edits and deletions -------------------------------------------
+
+    def look_again(self, platform_ids: Sequence[str]) -> LookedAgain:
+        """The posts as they are now: edited ones with their new text, and the ids of those
+        the server no longer has (deleted by their authors)."""
+        current: list[NewMention] = []
+        gone: list[str] = []
+        wanted = [p for p in dict.fromkeys(platform_ids) if p]
+        found: dict[str, Mapping[str, Any]] = {}
+        for start in range(0, len(wanted), STATUS_BATCH):
+            batch = wanted[start : start + STATUS_BATCH]
+            try:
+                answer = self._call("looking at posts again", self._get, "/api/v1/statuses",
+                                    {"id[]": batch})  # fmt: skip
+            except Rejected:  # before Mastodon 4.3: one at a time
+                answer = []
+                for platform_id in batch:
+                    try:
+                        single = self._one_status(platform_id)
+                    except NotFound:
+                        gone.append(platform_id)
+                        continue
+                    if single is not None:
+                        answer.append(single)
+            for status in answer if isinstance(answer, list) else []:
+                if isinstance(status, Mapping) and _is_id(status.get("id")):
+                    found[str(status["id"])] = status
+        for platform_id in wanted:
+            status = found.get(platform_id)
+            if platform_id in gone:
+                continue
+            if status is None:
+                # Missing from a batch can also mean "not visible now": asked on its own, a
+                # 404 says it is gone (another refusal says nothing: asked again later).
+                try:
+                    status = self._one_status(platform_id)
+                except NotFound:
+                    gone.append(platform_id)
+                    continue
+            if status is None:
+                continue
+            try:
+                current.append(self._to_mention(status))
+            except SkipItem as why:
+                log.warning("a post looked at again could not be read: %s", why)
+        return LookedAgain(current=current, gone=gone)
+
+    def _one_status(self, platform_id: str) -> Mapping[str, Any] | None:
+        """The status now; None when the server will not say (NotFound: it is gone)."""
+        try:
+            status = self._call("looking at a post again", self._api.status, platform_id)
+        except NotFound:
+            raise
+        except Rejected:
+            return None
+        return status if isinstance(status, Mapping) else None
+
+    def first_version(self, platform_id: str) -> str | None:
+        """The text of a post as first written, from its edit history (oldest first)."""
+        try:
+            history = self._call("reading the edit history", self._api.status_history,
+                                 platform_id)  # fmt: skip
+        except Rejected:
+            return None
+        versions = [v for v in history or [] if isinstance(v, Mapping)]
+        if len(versions) < 2:
+            return None
+        first = versions[0]
+        return html_to_text(_text_field(first, "content")) + status_extras(first, self._server)
 
     def fetch_thread(self, platform_id: str) -> list[NewMention]:
         """The conversation around a post. Other people's posts in it are context: shown in
@@ -473,13 +931,20 @@ class MastodonConnector:
         )
 
     def max_post_length(self) -> int | None:
-        """The server's limit; None when it cannot be read now (the server then decides)."""
+        """The server's limit; None when it cannot be read now (the server then decides).
+        From `/api/v2/instance`, or from `/api/v1/instance` on servers without it (Mastodon
+        before 4.0, Pleroma, Akkoma, GoToSocial): `configuration.statuses.max_characters`, or
+        Pleroma's `max_toot_chars`."""
         if self._max_characters is None:
-            try:
-                instance = self._call("reading the server's limits", self._api.instance_v2)
-                self._max_characters = int(instance["configuration"]["statuses"]["max_characters"])
-            except (NetworkError, KeyError, TypeError, ValueError):
-                return None
+            for read in (self._api.instance_v2, self._api.instance_v1):
+                try:
+                    instance = self._call("reading the server's limits", read)
+                except NetworkError:
+                    continue
+                limit = post_limit_of(instance)
+                if limit is not None:
+                    self._max_characters = limit
+                    break
         return self._max_characters
 
     def reply_target(self, mention: Mention) -> ReplyTarget:
@@ -642,6 +1107,29 @@ class MastodonConnector:
             remaining=remaining if isinstance(remaining, int) else None,
             resets_at=self._reset_time(),
         )
+
+
+def post_limit_of(instance: Any) -> int | None:
+    """The post length limit an instance document states, in whichever place its server
+    puts it; None when it states none that can be believed."""
+    if not isinstance(instance, Mapping):
+        return None
+    configuration = instance.get("configuration")
+    statuses = configuration.get("statuses") if isinstance(configuration, Mapping) else None
+    candidates = [
+        statuses.get("max_characters") if isinstance(statuses, Mapping) else None,
+        instance.get("max_toot_chars"),  # Pleroma, Akkoma, glitch-soc
+    ]
+    for value in candidates:
+        if isinstance(value, bool):
+            continue
+        try:
+            limit = int(value) if isinstance(value, int | str) else None
+        except ValueError:
+            limit = None
+        if limit is not None and 0 < limit <= 10_000_000:
+            return limit
+    return None
 
 
 def _aware(moment: datetime) -> datetime:

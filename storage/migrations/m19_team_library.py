@@ -1,4 +1,4 @@
-"""Schema 15: the team's shared library: snippets, the brand profile, saved views marked "team".
+"""Schema 19: the team's shared library: snippets, the brand profile, saved views marked "team".
 
 - `saved_views.team`: a view the whole team sees (on every laptop); others stay one person's.
 - `team_library`: each shared thing as the team's stream has it, by what it is
@@ -57,7 +57,7 @@ _LIBRARY = [
 ]
 
 MIGRATION = Migration(
-    15,
+    19,
     "the team's shared library: snippets, the brand profile and team views, by version",
     statements=_LIBRARY,
 )
