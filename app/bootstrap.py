@@ -19,6 +19,7 @@ from storage.mentions import MentionRepository
 from storage.outbox import OutboxRepository
 from storage.profile import ProfileFacts
 from storage.records import utc_now
+from storage.reports.policies import SlaPolicyRepository
 from storage.skipped import SkippedItemRepository
 from storage.snippets import BrandProfileRepository, SentReplies, SnippetRepository
 from storage.store import Store, open_store
@@ -102,6 +103,7 @@ class Workspace:
     composer: ComposerService
     requests: RequestsService  # accepting or dismissing what the server filtered
     team: TeamService
+    sla_policies: SlaPolicyRepository  # each brand's service levels (app.reports.sla)
 
     @property
     def is_demo(self) -> bool:
@@ -182,6 +184,7 @@ def _assemble(
     snippet_repository = SnippetRepository(store, journal=library_journal)
     brand_repository = BrandProfileRepository(store, journal=library_journal)
     view_repository = SavedViewRepository(store, journal=library_journal)
+    sla_policies = SlaPolicyRepository(store, journal=library_journal)
     snippets = SnippetService(snippet_repository)
     brand = BrandService(brand_repository)
     composer = ComposerService(
@@ -195,7 +198,7 @@ def _assemble(
     triage = TriageService(TriageRepository(store, journal=team_journal), agent_name)
     team = TeamService(store, secrets_store, agent_name, triage)
     team.library = snippets.team = TeamLibrary(
-        store, snippet_repository, view_repository, brand_repository
+        store, snippet_repository, view_repository, brand_repository, sla_policies
     )
     team.gate = reply_gate = ReplyGate(
         store, key_finder(store), team.claim_call(), agent_name, journal=team_journal
@@ -232,6 +235,7 @@ def _assemble(
         brand=brand,
         composer=composer,
         team=team,
+        sla_policies=sla_policies,
         requests=RequestsService(
             accounts,
             mentions,

@@ -282,3 +282,35 @@ def test_library_events_that_are_not_valid_are_refused(nats_peer: NatsPeer, tmp_
         ):
             with pytest.raises(MalformedEvent):
                 decode(hostile.encode(), subject_type="snippet.save")
+
+
+def test_a_brands_service_levels_are_the_teams_and_a_default_made_here_is_not(
+    nats_peer: NatsPeer, tmp_path: Path
+) -> None:
+    from app.reports.sla import SlaPolicy, SlaSettings, Target
+
+    with team_of(nats_peer, tmp_path) as (kari, ola):
+        kari_sla, ola_sla = SlaSettings(kari.sla_policies), SlaSettings(ola.sla_policies)
+        # A default saved the first time a report needs it (this laptop's zone) stays here.
+        ola_sla.ensure(["fjellform"])
+        assert ola.team.facts().waiting == 0
+        hour = SlaPolicy(brand="", time_zone="Europe/Oslo", targets=(Target("", "", 3600),))
+        kari_sla.save(hour)
+        exchange(kari, ola)
+        assert ola_sla.policy("").targets == (Target("", "", 3600),)
+        assert ola_sla.policy("").time_zone == "Europe/Oslo"
+        # Both change it from that version; Kari's is first: hers stands, Ola may apply hers.
+        kari_sla.save(dataclasses.replace(hour, targets=(Target("", "", 1800),)))
+        ola_sla.save(dataclasses.replace(hour, time_zone="Europe/Berlin"))
+        exchange(kari)
+        notices = exchange(ola)
+        assert ola_sla.policy("").targets == (Target("", "", 1800),)
+        assert ola_sla.policy("").time_zone == "Europe/Oslo"
+        assert any("service levels was not applied: Kari changed it" in n for n in notices)
+        assert ola.team.library is not None
+        [conflict] = ola.team.library.conflicts()
+        code, _ = team_cli(ola, "apply-mine", str(conflict.id))
+        assert code == 0
+        exchange(ola, kari)
+        assert kari_sla.policy("").time_zone == "Europe/Berlin"
+        assert kari_sla.policy("") == ola_sla.policy("")

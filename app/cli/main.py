@@ -232,7 +232,7 @@ def run_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         "brand": brand_command,
         "requests": run_requests,
         "report": report_command,
-        "sla": sla_command,
+        "sla": _sla_and_share,
     }
     try:
         return commands[args.command](workspace, args, out)
@@ -253,6 +253,12 @@ def _triage_and_share(workspace: Workspace, args: argparse.Namespace, out: TextI
     (or waits in the team outbox while the team's server cannot be reached)."""
     code = run_triage(workspace, args, out)
     share_at_once(workspace)
+    return code
+
+
+def _sla_and_share(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
+    code = sla_command(workspace, args, out)
+    share_at_once(workspace)  # in a team, the brand's service levels are the team's
     return code
 
 

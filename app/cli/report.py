@@ -148,9 +148,10 @@ def report_command(workspace: Workspace, args: argparse.Namespace, out: TextIO) 
 
 def sla_command(workspace: Workspace, args: argparse.Namespace, out: TextIO) -> int:
     from app.reports.service import ReportService
-    from app.reports.sla import SlaSettingsError, policy_json
+    from app.reports.sla import SlaSettings, SlaSettingsError, policy_json
 
-    service = ReportService(workspace.store)
+    # The workspace's repository: in a team, a saved policy goes to the team too.
+    service = ReportService(workspace.store, SlaSettings(workspace.sla_policies))
     if args.sla_command == "show":
         policy = service.settings.policy(args.brand)
         if args.json:

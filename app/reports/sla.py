@@ -314,7 +314,7 @@ class SlaSettings:
         for brand in brands:
             if brand not in policies:
                 default = SlaPolicy(brand=brand, time_zone=self._default_zone())
-                self._repository.put(policy_to_stored(default))
+                self._repository.put(policy_to_stored(default), shared=False)  # not the team's
                 policies[brand] = replace(default, stored=True)
         return policies
 

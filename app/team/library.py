@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.records import from_timestamp, utc_now
+from storage.reports.policies import SlaPolicyRepository, StoredPolicy
 from storage.snippets import (
     BrandProfileRepository,
     NewSnippet,
@@ -175,9 +176,31 @@ def _write_brand(store: Store, _key: str, document: dict[str, Any] | None) -> No
     BrandProfileRepository(store).put(BrandProfile.from_json(document).to_json())
 
 
+def _read_sla(store: Store, brand: str) -> dict[str, Any] | None:
+    from app.reports.sla import policy_from_stored, policy_json
+
+    stored = SlaPolicyRepository(store).get(brand)
+    return None if stored is None else policy_json(policy_from_stored(stored))
+
+
+def _write_sla(store: Store, brand: str, document: dict[str, Any] | None) -> None:
+    from app.reports.sla import SlaSettingsError, policy_from_json, policy_to_stored
+
+    repository = SlaPolicyRepository(store)
+    if document is None:
+        repository.delete(brand)
+        return
+    try:  # a teammate's policy is read as a file would be: refused whole if it is not valid
+        policy = policy_from_json(document, brand=brand)
+    except SlaSettingsError as problem:
+        log.warning("team: service levels for %r not applied: %s", brand, problem)
+        return
+    repository.put(policy_to_stored(policy))
+
+
 DOCUMENTS: dict[str, SharedDocument] = {
     "brand": SharedDocument("brand", _read_brand, _write_brand),
-    # "sla": service levels per brand (app.reports.sla); not in this store yet.
+    "sla": SharedDocument("sla", _read_sla, _write_sla),  # each brand's service levels
 }
 
 
@@ -222,6 +245,12 @@ class LibraryJournal:
 
     def brand_saved(self, body: dict[str, Any]) -> None:
         self.document_saved("brand", "", body)
+
+    def sla_saved(self, brand: str, policy: StoredPolicy | None) -> None:
+        from app.reports.sla import policy_from_stored, policy_json
+
+        document = None if policy is None else policy_json(policy_from_stored(policy))
+        self.document_saved("sla", brand, document)
 
     def document_saved(self, kind: str, key: str, document: dict[str, Any] | None) -> None:
         """A shared document saved here (`None`: removed; the brand profile never is)."""
@@ -275,6 +304,7 @@ class LibraryApplier:
         self._changed_snippets: set[int] = set()
         self._brand = False
         self._views_changed = False
+        self._settings = False
         self._notices: list[str] = []
 
     def take(self) -> LibraryOutcome:
@@ -283,15 +313,12 @@ class LibraryApplier:
                 snippets=self._changed_snippets,
                 brand_profile=self._brand,
                 saved_views=self._views_changed,
+                settings=self._settings,
             ),
             self._notices,
         )
-        self._changed_snippets, self._brand, self._views_changed, self._notices = (
-            set(),
-            False,
-            False,
-            [],
-        )
+        self._changed_snippets, self._notices = set(), []
+        self._brand = self._views_changed = self._settings = False
         return outcome
 
     def apply(self, event: Event, seq: int, own: bool) -> str:
@@ -424,6 +451,7 @@ class LibraryApplier:
             if shared.read(self._store, key) != wanted:
                 shared.write(self._store, key, wanted)
                 self._brand = self._brand or record.kind == "brand"
+                self._settings = self._settings or record.kind == "sla"
 
     def _project_snippet(self, uuid: str, record: LibraryRecord) -> None:
         local = self._snippets.by_uuid(uuid)
@@ -609,12 +637,14 @@ class TeamLibrary:
         snippets: SnippetRepository,
         views: SavedViewRepository,
         brand: BrandProfileRepository,
+        sla: SlaPolicyRepository | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
         self._snippets = snippets
         self._views = views
         self._brand = brand
+        self._sla = sla
         self._clock = clock
         self.library = TeamLibraryRepository(store)
         self._membership = MembershipRepository(store)
@@ -771,6 +801,16 @@ class TeamLibrary:
         if conflict.kind == "brand":
             self._brand.put(conflict.mine_document)
             return Changes.of(brand_profile=True, description="Applied your brand voice.")
+        if conflict.kind == "sla" and self._sla is not None:
+            from app.reports.sla import policy_from_json, policy_to_stored
+
+            if conflict.operation == "delete":
+                self._sla.delete(uuid)
+            else:
+                self._sla.put(
+                    policy_to_stored(policy_from_json(conflict.mine_document, brand=uuid))
+                )
+            return Changes.of(settings=True, description="Applied your service levels.")
         raise ValueError(f"nothing here keeps {conflict.kind}")
 
     # --- joining: what this laptop had goes to the team ---------------------------------------

@@ -4,6 +4,7 @@ shifts and holidays. What they mean and how they are checked belongs to app.repo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from storage.records import to_timestamp, utc_now
 from storage.store import Store
@@ -19,9 +20,16 @@ class StoredPolicy:
     holidays: tuple[tuple[str, str], ...]  # (YYYY-MM-DD, name)
 
 
+class SlaJournal(Protocol):
+    """Told of each policy saved or removed, inside its transaction (the team shares them)."""
+
+    def sla_saved(self, brand: str, policy: StoredPolicy | None) -> None: ...
+
+
 class SlaPolicyRepository:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, journal: SlaJournal | None = None) -> None:
         self._store = store
+        self.journal = journal  # None for the team applying a teammate's change
 
     def get(self, brand: str) -> StoredPolicy | None:
         return self.all(brand).get(brand)
@@ -60,8 +68,9 @@ class SlaPolicyRepository:
             for brand, zone, pause in heads
         }
 
-    def put(self, policy: StoredPolicy) -> None:
-        """Replace the brand's policy, targets, shifts and holidays in one transaction."""
+    def put(self, policy: StoredPolicy, *, shared: bool = True) -> None:
+        """Replace the brand's policy, targets, shifts and holidays in one transaction
+        (`shared=False`: a default made here, not a setting for the team)."""
         with self._store.write() as db:
             conn = db.conn
             conn.execute(
@@ -91,8 +100,12 @@ class SlaPolicyRepository:
                 "INSERT INTO sla_holidays (brand, day, name) VALUES (?, ?, ?)",
                 [(policy.brand, *holiday) for holiday in policy.holidays],
             )
+            if shared and self.journal is not None:
+                self.journal.sla_saved(policy.brand, policy)
 
     def delete(self, brand: str) -> bool:
         with self._store.write() as db:
             cursor = db.execute("DELETE FROM sla_policies WHERE brand = ?", [brand])
+            if cursor.rowcount and self.journal is not None:
+                self.journal.sla_saved(brand, None)
         return cursor.rowcount > 0
