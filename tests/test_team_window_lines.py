@@ -4,7 +4,9 @@ banner and on the row; the conflict line's Apply mine anyway."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,45 @@ def open_window(qtbot: QtBot, laptop: Laptop) -> MainWindow:
 def replies_to(brand: PeerAccount, post: str) -> list[str]:
     statuses = brand.request("GET", f"/api/v1/accounts/{brand.id}/statuses").json()
     return [s["content"] for s in statuses if s.get("in_reply_to_id") == post]
+
+
+def queued_by(peer: NatsPeer, laptop: Laptop) -> set[str]:
+    """The mentions (digests) the team's presence bucket says `laptop`'s user has a reply
+    queued on, read as a teammate's laptop would (off the Qt thread: a loop of its own)."""
+    from app.team.connection import TeamConnection, TeamCredentials
+    from app.team.presence import Activity, decode_presence
+    from app.team.wire import TeamLayout
+
+    membership = laptop.workspace.team.membership()
+    assert membership is not None
+    found: set[str] = set()
+
+    async def read() -> None:
+        connection = await TeamConnection.open(
+            peer.url,
+            TeamCredentials("ola", peer.password("ola")),
+            TeamLayout(membership.team),
+            reconnect=False,
+        )
+        try:
+            await connection.ensure_layout()
+            assert connection.presence is not None
+            try:
+                keys = await connection.presence.keys()
+            except Exception:  # no keys at all
+                return
+            for key in keys:
+                entry = await connection.presence.get(key)
+                said = decode_presence(entry.value or b"")
+                if said.user == laptop.user and said.activity is Activity.QUEUED:
+                    found.add(said.mention)
+        finally:
+            await connection.close()
+
+    reader = threading.Thread(target=asyncio.run, args=(read(),))
+    reader.start()
+    reader.join(20)
+    return found
 
 
 def send_from_window(qtbot: QtBot, window: MainWindow, mention_id: int, text: str) -> None:
@@ -73,6 +114,15 @@ def test_the_held_line_sends_anyway_discards_or_edits_and_nothing_goes_unasked(
                 held[post] = kari.workspace.outbox_service.latest_for_mention(mention)
             for post in posts:
                 assert len(replies_to(brand, post)) == 1  # Ola's only: nothing went unasked
+            # Kari's window tells the team her three replies are queued (held ones are).
+            digests = {}
+            for post in posts:
+                key = kari.workspace.team.key_of(int(kari.id_of(post)))
+                assert key is not None
+                digests[post] = key.digest
+            qtbot.waitUntil(
+                lambda: queued_by(nats_peer, kari) == set(digests.values()), timeout=5000
+            )
 
             discard, edit, anyway = posts
             # Discard: out of the outbox, nothing posted.
@@ -80,6 +130,9 @@ def test_the_held_line_sends_anyway_discards_or_edits_and_nothing_goes_unasked(
             qtbot.waitUntil(line.isVisible, timeout=3000)
             line.linkActivated.emit("discard")
             qtbot.waitUntil(lambda: not line.isVisible(), timeout=3000)
+            qtbot.waitUntil(
+                lambda: digests[discard] not in queued_by(nats_peer, kari), timeout=5000
+            )
             # Edit: out of the outbox, the text back in the editor to work on.
             assert window.inbox_panel.select_mention(int(kari.id_of(edit)))
             qtbot.waitUntil(line.isVisible, timeout=3000)
